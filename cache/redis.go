@@ -1,0 +1,145 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Store on a go-redis UniversalClient (standalone, Sentinel or
+// Cluster). Every key is prefixed so that several deployments or test runs
+// can share one server.
+type Redis struct {
+	client redis.UniversalClient
+	prefix string
+}
+
+// NewRedisClient builds a UniversalClient from comma-separated addresses:
+// one address → standalone, several → cluster, master set → Sentinel.
+func NewRedisClient(addrs, password, master string) redis.UniversalClient {
+	var list []string
+	for _, a := range strings.Split(addrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			list = append(list, a)
+		}
+	}
+	return redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:        list,
+		Password:     password,
+		MasterName:   master,
+		DialTimeout:  2 * time.Second,
+		ReadTimeout:  time.Second,
+		WriteTimeout: time.Second,
+		PoolTimeout:  2 * time.Second,
+		MaxRetries:   1,
+	})
+}
+
+// NewRedis wraps client; prefix is prepended to every key.
+func NewRedis(client redis.UniversalClient, prefix string) *Redis {
+	return &Redis{client: client, prefix: prefix}
+}
+
+// Client exposes the underlying client for adapters that need it.
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
+func (r *Redis) k(key string) string { return r.prefix + key }
+
+func (r *Redis) Get(ctx context.Context, key string) (string, error) {
+	v, err := r.client.Get(ctx, r.k(key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrMiss
+	}
+	if err != nil {
+		return "", fmt.Errorf("redis get: %w", err)
+	}
+	return v, nil
+}
+
+func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	if err := r.client.Set(ctx, r.k(key), value, ttl).Err(); err != nil {
+		return fmt.Errorf("redis set: %w", err)
+	}
+	return nil
+}
+
+func (r *Redis) SetNX(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
+	err := r.client.SetArgs(ctx, r.k(key), value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("redis setnx: %w", err)
+	}
+	return true, nil
+}
+
+// incrScript increments and starts the window on the first increment, in
+// one round trip so a crash between INCR and EXPIRE cannot leave a counter
+// that never expires.
+var incrScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 and tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`)
+
+func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	n, err := incrScript.Run(ctx, r.client, []string{r.k(key)}, ttl.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis incr: %w", err)
+	}
+	return n, nil
+}
+
+func (r *Redis) TTL(ctx context.Context, key string) (time.Duration, error) {
+	d, err := r.client.PTTL(ctx, r.k(key)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis ttl: %w", err)
+	}
+	if d == -2 { // go-redis passes PTTL's -2 (no such key) through unscaled
+		return 0, ErrMiss
+	}
+	if d < 0 {
+		return -1, nil
+	}
+	return d, nil
+}
+
+func (r *Redis) Del(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.k(k)
+	}
+	// One DEL per key: in a cluster the keys may live on different slots.
+	for _, k := range full {
+		if err := r.client.Del(ctx, k).Err(); err != nil {
+			return fmt.Errorf("redis del: %w", err)
+		}
+	}
+	return nil
+}
+
+var delIfEqualScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+func (r *Redis) DelIfEqual(ctx context.Context, key, value string) (bool, error) {
+	n, err := delIfEqualScript.Run(ctx, r.client, []string{r.k(key)}, value).Int64()
+	if err != nil {
+		return false, fmt.Errorf("redis del-if-equal: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+// Command zsjc runs the 掌上检察 backend and its operator subcommands.
+//
+//	zsjc [-config file.yaml] serve             run the server (default)
+//	zsjc [-config file.yaml] migrate           create or update the tables
+//	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor
+//
+// Every subcommand reads the same ZSJC_* configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the office time zone must resolve on minimal images too
+
+	"zsjc/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zsjc:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError marks a wrong command line; main prints it with the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + "\n" + usage }
+
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE]`
+
+// run parses the command line and runs one subcommand until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	global := flag.NewFlagSet("zsjc", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	cfgPath := global.String("config", "", "YAML configuration file overlaying the ZSJC_* environment")
+	if err := global.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	rest := global.Args()
+	cmd := "serve"
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	cfg, err := config.Load(getenv, *cfgPath)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, stdout)
+	case "migrate":
+		return migrate(ctx, cfg, stdout)
+	case "staff":
+		if len(rest) == 0 || rest[0] != "add" {
+			return usageError{"staff: expected 'staff add'"}
+		}
+		return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+	default:
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+var errNoTerminal = errors.New("no terminal to prompt on: pipe the password on stdin")

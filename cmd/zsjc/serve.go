@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"zsjc/config"
+	"zsjc/handler"
+	"zsjc/model"
+	"zsjc/service"
+)
+
+// shutdownGrace is how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	log := newLogger(cfg, stdout)
+	a, err := wire(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if cfg.Dev() {
+		log.Info("dev mode: embedded SQLite under data dir, in-process cache; not for production",
+			"data_dir", cfg.DataDir, "redis", cfg.RedisAddr != "")
+		pw, err := a.svc.SeedDemo(ctx)
+		if err != nil {
+			return err
+		}
+		if pw != "" {
+			// Printed once, on the console only: the account is new.
+			fmt.Fprintf(stdout, "demo staff account created: username admin, password %s (shown once)\n", pw)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return &config.Error{Var: "ZSJC_ADDR", Reason: err.Error()}
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "mode", string(cfg.Mode))
+	srv := &http.Server{
+		Handler:           handler.New(a.handlerDeps()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // uploads of up to 20 MiB on slow phones
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return runServer(ctx, srv, ln, nil)
+}
+
+// runServer serves on ln until ctx ends, then stops accepting, lets
+// in-flight requests finish (up to shutdownGrace) and waits for the
+// background workers, which get a context that ends with ctx.
+func runServer(ctx context.Context, srv *http.Server, ln net.Listener, workers []func(context.Context)) error {
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx)
+		}()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	db, err := openStorage(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	fmt.Fprintf(stdout, "migrated %d tables\n", len(model.All()))
+	return nil
+}
+
+// staffAdd creates a staff account. The password comes from stdin when
+// stdin is not a terminal (scripts), else it is prompted for twice.
+func staffAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	username := fs.String("username", "", "login name")
+	role := fs.String("role", "", "admin | case_manager | prosecutor")
+	display := fs.String("name", "", "display name (defaults to the username)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"staff add: " + err.Error()}
+	}
+	if *username == "" || *role == "" {
+		return usageError{"staff add: -username and -role are required"}
+	}
+	pw, err := readPassword(stdin, stdout)
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	st, err := a.svc.CreateStaff(ctx, service.Actor{Name: "cli"}, service.NewStaff{Username: *username, DisplayName: *display, Role: *role, Password: pw})
+	var de *model.Error
+	if errors.As(err, &de) && len(de.Fields) > 0 {
+		var parts []string
+		for f, m := range de.Fields {
+			parts = append(parts, f+": "+m)
+		}
+		return fmt.Errorf("staff add: %s", strings.Join(parts, "; "))
+	}
+	if err != nil {
+		return fmt.Errorf("staff add: %w", err)
+	}
+	fmt.Fprintf(stdout, "created staff %s (id %d, role %s)\n", st.Username, st.ID, st.Role)
+	return nil
+}
+
+func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stdout, "password: ")
+		first, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(stdout, "repeat password: ")
+		second, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if string(first) != string(second) {
+			return "", errors.New("staff add: the passwords differ")
+		}
+		return string(first), nil
+	}
+	if stdin == nil {
+		return "", errNoTerminal
+	}
+	raw, err := io.ReadAll(io.LimitReader(stdin, 1024))
+	if err != nil {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	pw := strings.TrimRight(string(raw), "\r\n")
+	if pw == "" {
+		return "", errNoTerminal
+	}
+	return pw, nil
+}

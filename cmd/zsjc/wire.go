@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"gorm.io/gorm"
+
+	"zsjc/cache"
+	"zsjc/config"
+	"zsjc/filestore"
+	"zsjc/handler"
+	"zsjc/model"
+	"zsjc/secure"
+	"zsjc/service"
+)
+
+// app is the wired process: storage, cache, service and HTTP handler.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	db       *gorm.DB
+	cache    cache.Store
+	svc      *service.Service
+	registry *prometheus.Registry
+	closers  []func()
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openStorage opens and migrates the database.
+func openStorage(ctx context.Context, cfg *config.Config) (*gorm.DB, error) {
+	db, err := model.Open(cfg.MySQLDSN, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("ZSJC_MYSQL_DSN: %w", err)
+	}
+	if err := model.Migrate(ctx, db); err != nil {
+		closeDB(db)
+		return nil, err
+	}
+	return db, nil
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}
+
+// dataKey returns ZSJC_DATA_KEY, or in dev mode a key generated once and
+// kept in the data dir so that a restart can still read the demo data.
+func dataKey(cfg *config.Config) ([]byte, error) {
+	if cfg.DataKey != "" {
+		return cfg.DataKeyBytes()
+	}
+	if !cfg.Dev() {
+		return nil, &config.Error{Var: "ZSJC_DATA_KEY", Reason: "is required outside dev mode"}
+	}
+	path := filepath.Join(cfg.DataDir, "dev-data-key")
+	if raw, err := os.ReadFile(path); err == nil {
+		return hex.DecodeString(strings.TrimSpace(string(raw)))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read dev data key: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate dev data key: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)), 0o600); err != nil {
+		return nil, fmt.Errorf("write dev data key: %w", err)
+	}
+	return key, nil
+}
+
+// wire builds every long-lived piece from the configuration.
+func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	key, err := dataKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := secure.NewSealer(key)
+	if err != nil {
+		return nil, &config.Error{Var: "ZSJC_DATA_KEY", Reason: err.Error()}
+	}
+	a.db, err = openStorage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { closeDB(a.db) })
+	if cfg.RedisAddr != "" {
+		client := cache.NewRedisClient(cfg.RedisAddr, cfg.RedisPassword, cfg.RedisMaster)
+		a.closers = append(a.closers, func() { client.Close() })
+		a.cache = cache.NewRedis(client, "zsjc:")
+	} else {
+		a.cache = cache.NewMemory()
+	}
+	files, err := filestore.NewLocal(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("ZSJC_DATA_DIR: %w", err)
+	}
+	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
+	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: files, Log: log},
+		service.Options{
+			Location:           cfg.Location(),
+			Calendar:           model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
+			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
+			ReviewCancelCutoff: minutes,
+			PublicURL:          cfg.PublicURL,
+			Dev:                cfg.Dev(),
+		})
+	return a, nil
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// handler builds the HTTP handler.
+func (a *app) handlerDeps() handler.Deps {
+	sqlDB, _ := a.db.DB()
+	return handler.Deps{
+		Service: a.svc, Log: a.log, Registry: a.registry,
+		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
+		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(),
+	}
+}
+
+// cacheName names the cache in /readyz: "redis", or "cache" for the
+// in-process one.
+func (a *app) cacheName() string {
+	if a.cfg.RedisAddr != "" {
+		return "redis"
+	}
+	return "cache"
+}
+
+type sqlPinger struct{ db *sql.DB }
+
+func (p sqlPinger) Ping(ctx context.Context) error { return p.db.PingContext(ctx) }

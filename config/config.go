@@ -1,0 +1,333 @@
+// Package config loads the process configuration: ZSJC_* environment
+// variables first, optionally overlaid by a YAML file. Nothing else in the
+// module reads the environment; cmd/zsjc hands a *Config to everything.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"gopkg.in/yaml.v3"
+)
+
+// Mode says whether the process runs with embedded storage and the local
+// WeChat sandbox (dev) or against real MySQL, Redis and WeChat (prod).
+type Mode string
+
+const (
+	ModeDev  Mode = "dev"
+	ModeProd Mode = "prod"
+)
+
+// Config is everything the process can be told. YAML keys mirror the
+// environment variable names without the ZSJC_ prefix, in lower case.
+type Config struct {
+	Mode      Mode   `yaml:"mode"`
+	Addr      string `yaml:"addr"`
+	PublicURL string `yaml:"public_url"`
+	DataDir   string `yaml:"data_dir"`
+	LogLevel  string `yaml:"log_level"`
+	Timezone  string `yaml:"timezone"`
+
+	MySQLDSN string `yaml:"mysql_dsn"`
+	// RedisAddr is one address, or several separated by commas (cluster, or
+	// sentinels when RedisMaster is set), exactly as go-redis UniversalOptions.
+	RedisAddr     string `yaml:"redis_addr"`
+	RedisPassword string `yaml:"redis_password"`
+	RedisMaster   string `yaml:"redis_master"`
+
+	// DataKey encrypts personal data (id numbers, phone numbers) and keys
+	// their lookup hashes: 32 bytes, given as 64 hex digits or base64.
+	DataKey           string `yaml:"data_key"`
+	IntegrationSecret string `yaml:"integration_secret"`
+
+	WeChat WeChat `yaml:"wechat"`
+
+	// BodyLimit caps request bodies outside upload routes.
+	BodyLimit int64 `yaml:"body_limit"`
+
+	Business Business `yaml:"business"`
+	Push     Push     `yaml:"push"`
+}
+
+// WeChat holds the official account's credentials and the platform hosts.
+type WeChat struct {
+	AppID    string `yaml:"appid"`
+	Secret   string `yaml:"secret"`
+	Token    string `yaml:"token"`
+	AESKey   string `yaml:"aes_key"`
+	APIBase  string `yaml:"api_base"`
+	OpenBase string `yaml:"open_base"`
+}
+
+// Business holds the office's working rules.
+type Business struct {
+	// ReviewCancelCutoff is the local time of day on the day before a review
+	// after which the lawyer can no longer cancel it ("17:00").
+	ReviewCancelCutoff string `yaml:"review_cancel_cutoff"`
+	// ReplyWorkingDays is how many working days staff have to answer a request.
+	ReplyWorkingDays int `yaml:"reply_working_days"`
+	// Holidays are non-working dates (YYYY-MM-DD); MakeupDays are weekend
+	// dates that are working days (调休).
+	Holidays   []string `yaml:"holidays"`
+	MakeupDays []string `yaml:"makeup_days"`
+}
+
+// Push tunes the outbox workers.
+type Push struct {
+	Concurrency int `yaml:"concurrency"`
+	MaxAttempts int `yaml:"max_attempts"`
+	// Templates maps a push kind to its template id and field mapping.
+	Templates map[string]Template `yaml:"templates"`
+}
+
+// Template tells which WeChat template a push kind uses and which template
+// field carries which value of the push.
+type Template struct {
+	ID     string            `yaml:"id"`
+	Fields map[string]string `yaml:"fields"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:      ":8080",
+		DataDir:   "./data",
+		LogLevel:  "info",
+		Timezone:  "Asia/Shanghai",
+		BodyLimit: 1 << 20,
+		WeChat: WeChat{
+			APIBase:  "https://api.weixin.qq.com",
+			OpenBase: "https://open.weixin.qq.com",
+		},
+		Business: Business{ReviewCancelCutoff: "17:00", ReplyWorkingDays: 3},
+		Push:     Push{Concurrency: 8, MaxAttempts: 8},
+	}
+}
+
+// Error names the variable that is wrong and why, in one line.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return "config: " + e.Var + ": " + e.Reason }
+
+// Load builds the configuration from the environment (getenv, usually
+// os.Getenv) and, when yamlPath is not empty, a YAML file whose values win
+// over the environment. It validates the result.
+func Load(getenv func(string) string, yamlPath string) (*Config, error) {
+	cfg := Default()
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return nil, err
+	}
+	if yamlPath != "" {
+		raw, err := os.ReadFile(yamlPath)
+		if err != nil {
+			return nil, &Error{Var: "-config", Reason: err.Error()}
+		}
+		if err := yaml.Unmarshal(raw, &cfg); err != nil {
+			return nil, &Error{Var: "-config", Reason: "invalid YAML: " + err.Error()}
+		}
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = ModeDev
+		if cfg.MySQLDSN != "" {
+			cfg.Mode = ModeProd
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func applyEnv(cfg *Config, getenv func(string) string) error {
+	strs := map[string]*string{
+		"ZSJC_ADDR":               &cfg.Addr,
+		"ZSJC_PUBLIC_URL":         &cfg.PublicURL,
+		"ZSJC_DATA_DIR":           &cfg.DataDir,
+		"ZSJC_LOG_LEVEL":          &cfg.LogLevel,
+		"ZSJC_TIMEZONE":           &cfg.Timezone,
+		"ZSJC_MYSQL_DSN":          &cfg.MySQLDSN,
+		"ZSJC_REDIS_ADDR":         &cfg.RedisAddr,
+		"ZSJC_REDIS_PASSWORD":     &cfg.RedisPassword,
+		"ZSJC_REDIS_MASTER":       &cfg.RedisMaster,
+		"ZSJC_DATA_KEY":           &cfg.DataKey,
+		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
+		"ZSJC_WECHAT_APPID":       &cfg.WeChat.AppID,
+		"ZSJC_WECHAT_SECRET":      &cfg.WeChat.Secret,
+		"ZSJC_WECHAT_TOKEN":       &cfg.WeChat.Token,
+		"ZSJC_WECHAT_AES_KEY":     &cfg.WeChat.AESKey,
+		"ZSJC_WECHAT_API_BASE":    &cfg.WeChat.APIBase,
+		"ZSJC_WECHAT_OPEN_BASE":   &cfg.WeChat.OpenBase,
+	}
+	for name, dst := range strs {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	if v := getenv("ZSJC_MODE"); v != "" {
+		cfg.Mode = Mode(v)
+	}
+	ints := map[string]*int{
+		"ZSJC_PUSH_CONCURRENCY":  &cfg.Push.Concurrency,
+		"ZSJC_PUSH_MAX_ATTEMPTS": &cfg.Push.MaxAttempts,
+		"ZSJC_REPLY_WORKING_DAYS": &cfg.Business.ReplyWorkingDays,
+	}
+	for name, dst := range ints {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return &Error{Var: name, Reason: fmt.Sprintf("must be a whole number, got %q", v)}
+			}
+			*dst = n
+		}
+	}
+	if v := getenv("ZSJC_BODY_LIMIT"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return &Error{Var: "ZSJC_BODY_LIMIT", Reason: fmt.Sprintf("must be a number of bytes, got %q", v)}
+		}
+		cfg.BodyLimit = n
+	}
+	if v := getenv("ZSJC_REVIEW_CANCEL_CUTOFF"); v != "" {
+		cfg.Business.ReviewCancelCutoff = v
+	}
+	return nil
+}
+
+// Validate checks every value and returns the first problem found.
+func (c *Config) Validate() error {
+	if c.Mode != ModeDev && c.Mode != ModeProd {
+		return &Error{Var: "ZSJC_MODE", Reason: fmt.Sprintf("must be dev or prod, got %q", c.Mode)}
+	}
+	if c.Addr == "" {
+		return &Error{Var: "ZSJC_ADDR", Reason: "must not be empty"}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Var: "ZSJC_PUBLIC_URL", Reason: "must be an absolute http(s) URL such as https://zsjc.example.gov.cn"}
+		}
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return &Error{Var: "ZSJC_TIMEZONE", Reason: fmt.Sprintf("unknown time zone %q", c.Timezone)}
+	}
+	if c.MySQLDSN != "" {
+		if _, err := mysql.ParseDSN(c.MySQLDSN); err != nil {
+			return &Error{Var: "ZSJC_MYSQL_DSN", Reason: "not a valid MySQL DSN (user:pass@tcp(host:3306)/db): " + err.Error()}
+		}
+	} else if c.Mode == ModeProd {
+		return &Error{Var: "ZSJC_MYSQL_DSN", Reason: "is required in prod mode"}
+	}
+	if c.DataKey != "" {
+		if _, err := c.DataKeyBytes(); err != nil {
+			return &Error{Var: "ZSJC_DATA_KEY", Reason: err.Error()}
+		}
+	} else if c.Mode == ModeProd {
+		return &Error{Var: "ZSJC_DATA_KEY", Reason: "is required outside dev mode (32 random bytes as 64 hex digits or base64)"}
+	}
+	if c.WeChat.AESKey != "" {
+		if _, err := c.WeChat.AESKeyBytes(); err != nil {
+			return &Error{Var: "ZSJC_WECHAT_AES_KEY", Reason: err.Error()}
+		}
+	}
+	if c.Mode == ModeProd {
+		for name, v := range map[string]string{
+			"ZSJC_WECHAT_APPID":  c.WeChat.AppID,
+			"ZSJC_WECHAT_SECRET": c.WeChat.Secret,
+			"ZSJC_WECHAT_TOKEN":  c.WeChat.Token,
+			"ZSJC_PUBLIC_URL":    c.PublicURL,
+		} {
+			if v == "" {
+				return &Error{Var: name, Reason: "is required outside dev mode"}
+			}
+		}
+	}
+	for name, base := range map[string]string{"ZSJC_WECHAT_API_BASE": c.WeChat.APIBase, "ZSJC_WECHAT_OPEN_BASE": c.WeChat.OpenBase} {
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Var: name, Reason: fmt.Sprintf("must be an absolute http(s) URL, got %q", base)}
+		}
+	}
+	if c.BodyLimit < 1024 {
+		return &Error{Var: "ZSJC_BODY_LIMIT", Reason: "must be at least 1024 bytes"}
+	}
+	if _, err := ParseClock(c.Business.ReviewCancelCutoff); err != nil {
+		return &Error{Var: "ZSJC_REVIEW_CANCEL_CUTOFF", Reason: err.Error()}
+	}
+	if c.Business.ReplyWorkingDays < 1 {
+		return &Error{Var: "ZSJC_REPLY_WORKING_DAYS", Reason: "must be at least 1"}
+	}
+	for _, d := range append(append([]string{}, c.Business.Holidays...), c.Business.MakeupDays...) {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			return &Error{Var: "business.holidays", Reason: fmt.Sprintf("%q is not a date YYYY-MM-DD", d)}
+		}
+	}
+	if c.Push.Concurrency < 1 || c.Push.Concurrency > 256 {
+		return &Error{Var: "ZSJC_PUSH_CONCURRENCY", Reason: "must be between 1 and 256"}
+	}
+	if c.Push.MaxAttempts < 1 {
+		return &Error{Var: "ZSJC_PUSH_MAX_ATTEMPTS", Reason: "must be at least 1"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &Error{Var: "ZSJC_LOG_LEVEL", Reason: fmt.Sprintf("must be debug, info, warn or error, got %q", c.LogLevel)}
+	}
+	return nil
+}
+
+// DataKeyBytes decodes ZSJC_DATA_KEY into 32 bytes.
+func (c *Config) DataKeyBytes() ([]byte, error) {
+	k := c.DataKey
+	if b, err := hex.DecodeString(k); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(k); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be 32 bytes, given as 64 hex digits or base64")
+}
+
+// AESKeyBytes decodes the 43-character EncodingAESKey into the 32-byte key.
+func (w WeChat) AESKeyBytes() ([]byte, error) {
+	if len(w.AESKey) != 43 {
+		return nil, fmt.Errorf("must be 43 base64 characters (EncodingAESKey), got %d", len(w.AESKey))
+	}
+	b, err := base64.StdEncoding.DecodeString(w.AESKey + "=")
+	if err != nil || len(b) != 32 {
+		return nil, errors.New("must be 43 base64 characters (EncodingAESKey)")
+	}
+	return b, nil
+}
+
+// Location returns the office's time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil { // Validate already refused it; keep the zero value safe.
+		return time.UTC
+	}
+	return loc
+}
+
+// Dev reports whether the process runs in dev mode.
+func (c *Config) Dev() bool { return c.Mode == ModeDev }
+
+// ParseClock parses a time of day "HH:MM" into minutes after midnight.
+func ParseClock(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("must be a time of day HH:MM, got %q", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}

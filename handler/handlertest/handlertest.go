@@ -1,0 +1,242 @@
+// Package handlertest runs the whole HTTP stack in tests: a Service on the
+// test database and cache (see testenv), the Gin handler, a movable clock,
+// and helpers to log in as a WeChat user or a staff member and send requests.
+package handlertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+
+	"zsjc/cache"
+	"zsjc/filestore"
+	"zsjc/handler"
+	"zsjc/model"
+	"zsjc/secure"
+	"zsjc/service"
+	"zsjc/testenv"
+)
+
+// Clock is a settable clock shared by the service under test.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Env is one instance of the server under test.
+type Env struct {
+	T        testing.TB
+	DB       *gorm.DB
+	Cache    cache.Store
+	Svc      *service.Service
+	Handler  http.Handler
+	Clock    *Clock
+	Registry *prometheus.Registry
+	Sealer   *secure.Sealer
+	Options  service.Options
+	Logs     *bytes.Buffer // everything the server logged
+
+	seq atomic.Int64
+}
+
+// TestDataKey is the data key every test instance shares.
+var TestDataKey = bytes.Repeat([]byte{7}, 32)
+
+// Start is the clock's initial time: a Wednesday, 10:00 in Beijing.
+var Start = time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
+
+// New starts an instance on a fresh test database and cache.
+func New(t testing.TB) *Env {
+	t.Helper()
+	db, _ := testenv.DBWithDSN(t)
+	c := testenv.Cache(t)
+	return NewOn(t, db, c, &Clock{now: Start})
+}
+
+// NewOn starts an instance on the given database and cache, so a test can
+// run a second instance sharing them (testenv.Open, CacheWithPrefix).
+func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock) *Env {
+	t.Helper()
+	sealer, err := secure.NewSealer(TestDataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filestore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	opt := service.Options{
+		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
+		ReviewCancelCutoff: 17 * 60,
+	}
+	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now}, opt)
+	reg := prometheus.NewRegistry()
+	h := handler.New(handler.Deps{Service: svc, Log: log, Registry: reg,
+		Ready: map[string]handler.Pinger{"cache": c}})
+	return &Env{T: t, DB: db, Cache: c, Svc: svc, Handler: h, Clock: clock, Registry: reg,
+		Sealer: sealer, Options: opt, Logs: logs}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Caller is who sends a request: a cookie and, for staff, the CSRF token.
+type Caller struct {
+	Cookie *http.Cookie
+	CSRF   string
+	// UserID / StaffID identify the logged-in account.
+	UserID  uint64
+	OpenID  string
+	StaffID uint64
+}
+
+// Anonymous sends requests without a session.
+var Anonymous = Caller{}
+
+// Unique returns a string unique within the test run ("u17").
+func (e *Env) Unique(prefix string) string {
+	return fmt.Sprintf("%s%d", prefix, e.seq.Add(1))
+}
+
+// LoginUser creates (or finds) the WeChat user with openid and opens an H5
+// session for it.
+func (e *Env) LoginUser(openid string) Caller {
+	e.T.Helper()
+	u := model.WeChatUser{OpenID: openid, Subscribed: true}
+	if err := e.DB.Where(model.WeChatUser{OpenID: openid}).FirstOrCreate(&u).Error; err != nil {
+		e.T.Fatalf("create wechat user: %v", err)
+	}
+	id, err := e.Svc.NewUserSession(context.Background(), u)
+	if err != nil {
+		e.T.Fatalf("user session: %v", err)
+	}
+	return Caller{Cookie: &http.Cookie{Name: "zsjc_session", Value: id}, UserID: u.ID, OpenID: openid}
+}
+
+// StaffPassword is the password of every staff account made by LoginStaff.
+const StaffPassword = "Test-Passw0rd"
+
+// LoginStaff creates a staff account with role and opens a console session.
+func (e *Env) LoginStaff(role string) Caller {
+	e.T.Helper()
+	st, err := e.Svc.CreateStaff(context.Background(), service.System,
+		service.NewStaff{Username: e.Unique("staff"), Role: role, Password: StaffPassword})
+	if err != nil {
+		e.T.Fatalf("create staff: %v", err)
+	}
+	id, sess, err := e.Svc.NewStaffSession(context.Background(), st)
+	if err != nil {
+		e.T.Fatalf("staff session: %v", err)
+	}
+	return Caller{Cookie: &http.Cookie{Name: "zsjc_staff", Value: id}, CSRF: sess.CSRFToken, StaffID: st.ID}
+}
+
+// Response is a recorded answer.
+type Response struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d response %q: %v", r.Code, r.Body, err)
+	}
+}
+
+// ErrorCode returns error.code of an error body ("" if none).
+func (r Response) ErrorCode() string {
+	var b struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &b)
+	return b.Error.Code
+}
+
+// Do sends a request as caller. body may be nil, a string or []byte (sent
+// as is), an io.Reader, or any value (sent as JSON).
+func (e *Env) Do(caller Caller, method, path string, body any) Response {
+	e.T.Helper()
+	var r io.Reader
+	contentType := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	case io.Reader:
+		r = b
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatalf("encode body: %v", err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return e.Send(caller, req)
+}
+
+// Send sends a prepared request as caller.
+func (e *Env) Send(caller Caller, req *http.Request) Response {
+	if caller.Cookie != nil {
+		req.AddCookie(caller.Cookie)
+	}
+	if caller.CSRF != "" && req.Header.Get("X-CSRF-Token") == "" {
+		req.Header.Set("X-CSRF-Token", caller.CSRF)
+	}
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, req)
+	return Response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}

@@ -1,0 +1,43 @@
+package handler
+
+import (
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"zsjc/model"
+)
+
+// staffRoute is one row of the staff API's access table: every staff route
+// is declared with the roles allowed to call it, and nowhere else is a role
+// checked.
+type staffRoute struct {
+	method, path string
+	roles        []string
+	handle       gin.HandlerFunc
+}
+
+// Role sets used in the table.
+var (
+	anyStaff   = []string{model.StaffAdmin, model.StaffCaseManager, model.StaffProsecutor}
+	adminOnly  = []string{model.StaffAdmin}
+	caseOffice = []string{model.StaffAdmin, model.StaffCaseManager}
+)
+
+// allow refuses staff whose role is not in roles with 403.
+func allow(roles []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !slices.Contains(roles, currentStaff(c).Role) {
+			fail(c, model.ErrForbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+// registerStaff mounts the table on the authenticated staff group.
+func registerStaff(g *gin.RouterGroup, table []staffRoute) {
+	for _, rt := range table {
+		g.Handle(rt.method, rt.path, allow(rt.roles), rt.handle)
+	}
+}

@@ -1,0 +1,137 @@
+package handler
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"zsjc/model"
+)
+
+// statusOf is the one mapping from domain error kinds to HTTP statuses.
+var statusOf = map[model.Kind]int{
+	model.KindInvalid:      http.StatusUnprocessableEntity,
+	model.KindNotFound:     http.StatusNotFound,
+	model.KindConflict:     http.StatusConflict,
+	model.KindUnauthorized: http.StatusUnauthorized,
+	model.KindForbidden:    http.StatusForbidden,
+	model.KindTooMany:      http.StatusTooManyRequests,
+	model.KindUnavailable:  http.StatusServiceUnavailable,
+	model.KindBadRequest:   http.StatusBadRequest,
+	model.KindTooLarge:     http.StatusRequestEntityTooLarge,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+var (
+	errTooLarge     = model.NewError(model.KindTooLarge, "body_too_large", "请求内容过大")
+	errInternal     = model.NewError(0, "internal_error", "服务器内部错误，请稍后再试")
+	errNotFoundPath = model.NewError(model.KindNotFound, "not_found", "未找到该页面或接口")
+	errMethod       = model.NewError(model.KindBadRequest, "method_not_allowed", "不支持该请求方法")
+)
+
+// fail renders err as the error body. Domain errors keep their code; any
+// other error is logged with the request id and shown as a generic 500.
+func fail(c *gin.Context, err error) {
+	var de *model.Error
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		de = errTooLarge
+	case errors.As(err, &de):
+	default:
+		logger(c).Error("request failed", "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{errorDetail{errInternal.Code, errInternal.Message, nil}})
+		return
+	}
+	status, ok := statusOf[de.Kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		logger(c).Warn("request failed", "code", de.Code, "err", err)
+	}
+	c.AbortWithStatusJSON(status, errorBody{errorDetail{de.Code, de.Message, de.Fields}})
+}
+
+// ok renders v with status.
+func ok(c *gin.Context, status int, v any) { c.JSON(status, v) }
+
+// list renders the pinned list shape {"items": [...]}, never null.
+func list[T any](c *gin.Context, items []T) {
+	if items == nil {
+		items = []T{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
+// decode reads a JSON body into v with clear 400/413 errors.
+func decode(c *gin.Context, v any) error {
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return model.NewError(model.KindBadRequest, "unsupported_media_type", "请求内容须为 JSON (application/json)")
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			return errTooLarge
+		case errors.Is(err, io.EOF):
+			return model.NewError(model.KindBadRequest, "empty_body", "请求内容为空")
+		case errors.As(err, &typeErr):
+			return model.Invalid(map[string]string{typeErr.Field: "类型不正确"})
+		default:
+			return model.NewError(model.KindBadRequest, "invalid_json", "请求内容不是有效的 JSON")
+		}
+	}
+	if dec.More() {
+		return model.NewError(model.KindBadRequest, "invalid_json", "请求内容不是单个 JSON 对象")
+	}
+	return nil
+}
+
+// idParam parses a positive numeric path parameter. A malformed id is
+// answered like a missing one: 404.
+func idParam(c *gin.Context, name string) (uint64, error) {
+	raw := c.Param(name)
+	if raw == "" || len(raw) > 19 || strings.TrimLeft(raw, "0123456789") != "" {
+		return 0, model.ErrNotFound
+	}
+	id, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil || id == 0 {
+		return 0, model.ErrNotFound
+	}
+	return id, nil
+}
+
+// logger returns the request-scoped logger (carrying the request id).
+func logger(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(ctxLogger); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}
+
+// must wraps a handler that returns an error into a gin handler.
+func must(h func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			fail(c, err)
+		}
+	}
+}

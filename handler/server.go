@@ -1,0 +1,121 @@
+// Package handler is the HTTP layer: Gin routes and middleware, request and
+// response shapes, and the one mapping from domain errors to HTTP statuses.
+// Handlers decode, validate the shape, call the service and render; business
+// rules live in package service.
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"zsjc/service"
+)
+
+// Pinger is a dependency /readyz checks.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the HTTP layer needs.
+type Deps struct {
+	Service *service.Service
+	Log     *slog.Logger
+	// Registry receives the HTTP metrics and is served on /metrics.
+	Registry *prometheus.Registry
+	// Ready lists the dependencies /readyz pings, by name ("db", "redis").
+	Ready map[string]Pinger
+	// BodyLimit caps request bodies outside upload routes.
+	BodyLimit int64
+	// PublicURL is the external base URL ("" in tests).
+	PublicURL string
+	Dev       bool
+}
+
+// Server holds the routes' dependencies.
+type Server struct {
+	svc        *service.Service
+	log        *slog.Logger
+	reg        *prometheus.Registry
+	ready      map[string]Pinger
+	publicURL  string
+	secure     bool // cookies get the Secure flag (public URL is https)
+	dev        bool
+	bodyLimits map[string]int64
+}
+
+// New builds the HTTP handler.
+func New(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	if d.BodyLimit == 0 {
+		d.BodyLimit = 1 << 20
+	}
+	s := &Server{
+		svc: d.Service, log: d.Log, reg: d.Registry, ready: d.Ready,
+		publicURL: d.PublicURL, dev: d.Dev, bodyLimits: map[string]int64{},
+	}
+	if u, err := url.Parse(d.PublicURL); err == nil && u.Scheme == "https" {
+		s.secure = true
+	}
+
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.NoRoute(func(c *gin.Context) { fail(c, errNotFoundPath) })
+	r.NoMethod(func(c *gin.Context) { fail(c, errMethod) })
+	metrics := newHTTPMetrics(d.Registry)
+	r.Use(requestID(d.Log), recovery, accessLog, metrics.handler, bodyLimit(d.BodyLimit, s.bodyLimits))
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+
+	s.routes(r)
+	return r
+}
+
+// routes registers the product's routes, area by area.
+func (s *Server) routes(r *gin.Engine) {
+	h5 := r.Group("/api/h5", s.requireUser)
+	staff := r.Group("/api/staff")
+	_ = h5
+	_ = staff
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz pings every dependency and answers 503 naming the ones that failed.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	var failed []string
+	for name, p := range s.ready {
+		if err := p.Ping(ctx); err != nil {
+			s.log.Warn("readiness check failed", "dependency", name, "err", err)
+			checks[name] = "unreachable"
+			failed = append(failed, name)
+			continue
+		}
+		checks[name] = "ok"
+	}
+	if len(failed) > 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failed": failed, "checks": checks})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
+}

@@ -1,0 +1,291 @@
+// Package model holds the domain: entities with their database mapping,
+// state machines and domain errors. It knows GORM (for tags and storage) but
+// nothing of HTTP, Redis or WeChat.
+package model
+
+import (
+	"time"
+)
+
+// Roles of a binding.
+const (
+	RoleLawyer = "lawyer"
+	RoleParty  = "party"
+)
+
+// Staff roles.
+const (
+	StaffAdmin       = "admin"
+	StaffCaseManager = "case_manager"
+	StaffProsecutor  = "prosecutor"
+)
+
+// StaffRoles lists every staff role.
+var StaffRoles = []string{StaffAdmin, StaffCaseManager, StaffProsecutor}
+
+// Case is a criminal case (案件) as disclosed to its parties.
+type Case struct {
+	ID     uint64 `gorm:"primaryKey" json:"id"`
+	CaseNo string `gorm:"size:64;not null;uniqueIndex" json:"case_no"` // 部门受案号
+	Name   string `gorm:"size:200;not null" json:"name"`
+	Type   string `gorm:"size:64" json:"type"`
+	Cause  string `gorm:"size:200" json:"cause"` // 案由
+	Unit   string `gorm:"size:200" json:"unit"`  // 承办单位/办案部门
+	// Prosecutor is the handling prosecutor's name; ProsecutorID links the
+	// staff account when the case was entered by staff.
+	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
+	ProsecutorID *uint64    `json:"prosecutor_id,omitempty"`
+	AcceptedAt   time.Time  `json:"accepted_at"`
+	Deadline     *time.Time `json:"deadline,omitempty"` // 办案期限
+	Measure      string     `gorm:"size:64" json:"measure"` // 强制措施
+	Stage        string     `gorm:"size:64;not null" json:"stage"`
+	Result       string     `gorm:"size:200" json:"result"` // 处理结果
+	// Important marks 重要案件信息 published to everyone; Summary is its public text.
+	Important bool      `gorm:"not null;default:false;index" json:"important"`
+	Summary   string    `gorm:"size:2000" json:"summary,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CaseEvent is one entry of a case's timeline.
+type CaseEvent struct {
+	ID     uint64 `gorm:"primaryKey" json:"id"`
+	CaseID uint64 `gorm:"not null;uniqueIndex:idx_case_event_ext,priority:1;index" json:"case_id"`
+	// ExternalID is the case system's event id; it makes integration
+	// deliveries idempotent. Empty (NULL) for staff-entered events.
+	ExternalID  *string   `gorm:"size:64;uniqueIndex:idx_case_event_ext,priority:2" json:"event_id,omitempty"`
+	Stage       string    `gorm:"size:64;not null" json:"stage"`
+	Description string    `gorm:"size:1000" json:"description"`
+	OccurredAt  time.Time `gorm:"not null" json:"occurred_at"`
+	Source      string    `gorm:"size:16;not null" json:"source"` // staff | integration | import
+	CreatedBy   *uint64   `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Party is a person on a case's party list (当事人). The id number is kept
+// only encrypted (IDNumberEnc) and as a keyed hash for matching.
+type Party struct {
+	ID           uint64    `gorm:"primaryKey" json:"id"`
+	CaseID       uint64    `gorm:"not null;index:idx_party_match,priority:1" json:"case_id"`
+	Name         string    `gorm:"size:64;not null" json:"name"`
+	Role         string    `gorm:"size:32;not null" json:"role"`
+	IDNumberEnc  []byte    `gorm:"type:varbinary(128)" json:"-"`
+	IDNumberHash string    `gorm:"size:64;not null;index:idx_party_match,priority:2" json:"-"`
+	IDNumberMask string    `gorm:"size:32" json:"id_number_masked"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Document is a published legal document (法律文书).
+type Document struct {
+	ID          uint64    `gorm:"primaryKey" json:"id"`
+	CaseID      uint64    `gorm:"not null;index" json:"case_id"`
+	DocNo       string    `gorm:"size:100" json:"doc_no"`
+	Title       string    `gorm:"size:200;not null" json:"title"`
+	Type        string    `gorm:"size:64" json:"type"`
+	Public      bool      `gorm:"not null;default:false" json:"public"`
+	FileKey     string    `gorm:"size:128;not null" json:"-"`
+	FileName    string    `gorm:"size:200" json:"file_name"`
+	ContentType string    `gorm:"size:64" json:"content_type"`
+	Size        int64     `json:"size"`
+	PublishedAt time.Time `json:"published_at"`
+	CreatedBy   *uint64   `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// WeChatUser is a follower of the official account, known by openid.
+type WeChatUser struct {
+	ID             uint64     `gorm:"primaryKey" json:"id"`
+	OpenID         string     `gorm:"size:64;not null;uniqueIndex" json:"-"`
+	UnionID        string     `gorm:"size:64;index" json:"-"`
+	Subscribed     bool       `gorm:"not null;default:false" json:"subscribed"`
+	SubscribedAt   *time.Time `json:"subscribed_at,omitempty"`
+	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
+	// Scene is the last qrscene key the user followed or scanned with.
+	Scene     string    `gorm:"size:64" json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LawyerProfile is a lawyer's registration; the phone is kept encrypted.
+type LawyerProfile struct {
+	ID          uint64    `gorm:"primaryKey" json:"-"`
+	UserID      uint64    `gorm:"not null;uniqueIndex" json:"-"`
+	Name        string    `gorm:"size:64;not null" json:"name"`
+	LicenseNo   string    `gorm:"size:17;not null" json:"license_no"` // 执业证号
+	Firm        string    `gorm:"size:200;not null" json:"firm"`
+	PhoneEnc    []byte    `gorm:"type:varbinary(128)" json:"-"`
+	PhoneMasked string    `gorm:"size:16" json:"phone_masked"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Upload is a file a WeChat user uploaded as binding material.
+type Upload struct {
+	ID          uint64    `gorm:"primaryKey" json:"id"`
+	UserID      uint64    `gorm:"not null;index" json:"-"`
+	Kind        string    `gorm:"size:32" json:"kind"`
+	FileKey     string    `gorm:"size:128;not null" json:"-"`
+	FileName    string    `gorm:"size:200" json:"file_name"`
+	ContentType string    `gorm:"size:64" json:"content_type"`
+	Size        int64     `json:"size"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Binding ties a WeChat user to a case as lawyer or party.
+type Binding struct {
+	ID     uint64 `gorm:"primaryKey" json:"id"`
+	UserID uint64 `gorm:"not null;index" json:"-"`
+	CaseID uint64 `gorm:"not null;index" json:"case_id"`
+	Role   string `gorm:"size:16;not null" json:"role"`
+	Status Status `gorm:"size:16;not null;index" json:"status"`
+	// LiveKey is "user:case" while the binding is pending or approved and
+	// NULL otherwise; its unique index makes the database refuse a second
+	// live binding of the same user and case.
+	LiveKey   *string    `gorm:"size:64;uniqueIndex" json:"-"`
+	PartyID   *uint64    `json:"-"`
+	Reason    string     `gorm:"size:500" json:"reason,omitempty"`
+	DecidedBy *uint64    `json:"-"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// BindingMaterial links a lawyer's binding to an uploaded document
+// (委托书, 律所函, 执业证).
+type BindingMaterial struct {
+	BindingID uint64 `gorm:"primaryKey"`
+	UploadID  uint64 `gorm:"primaryKey"`
+}
+
+// ReviewSlot is a half-day in a reading room with a number of places.
+type ReviewSlot struct {
+	ID        uint64    `gorm:"primaryKey" json:"id"`
+	Date      string    `gorm:"size:10;not null;uniqueIndex:idx_slot,priority:1" json:"date"` // YYYY-MM-DD, office time zone
+	Period    string    `gorm:"size:8;not null;uniqueIndex:idx_slot,priority:2" json:"period"` // am | pm
+	Room      string    `gorm:"size:64;not null;uniqueIndex:idx_slot,priority:3" json:"room"`
+	StartTime string    `gorm:"size:5" json:"start_time"` // HH:MM
+	EndTime   string    `gorm:"size:5" json:"end_time"`
+	Capacity  int       `gorm:"not null" json:"capacity"`
+	Booked    int       `gorm:"not null;default:0" json:"booked"`
+	Closed    bool      `gorm:"not null;default:false" json:"closed"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ReviewBooking is a lawyer's file-review appointment (阅卷预约).
+type ReviewBooking struct {
+	ID         uint64 `gorm:"primaryKey" json:"id"`
+	BindingID  uint64 `gorm:"not null;index" json:"binding_id"`
+	UserID     uint64 `gorm:"not null;index" json:"-"`
+	CaseID     uint64 `gorm:"not null;index" json:"case_id"`
+	SlotID     uint64 `gorm:"not null;index" json:"slot_id"`
+	Status     Status `gorm:"size:16;not null;index" json:"status"`
+	CopyMethod string `gorm:"size:32" json:"copy_method"`
+	Note       string `gorm:"size:500" json:"note"`
+	// LiveKey ("user:case") and SlotKey ("user:slot") are set while the
+	// booking is pending or confirmed: one live booking per lawyer and case,
+	// and no lawyer in one slot twice (排期避让), enforced by unique indexes.
+	LiveKey   *string    `gorm:"size:64;uniqueIndex" json:"-"`
+	SlotKey   *string    `gorm:"size:64;uniqueIndex" json:"-"`
+	ReplyBy   time.Time  `gorm:"not null" json:"reply_by"`
+	Reason    string     `gorm:"size:500" json:"reason,omitempty"`
+	DecidedBy *uint64    `json:"-"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// MeetingRequest is a lawyer's request to meet (申请会见).
+type MeetingRequest struct {
+	ID         uint64     `gorm:"primaryKey" json:"id"`
+	BindingID  uint64     `gorm:"not null;index" json:"binding_id"`
+	UserID     uint64     `gorm:"not null;index" json:"-"`
+	CaseID     uint64     `gorm:"not null;index" json:"case_id"`
+	Type       string     `gorm:"size:32;not null" json:"type"`
+	Preferred1 time.Time  `json:"-"`
+	Preferred2 time.Time  `json:"-"`
+	Note       string     `gorm:"size:500" json:"note"`
+	Status     Status     `gorm:"size:16;not null;index" json:"status"`
+	Time       *time.Time `json:"time,omitempty"` // confirmed time
+	Place      string     `gorm:"size:200" json:"place,omitempty"`
+	ReplyBy    time.Time  `gorm:"not null" json:"reply_by"`
+	Reason     string     `gorm:"size:500" json:"reason,omitempty"`
+	DecidedBy  *uint64    `json:"-"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// Push kinds: each maps to a template in the configuration.
+const (
+	PushCaseEvent     = "case_event"
+	PushBindingResult = "binding_result"
+	PushReviewResult  = "review_result"
+	PushMeetingResult = "meeting_result"
+	PushReminder      = "reminder"
+)
+
+// PushMessage is an outbox row: one template message to one follower.
+type PushMessage struct {
+	ID     uint64 `gorm:"primaryKey" json:"id"`
+	OpenID string `gorm:"size:64;not null;index" json:"-"`
+	Kind   string `gorm:"size:32;not null" json:"kind"`
+	// DedupKey is "cause:recipient"; replaying a cause never adds a row.
+	DedupKey string `gorm:"size:191;not null;uniqueIndex" json:"dedup_key"`
+	// ClientMsgID is WeChat's idempotency key, fixed for the row's life.
+	ClientMsgID string `gorm:"size:64;not null;uniqueIndex" json:"client_msg_id"`
+	// Data holds the push's values as a JSON object; the worker maps them to
+	// template fields at send time.
+	Data          string     `gorm:"type:text" json:"data"`
+	URL           string     `gorm:"size:512" json:"url"`
+	Status        Status     `gorm:"size:16;not null;index:idx_push_due,priority:1" json:"status"`
+	Attempts      int        `gorm:"not null;default:0" json:"attempts"`
+	NextAttemptAt time.Time  `gorm:"not null;index:idx_push_due,priority:2" json:"next_attempt_at"`
+	LeaseOwner    string     `gorm:"size:64" json:"-"`
+	LeaseUntil    *time.Time `json:"-"`
+	WeChatMsgID   int64      `gorm:"index" json:"wechat_msg_id,omitempty"`
+	LastError     string     `gorm:"size:512" json:"last_error,omitempty"`
+	SentAt        *time.Time `json:"sent_at,omitempty"`
+	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// Staff is a procuratorate staff account.
+type Staff struct {
+	ID             uint64     `gorm:"primaryKey" json:"id"`
+	Username       string     `gorm:"size:64;not null;uniqueIndex" json:"username"`
+	DisplayName    string     `gorm:"size:64;not null" json:"display_name"`
+	Role           string     `gorm:"size:16;not null" json:"role"`
+	PasswordHash   string     `gorm:"size:255;not null" json:"-"`
+	Disabled       bool       `gorm:"not null;default:false" json:"disabled"`
+	FailedAttempts int        `gorm:"not null;default:0" json:"-"`
+	LockedUntil    *time.Time `json:"locked_until,omitempty"`
+	LastLoginAt    *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// AuditLog records who did what to which record, from where.
+type AuditLog struct {
+	ID        uint64    `gorm:"primaryKey" json:"id"`
+	ActorID   *uint64   `gorm:"index" json:"actor_id,omitempty"`
+	ActorName string    `gorm:"size:64" json:"actor"`
+	Action    string    `gorm:"size:64;not null;index" json:"action"`
+	Target    string    `gorm:"size:128" json:"target"`
+	IP        string    `gorm:"size:64" json:"ip"`
+	At        time.Time `gorm:"not null;index" json:"at"`
+	Detail    string    `gorm:"size:1000" json:"detail,omitempty"`
+}
+
+// All lists every entity, in migration order.
+func All() []any {
+	return []any{
+		&Case{}, &CaseEvent{}, &Party{}, &Document{},
+		&WeChatUser{}, &LawyerProfile{}, &Upload{},
+		&Binding{}, &BindingMaterial{},
+		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
+		&PushMessage{}, &Staff{}, &AuditLog{},
+	}
+}

@@ -1,0 +1,83 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"zsjc/model"
+	"zsjc/secure"
+)
+
+// DemoCaseNo is the case number of the seeded demo case.
+const DemoCaseNo = "京检刑受〔2026〕1号"
+
+// DemoParty is the seeded party a newcomer can bind with.
+var DemoParty = struct{ Name, IDNumber string }{"张三", "11010519491231002X"}
+
+// SeedDemo fills an empty dev database: an admin account (its generated
+// password is returned once, "" when staff already exist) and a demo case
+// with a timeline and a party list.
+func (s *Service) SeedDemo(ctx context.Context) (adminPassword string, err error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&model.Staff{}).Count(&n).Error; err != nil {
+		return "", fmt.Errorf("seed demo: %w", err)
+	}
+	if n == 0 {
+		adminPassword = "Zs-" + secure.Token(9)
+		if _, err := s.CreateStaff(ctx, System, NewStaff{Username: "admin", DisplayName: "系统管理员", Role: model.StaffAdmin, Password: adminPassword}); err != nil {
+			return "", fmt.Errorf("seed demo admin: %w", err)
+		}
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		var existing model.Case
+		err := tx.Where("case_no = ?", DemoCaseNo).Take(&existing).Error
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		now := s.Now()
+		accepted := now.AddDate(0, 0, -20)
+		deadline := now.AddDate(0, 0, 25)
+		c := model.Case{
+			CaseNo: DemoCaseNo, Name: "张三涉嫌盗窃案", Type: "刑事", Cause: "盗窃罪", Unit: "第一检察部",
+			Prosecutor: "李检察官", AcceptedAt: accepted, Deadline: &deadline, Measure: "取保候审",
+			Stage: "审查起诉",
+		}
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		events := []model.CaseEvent{
+			{CaseID: c.ID, Stage: "受理", Description: "本院已受理移送审查起诉。", OccurredAt: accepted, Source: "import"},
+			{CaseID: c.ID, Stage: "审查起诉", Description: "案件进入审查起诉阶段，已告知犯罪嫌疑人诉讼权利。", OccurredAt: accepted.Add(48 * time.Hour), Source: "import"},
+		}
+		if err := tx.Create(&events).Error; err != nil {
+			return err
+		}
+		party, err := s.sealParty(c.ID, DemoParty.Name, "犯罪嫌疑人", DemoParty.IDNumber)
+		if err != nil {
+			return err
+		}
+		return tx.Create(&party).Error
+	})
+	if err != nil {
+		return "", fmt.Errorf("seed demo case: %w", err)
+	}
+	return adminPassword, nil
+}
+
+// sealParty builds a party row with its id number encrypted, hashed and masked.
+func (s *Service) sealParty(caseID uint64, name, role, idNumber string) (model.Party, error) {
+	id := secure.NormalizeIDNumber(idNumber)
+	enc, err := s.sealer.Seal(id)
+	if err != nil {
+		return model.Party{}, err
+	}
+	return model.Party{CaseID: caseID, Name: name, Role: role, IDNumberEnc: enc,
+		IDNumberHash: s.sealer.Hash(id), IDNumberMask: secure.MaskIDNumber(id)}, nil
+}

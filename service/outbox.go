@@ -1,0 +1,63 @@
+package service
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"zsjc/model"
+)
+
+// Push is one message to queue: what happened (Cause, unique per event, e.g.
+// "event:42"), to whom, and the values the template shows.
+type Push struct {
+	OpenID string
+	Kind   string
+	Cause  string
+	Data   map[string]string
+	// Path is the H5 page the message links to ("/h5/cases/7").
+	Path string
+	// NotBefore delays the first attempt (reminders); zero means now.
+	NotBefore time.Time
+}
+
+// ClientMsgID derives WeChat's idempotency key from the dedup key, so it is
+// fixed for the life of the row.
+func ClientMsgID(dedupKey string) string {
+	sum := sha256.Sum256([]byte(dedupKey))
+	return hex.EncodeToString(sum[:16])
+}
+
+// enqueue writes outbox rows inside tx. A row whose cause and recipient were
+// already queued is skipped, so replaying a cause never pushes twice.
+func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
+	if len(pushes) == 0 {
+		return nil
+	}
+	now := s.Now()
+	rows := make([]model.PushMessage, 0, len(pushes))
+	for _, p := range pushes {
+		data, err := json.Marshal(p.Data)
+		if err != nil {
+			return fmt.Errorf("enqueue %s: %w", p.Cause, err)
+		}
+		due := now
+		if !p.NotBefore.IsZero() {
+			due = p.NotBefore.UTC()
+		}
+		key := p.Cause + ":" + p.OpenID
+		rows = append(rows, model.PushMessage{
+			OpenID: p.OpenID, Kind: p.Kind, DedupKey: key, ClientMsgID: ClientMsgID(key),
+			Data: string(data), URL: p.Path, Status: model.StatusQueued, NextAttemptAt: due,
+		})
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200).Error; err != nil {
+		return fmt.Errorf("enqueue %d pushes: %w", len(rows), err)
+	}
+	return nil
+}

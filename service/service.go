@@ -1,0 +1,130 @@
+// Package service holds the use cases: bind a case, book a review, decide a
+// request, record a case event. Each use case is one transaction that also
+// writes the push-outbox rows and audit rows it causes. Handlers call it;
+// it calls storage (GORM) and the ports it defines itself (cache, files,
+// WeChat), which cmd/zsjc wires to concrete implementations.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"zsjc/cache"
+	"zsjc/model"
+	"zsjc/secure"
+)
+
+// Options are the business settings a Service needs.
+type Options struct {
+	Location *time.Location
+	Calendar model.Calendar
+	// ReplyWorkingDays is the reply deadline of a request (件件有回复).
+	ReplyWorkingDays int
+	// ReviewCancelCutoff is minutes after midnight, the day before a review.
+	ReviewCancelCutoff int
+	// PublicURL is where users reach the H5 pages ("" in tests: relative links).
+	PublicURL string
+	Dev       bool
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	DB     *gorm.DB
+	Cache  cache.Store
+	Sealer *secure.Sealer
+	Files  FileStore
+	Log    *slog.Logger
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+// Service runs the use cases.
+type Service struct {
+	db     *gorm.DB
+	cache  cache.Store
+	sealer *secure.Sealer
+	files  FileStore
+	log    *slog.Logger
+	now    func() time.Time
+	opt    Options
+}
+
+// New returns a Service.
+func New(d Deps, opt Options) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	if opt.ReplyWorkingDays == 0 {
+		opt.ReplyWorkingDays = 3
+	}
+	return &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, log: d.Log, now: d.Now, opt: opt}
+}
+
+// DB exposes the database to the wiring code (health checks, workers).
+func (s *Service) DB() *gorm.DB { return s.db }
+
+// Cache exposes the shared cache to the wiring code.
+func (s *Service) Cache() cache.Store { return s.cache }
+
+// Sealer exposes the personal-data sealer to the wiring code.
+func (s *Service) Sealer() *secure.Sealer { return s.sealer }
+
+// Now is the service clock, in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// Location is the office's time zone.
+func (s *Service) Location() *time.Location { return s.opt.Location }
+
+// tx runs fn in one transaction.
+func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// notFoundIf turns gorm's record-not-found into the domain's one 404.
+func notFoundIf(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return model.ErrNotFound
+	}
+	return err
+}
+
+// Actor is the staff member (or system) on whose behalf a use case runs.
+type Actor struct {
+	StaffID uint64
+	Name    string
+	Role    string
+	IP      string
+}
+
+// System is the actor for the case-system integration and background jobs.
+var System = Actor{Name: "system"}
+
+// audit writes an audit row inside tx.
+func (s *Service) audit(tx *gorm.DB, a Actor, action, target, detail string) error {
+	row := model.AuditLog{ActorName: a.Name, Action: action, Target: target, IP: a.IP, At: s.Now(), Detail: detail}
+	if a.StaffID != 0 {
+		id := a.StaffID
+		row.ActorID = &id
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return fmt.Errorf("audit %s %s: %w", action, target, err)
+	}
+	return nil
+}
+
+// Audit writes an audit row on its own, for events outside a use case
+// transaction (logins, reads of personal data).
+func (s *Service) Audit(ctx context.Context, a Actor, action, target, detail string) error {
+	return s.audit(s.db.WithContext(ctx), a, action, target, detail)
+}

@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"zsjc/model"
+)
+
+var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{2,31}$`)
+
+// PasswordProblem explains why a password is too weak, or returns "".
+// Policy: at least 8 characters from at least 3 of lower case, upper case,
+// digits and other characters.
+func PasswordProblem(pw string) string {
+	if len([]rune(pw)) < 8 {
+		return "密码至少 8 位"
+	}
+	if len(pw) > 72 { // bcrypt ignores bytes past 72
+		return "密码不能超过 72 个字节"
+	}
+	var lower, upper, digit, other bool
+	for _, r := range pw {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	classes := 0
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			classes++
+		}
+	}
+	if classes < 3 {
+		return "密码须包含大写字母、小写字母、数字、符号中的至少三类"
+	}
+	return ""
+}
+
+// NewStaff is the input for creating a staff account.
+type NewStaff struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	Password    string `json:"password"`
+}
+
+// CreateStaff validates and stores a staff account with a bcrypt hash.
+func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.Staff, error) {
+	in.Username = strings.TrimSpace(strings.ToLower(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	fe := model.FieldErrors{}
+	if !usernamePattern.MatchString(in.Username) {
+		fe.Add("username", "用户名须为 3–32 位小写字母、数字或 _ . -，以字母开头")
+	}
+	if !slices.Contains(model.StaffRoles, in.Role) {
+		fe.Add("role", "角色须为 admin、case_manager 或 prosecutor")
+	}
+	if p := PasswordProblem(in.Password); p != "" {
+		fe.Add("password", p)
+	}
+	if len([]rune(in.DisplayName)) > 64 {
+		fe.Add("display_name", "姓名不能超过 64 个字")
+	}
+	if err := fe.Err(); err != nil {
+		return model.Staff{}, err
+	}
+	if in.DisplayName == "" {
+		in.DisplayName = in.Username
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+	if err != nil {
+		return model.Staff{}, fmt.Errorf("hash password: %w", err)
+	}
+	st := model.Staff{Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, PasswordHash: string(hash)}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&st).Error; err != nil {
+			if model.IsDuplicate(err) {
+				return model.Invalid(map[string]string{"username": "该用户名已被使用"})
+			}
+			return fmt.Errorf("create staff %s: %w", in.Username, err)
+		}
+		return s.audit(tx, a, "staff.create", fmt.Sprintf("staff:%d", st.ID), "role="+st.Role)
+	})
+	return st, err
+}

@@ -1,0 +1,170 @@
+// Package testenv gives tests a fresh database and cache: the real MariaDB
+// and Redis when ZSJC_TEST_MYSQL_DSN / ZSJC_TEST_REDIS_ADDR are set (CI sets
+// them), the embedded SQLite and in-process cache otherwise.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
+
+	"zsjc/cache"
+	"zsjc/model"
+)
+
+// MySQLDSN is the DSN of the test server, or "" to use SQLite.
+func MySQLDSN() string { return os.Getenv("ZSJC_TEST_MYSQL_DSN") }
+
+// RedisAddr is the address of the test Redis, or "" to use memory.
+func RedisAddr() string { return os.Getenv("ZSJC_TEST_REDIS_ADDR") }
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// DB returns a migrated, empty database private to the test: a new MySQL
+// database (dropped at cleanup) or a new SQLite file in t.TempDir().
+func DB(t testing.TB) *gorm.DB {
+	t.Helper()
+	db, _ := DBWithDSN(t)
+	return db
+}
+
+// DBWithDSN is DB that also returns the DSN of the new database, so a test
+// can open a second connection pool to it, as a second instance would
+// ("" for SQLite, which is single-instance by nature).
+func DBWithDSN(t testing.TB) (*gorm.DB, string) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := MySQLDSN()
+	if dsn == "" {
+		db, err := model.OpenSQLite(filepath.Join(t.TempDir(), "test.db"), nil)
+		if err != nil {
+			t.Fatalf("open sqlite: %v", err)
+		}
+		if err := model.Migrate(ctx, db); err != nil {
+			t.Fatalf("migrate sqlite: %v", err)
+		}
+		t.Cleanup(func() { closeDB(db) })
+		return db, ""
+	}
+	admin, err := model.Open(dsn, "")
+	if err != nil {
+		t.Fatalf("open mysql admin: %v", err)
+	}
+	name := "zsjc_t_" + randomSuffix()
+	if err := admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci").Error; err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	cfg, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("parse test dsn: %v", err)
+	}
+	cfg.DBName = name
+	testDSN := cfg.FormatDSN()
+	db, err := model.Open(testDSN, "")
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	if err := model.Migrate(ctx, db); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	t.Cleanup(func() {
+		closeDB(db)
+		admin.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+		closeDB(admin)
+	})
+	return db, testDSN
+}
+
+// Open opens another connection pool to a database made by DBWithDSN
+// (a second "instance"); for SQLite it returns db itself.
+func Open(t testing.TB, db *gorm.DB, dsn string) *gorm.DB {
+	t.Helper()
+	if dsn == "" {
+		return db
+	}
+	other, err := model.Open(dsn, "")
+	if err != nil {
+		t.Fatalf("open second pool: %v", err)
+	}
+	t.Cleanup(func() { closeDB(other) })
+	return other
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}
+
+// Cache returns a cache private to the test: Redis under a random key
+// prefix (its keys deleted at cleanup), or a new in-process store.
+func Cache(t testing.TB) cache.Store {
+	t.Helper()
+	c, _ := CacheWithPrefix(t)
+	return c
+}
+
+// CacheWithPrefix is Cache that also returns a constructor for a second
+// client on the same keys, as a second instance would have.
+func CacheWithPrefix(t testing.TB) (cache.Store, func() cache.Store) {
+	t.Helper()
+	addr := RedisAddr()
+	if addr == "" {
+		m := cache.NewMemory()
+		return m, func() cache.Store { return m }
+	}
+	prefix := "zsjc_t_" + randomSuffix() + ":"
+	newClient := func() cache.Store {
+		client := cache.NewRedisClient(addr, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
+		t.Cleanup(func() { client.Close() })
+		return cache.NewRedis(client, prefix)
+	}
+	first := newClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := first.Ping(ctx); err != nil {
+		t.Fatalf("test redis at %s: %v", addr, err)
+	}
+	t.Cleanup(func() { deletePrefix(addr, prefix) })
+	return first, newClient
+}
+
+func deletePrefix(addr, prefix string) {
+	client := cache.NewRedisClient(addr, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	iter := client.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		client.Del(ctx, iter.Val())
+	}
+}
+
+// Describe says which engines the tests run on, for logs.
+func Describe() string {
+	var parts []string
+	if MySQLDSN() != "" {
+		parts = append(parts, "MySQL")
+	} else {
+		parts = append(parts, "SQLite")
+	}
+	if RedisAddr() != "" {
+		parts = append(parts, "Redis")
+	} else {
+		parts = append(parts, "memory cache")
+	}
+	return fmt.Sprint(strings.Join(parts, " + "))
+}
