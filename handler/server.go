@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -86,12 +87,20 @@ func New(d Deps) http.Handler {
 	return r
 }
 
-// routes registers the product's routes, area by area.
+// routes registers the product's routes. Each area has one method that
+// mounts its routes (add one line here), and staff routes are rows of the
+// access table in staffTable.
 func (s *Server) routes(r *gin.Engine) {
 	h5 := r.Group("/api/h5", s.requireUser)
 	staff := r.Group("/api/staff")
+	registerStaff(staff.Group("", s.requireStaff), s.staffTable())
 	_ = h5
-	_ = staff
+}
+
+// staffTable is every authenticated staff route with the roles that may
+// call it; each area contributes its rows.
+func (s *Server) staffTable() []staffRoute {
+	return slices.Concat[[]staffRoute]()
 }
 
 func (s *Server) healthz(c *gin.Context) {

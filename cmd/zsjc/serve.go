@@ -56,7 +56,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	return runServer(ctx, srv, ln, nil)
+	return runServer(ctx, srv, ln, a.workers())
 }
 
 // runServer serves on ln until ctx ends, then stops accepting, lets

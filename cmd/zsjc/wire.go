@@ -132,6 +132,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	return a, nil
 }
 
+// workers are the background loops every instance runs until shutdown
+// (push delivery, reminders); each coordinates with the other instances
+// through MySQL/Redis.
+func (a *app) workers() []func(context.Context) {
+	return nil
+}
+
 func (a *app) close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
