@@ -29,7 +29,9 @@ type Options struct {
 	ReviewCancelCutoff int
 	// PublicURL is where users reach the H5 pages ("" in tests: relative links).
 	PublicURL string
-	Dev       bool
+	// AppID is the official account's AppID (JS-SDK config).
+	AppID string
+	Dev   bool
 }
 
 // Deps are the Service's collaborators.
@@ -38,7 +40,10 @@ type Deps struct {
 	Cache  cache.Store
 	Sealer *secure.Sealer
 	Files  FileStore
-	Log    *slog.Logger
+	OAuth  OAuth
+	// JSTicket signs JS-SDK configurations.
+	JSTicket JSTicketSource
+	Log      *slog.Logger
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }
@@ -49,6 +54,8 @@ type Service struct {
 	cache  cache.Store
 	sealer *secure.Sealer
 	files  FileStore
+	oauth  OAuth
+	ticket JSTicketSource
 	log    *slog.Logger
 	now    func() time.Time
 	opt    Options
@@ -68,7 +75,8 @@ func New(d Deps, opt Options) *Service {
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
 	}
-	return &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, log: d.Log, now: d.Now, opt: opt}
+	return &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
+		log: d.Log, now: d.Now, opt: opt}
 }
 
 // DB exposes the database to the wiring code (health checks, workers).
