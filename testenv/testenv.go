@@ -59,17 +59,19 @@ func DBWithDSN(t testing.TB) (*gorm.DB, string) {
 		t.Cleanup(func() { closeDB(db) })
 		return db, ""
 	}
-	admin, err := model.Open(dsn, "")
+	cfg, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("parse ZSJC_TEST_MYSQL_DSN: %v", err)
+	}
+	// The admin connection names no database, so the one in the DSN need not exist.
+	cfg.DBName = ""
+	admin, err := model.Open(cfg.FormatDSN(), "")
 	if err != nil {
 		t.Fatalf("open mysql admin: %v", err)
 	}
 	name := "zsjc_t_" + randomSuffix()
 	if err := admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci").Error; err != nil {
 		t.Fatalf("create test database: %v", err)
-	}
-	cfg, err := mysqldriver.ParseDSN(dsn)
-	if err != nil {
-		t.Fatalf("parse test dsn: %v", err)
 	}
 	cfg.DBName = name
 	testDSN := cfg.FormatDSN()

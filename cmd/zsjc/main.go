@@ -3,6 +3,7 @@
 //	zsjc [-config file.yaml] serve             run the server (default)
 //	zsjc [-config file.yaml] migrate           create or update the tables
 //	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor
+//	zsjc [-config file.yaml] healthcheck       probe the local server's /healthz (container health checks)
 //
 // Every subcommand reads the same ZSJC_* configuration.
 package main
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, cfg, stdout)
 	case "migrate":
 		return migrate(ctx, cfg, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
 	case "staff":
 		if len(rest) == 0 || rest[0] != "add" {
 			return usageError{"staff: expected 'staff add'"}

@@ -173,3 +173,30 @@ func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
 	}
 	return pw, nil
 }
+
+// healthcheck asks the server on ZSJC_ADDR for /healthz; images without a
+// shell or curl use it as their container health check.
+func healthcheck(ctx context.Context, cfg *config.Config) error {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return &config.Error{Var: "ZSJC_ADDR", Reason: err.Error()}
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}

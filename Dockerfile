@@ -1,0 +1,17 @@
+# Build: a static binary (pure-Go SQLite, no cgo).
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/zsjc ./cmd/zsjc
+
+# Run as an unprivileged user; uploads and documents live in /data.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/zsjc /zsjc
+ENV ZSJC_DATA_DIR=/data ZSJC_ADDR=:8080
+VOLUME /data
+EXPOSE 8080
+USER nonroot:nonroot
+ENTRYPOINT ["/zsjc"]
+CMD ["serve"]
