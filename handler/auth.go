@@ -16,8 +16,8 @@ const (
 	staffCookie = "zsjc_staff"
 	csrfHeader  = "X-CSRF-Token"
 
-	ctxUser  = "zsjc.user"
-	ctxStaff = "zsjc.staff"
+	ctxUser           = "zsjc.user"
+	ctxStaff          = "zsjc.staff"
 	ctxStaffSessionID = "zsjc.staff_session_id"
 )
 

@@ -1,15 +1,20 @@
 package handler
 
 import (
+	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-sql-driver/mysql"
 
 	"zsjc/model"
 )
@@ -53,6 +58,9 @@ func fail(c *gin.Context, err error) {
 	case errors.As(err, &tooLarge):
 		de = errTooLarge
 	case errors.As(err, &de):
+	case dependencyDown(err):
+		logger(c).Warn("dependency unavailable", "err", err)
+		de = model.ErrUnavailable
 	default:
 		logger(c).Error("request failed", "err", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{errorDetail{errInternal.Code, errInternal.Message, nil}})
@@ -134,4 +142,15 @@ func must(h func(c *gin.Context) error) gin.HandlerFunc {
 			fail(c, err)
 		}
 	}
+}
+
+// dependencyDown recognises a database or cache that cannot be reached, so
+// that callers get a 503 they may retry instead of a 500.
+func dependencyDown(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED)
 }
