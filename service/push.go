@@ -1,0 +1,132 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"zsjc/model"
+)
+
+// Delivery reports of TEMPLATESENDJOBFINISH: "success", or "failed:user
+// block" / "failed: system failed" (the platform's own spelling varies).
+const (
+	DeliverySuccess      = "success"
+	deliveryFailedPrefix = "failed"
+)
+
+var errUnknownDelivery = model.NewError(model.KindInvalid, "unknown_delivery_status", "无法识别的送达状态")
+
+// lastErrorSize is the width of model.PushMessage.LastError.
+const lastErrorSize = 512
+
+// RecordPushDelivery applies WeChat's delivery report (TEMPLATESENDJOBFINISH)
+// for the template message with msgid wechatMsgID: "success" marks the push
+// delivered, a "failed…" status marks it failed with that text. A repeated
+// report of the same outcome is accepted silently (WeChat resends callbacks);
+// a msgid we never recorded is model.ErrNotFound.
+func (s *Service) RecordPushDelivery(ctx context.Context, wechatMsgID int64, status string) error {
+	status = strings.TrimSpace(status)
+	updates := map[string]any{"updated_at": s.Now()}
+	var to model.Status
+	switch {
+	case status == DeliverySuccess:
+		to = model.StatusDelivered
+		updates["delivered_at"] = s.Now()
+	case strings.HasPrefix(status, deliveryFailedPrefix):
+		to = model.StatusFailed
+		updates["last_error"] = truncateBytes(status, lastErrorSize)
+	default:
+		return fmt.Errorf("push delivery of msgid %d: %q: %w", wechatMsgID, status, errUnknownDelivery)
+	}
+	if wechatMsgID == 0 {
+		return fmt.Errorf("push delivery of msgid 0: %w", model.ErrNotFound)
+	}
+	updates["status"] = to
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&model.PushMessage{}).
+			Where("wechat_msg_id = ? AND status = ?", wechatMsgID, model.StatusSent).
+			Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("push delivery of msgid %d: %w", wechatMsgID, res.Error)
+		}
+		if res.RowsAffected > 0 {
+			return nil
+		}
+		var row model.PushMessage
+		if err := tx.Select("id", "status").Where("wechat_msg_id = ?", wechatMsgID).Take(&row).Error; err != nil {
+			return fmt.Errorf("push delivery of msgid %d: %w", wechatMsgID, notFoundIf(err))
+		}
+		if row.Status == to {
+			return nil
+		}
+		return fmt.Errorf("push delivery of msgid %d: %w", wechatMsgID, model.StateConflict("推送消息", row.Status))
+	})
+}
+
+// truncateBytes cuts s to at most n bytes without splitting a character.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := 0
+	for i := range s {
+		if i > n {
+			break
+		}
+		cut = i
+	}
+	return s[:cut]
+}
+
+// pushListLimit caps the staff list; the newest rows come first.
+const pushListLimit = 200
+
+// ListPushes returns the newest outbox rows, all of them or those in status.
+func (s *Service) ListPushes(ctx context.Context, status string) ([]model.PushMessage, error) {
+	q := s.db.WithContext(ctx).Order("id DESC").Limit(pushListLimit)
+	if status != "" {
+		st := model.Status(status)
+		if _, known := model.PushMachine[st]; !known && st != model.StatusDelivered {
+			return nil, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered 或 failed"})
+		}
+		q = q.Where("status = ?", st)
+	}
+	var rows []model.PushMessage
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list pushes: %w", err)
+	}
+	return rows, nil
+}
+
+// RetryPush puts a failed push back in the queue for an immediate send with
+// a fresh attempt budget. Its client_msg_id is unchanged, so a message
+// WeChat did show after all is not shown twice.
+func (s *Service) RetryPush(ctx context.Context, a Actor, id uint64) (model.PushMessage, error) {
+	var row model.PushMessage
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		res := tx.Model(&model.PushMessage{}).
+			Where("id = ? AND status = ?", id, model.StatusFailed).
+			Updates(map[string]any{
+				"status": model.StatusQueued, "attempts": 0, "next_attempt_at": now,
+				"lease_owner": "", "lease_until": nil, "last_error": "", "updated_at": now,
+			})
+		if res.Error != nil {
+			return res.Error
+		}
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFoundIf(err)
+		}
+		if res.RowsAffected == 0 {
+			return model.StateConflict("推送消息", row.Status)
+		}
+		return s.audit(tx, a, "push.retry", fmt.Sprintf("push:%d", id), row.Kind)
+	})
+	if err != nil {
+		return model.PushMessage{}, fmt.Errorf("retry push %d: %w", id, err)
+	}
+	return row, nil
+}
