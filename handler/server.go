@@ -37,6 +37,9 @@ type Deps struct {
 	// PublicURL is the external base URL ("" in tests).
 	PublicURL string
 	Dev       bool
+	// Sandbox is the fake WeChat platform the /sandbox page drives; used
+	// only in dev mode (nil elsewhere).
+	Sandbox *Sandbox
 }
 
 // Server holds the routes' dependencies.
@@ -48,6 +51,7 @@ type Server struct {
 	publicURL  string
 	secure     bool // cookies get the Secure flag (public URL is https)
 	dev        bool
+	sandbox    *Sandbox
 	bodyLimits map[string]int64
 }
 
@@ -65,7 +69,7 @@ func New(d Deps) http.Handler {
 	}
 	s := &Server{
 		svc: d.Service, log: d.Log, reg: d.Registry, ready: d.Ready,
-		publicURL: d.PublicURL, dev: d.Dev, bodyLimits: map[string]int64{},
+		publicURL: d.PublicURL, dev: d.Dev, sandbox: d.Sandbox, bodyLimits: map[string]int64{},
 	}
 	if u, err := url.Parse(d.PublicURL); err == nil && u.Scheme == "https" {
 		s.secure = true
@@ -84,6 +88,7 @@ func New(d Deps) http.Handler {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 
 	s.routes(r)
+	s.pages(r)
 	return r
 }
 

@@ -1,0 +1,117 @@
+package handler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"zsjc/web"
+)
+
+// The page routes of each app. Every route serves the app's HTML shell;
+// its script renders the view that matches location.pathname, so these
+// lists and the routers in web/assets/h5.js and staff.js name the same paths.
+var (
+	h5Pages = []string{
+		"/h5/", "/h5/bind", "/h5/profile", "/h5/appointments",
+		"/h5/cases/:id", "/h5/cases/:id/review", "/h5/cases/:id/meeting",
+	}
+	staffPages = []string{
+		"/staff/", "/staff/login", "/staff/bindings", "/staff/reviews", "/staff/meetings",
+		"/staff/cases", "/staff/cases/:id", "/staff/slots", "/staff/pushes", "/staff/audit", "/staff/users",
+	}
+)
+
+// pageHeaders keep the pages to their own origin: no inline script, no
+// third-party host, framed only by our own sandbox phone.
+var pageHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+	"X-Content-Type-Options": "nosniff",
+	"Referrer-Policy":        "same-origin",
+	"Cache-Control":          "no-cache",
+}
+
+// asset is one embedded file ready to serve, with an ETag of its content
+// so browsers revalidate cheaply after a deploy.
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// loadAssets reads every file under dir of the embedded tree.
+func loadAssets(dir string) (map[string]asset, error) {
+	out := map[string]asset{}
+	err := fs.WalkDir(web.Files(), dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(web.Files(), p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ct := mime.TypeByExtension(path.Ext(p))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		out[strings.TrimPrefix(p, dir+"/")] = asset{body: body, contentType: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+	return out, err
+}
+
+// serve writes the asset, or 304 when the browser's copy is current.
+func (a asset) serve(c *gin.Context) {
+	for k, v := range pageHeaders {
+		c.Header(k, v)
+	}
+	c.Header("ETag", a.etag)
+	if c.GetHeader("If-None-Match") == a.etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, a.contentType, a.body)
+}
+
+// pages mounts the H5 pages, the staff console, their assets, the landing
+// redirect and, in dev mode only, the WeChat sandbox.
+func (s *Server) pages(r *gin.Engine) {
+	assets, err := loadAssets("assets")
+	if err != nil {
+		panic(fmt.Sprintf("embedded assets: %v", err)) // a broken build, not a runtime condition
+	}
+	shells, err := loadAssets("pages")
+	if err != nil {
+		panic(fmt.Sprintf("embedded pages: %v", err))
+	}
+	r.GET("/assets/*file", func(c *gin.Context) {
+		a, ok := assets[strings.TrimPrefix(c.Param("file"), "/")]
+		if !ok {
+			fail(c, errNotFoundPath)
+			return
+		}
+		a.serve(c)
+	})
+	for _, p := range h5Pages {
+		r.GET(p, shells["h5.html"].serve)
+	}
+	for _, p := range staffPages {
+		r.GET(p, shells["staff.html"].serve)
+	}
+	home := "/staff/"
+	if s.dev {
+		home = "/sandbox"
+		r.GET("/sandbox", shells["sandbox.html"].serve)
+		s.sandboxRoutes(r)
+	}
+	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, home) })
+}

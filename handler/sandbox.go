@@ -1,0 +1,196 @@
+package handler
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"zsjc/model"
+	"zsjc/service"
+	"zsjc/wechat/wechattest"
+)
+
+// Sandbox is what the dev-mode WeChat sandbox page drives: the fake
+// platform (it records template messages and the custom menu, and its OAuth
+// page logs in the openid named by the wx_sandbox_openid cookie) and a
+// callback client holding the account's callback credentials.
+type Sandbox struct {
+	Platform *wechattest.Platform
+	// Callback signs (and encrypts) callbacks as WeChat does; its Target is
+	// the callback path, served in process.
+	Callback wechattest.CallbackClient
+	// Menu is the custom menu (WeChat's button JSON) shown when the platform
+	// has none yet, e.g. read from menu.yaml.
+	Menu json.RawMessage
+}
+
+// sandboxOpenIDCookie names the test user the fake OAuth page logs in.
+const sandboxOpenIDCookie = "wx_sandbox_openid"
+
+// sandboxUser is a test user the phone can be.
+type sandboxUser struct {
+	OpenID string `json:"openid"`
+	Label  string `json:"label"`
+}
+
+var sandboxUsers = []sandboxUser{
+	{"o-sandbox-lawyer", "律师"},
+	{"o-sandbox-party", "当事人"},
+	{wechattest.DefaultOpenID, "访客"},
+}
+
+var errSandboxOpenID = model.Invalid(map[string]string{"openid": "请选择模拟器的测试用户"})
+
+// sandboxRoutes mounts the sandbox's own API (dev mode only).
+func (s *Server) sandboxRoutes(r *gin.Engine) {
+	g := r.Group("/sandbox")
+	g.GET("/api/state", s.sandboxState)
+	g.POST("/api/user", must(s.sandboxSwitchUser))
+	g.GET("/api/messages", must(s.sandboxMessages))
+	g.POST("/api/callback", must(func(c *gin.Context) error { return s.sandboxCallback(c, r) }))
+	g.GET("/open", must(s.sandboxOpen))
+}
+
+func sandboxOpenID(id string) (string, error) {
+	if !slices.ContainsFunc(sandboxUsers, func(u sandboxUser) bool { return u.OpenID == id }) {
+		return "", errSandboxOpenID
+	}
+	return id, nil
+}
+
+func (s *Server) sandboxState(c *gin.Context) {
+	var menu json.RawMessage
+	if s.sandbox != nil {
+		menu = s.sandbox.Platform.Menu()
+		if len(menu) == 0 {
+			menu = s.sandbox.Menu
+		}
+	}
+	ok(c, http.StatusOK, gin.H{
+		"account_name": "掌上检察",
+		"openids":      sandboxUsers,
+		"menu":         menu,
+		"demo": gin.H{"case_no": service.DemoCaseNo, "party_name": service.DemoParty.Name,
+			"party_id_number": service.DemoParty.IDNumber},
+	})
+}
+
+// sandboxSwitchUser makes openid the phone's user: the fake OAuth page will log
+// it in, and the browser's H5 session of the previous user ends.
+func (s *Server) sandboxSwitchUser(c *gin.Context) error {
+	var in struct {
+		OpenID string `json:"openid"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	openid, err := sandboxOpenID(in.OpenID)
+	if err != nil {
+		return err
+	}
+	if sid, err := c.Cookie(userCookie); err == nil {
+		if err := s.svc.EndUserSession(c.Request.Context(), sid); err != nil {
+			return err
+		}
+	}
+	s.setCookie(c, userCookie, "", -1)
+	s.setCookie(c, sandboxOpenIDCookie, openid, 0)
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// sandboxOpen opens an H5 page in the phone's webview as the phone's user:
+// it always logs in afresh, through the fake OAuth page, or through the
+// dev login when no WeChat account is configured.
+func (s *Server) sandboxOpen(c *gin.Context) error {
+	cookie, _ := c.Cookie(sandboxOpenIDCookie)
+	openid, err := sandboxOpenID(cookie)
+	if err != nil {
+		return err
+	}
+	next := service.SafeNext(c.Query("next"))
+	if next == "" {
+		next = service.DefaultNext
+	}
+	q := url.Values{"next": {next}}
+	target := "/h5/login?"
+	if s.svc.DevLoginAllowed() {
+		q.Set("openid", openid)
+		target = "/h5/dev-login?"
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusFound, target+q.Encode())
+	return nil
+}
+
+// sandboxMessages lists the template messages the fake platform accepted
+// for openid, oldest first.
+func (s *Server) sandboxMessages(c *gin.Context) error {
+	openid, err := sandboxOpenID(c.Query("openid"))
+	if err != nil {
+		return err
+	}
+	var out []wechattest.SentMessage
+	if s.sandbox != nil {
+		for _, m := range s.sandbox.Platform.Sent() {
+			if m.ToUser == openid {
+				out = append(out, m)
+			}
+		}
+	}
+	list(c, out)
+	return nil
+}
+
+// sandboxMsgID numbers the phone's text messages as WeChat's MsgId does.
+var sandboxMsgID atomic.Int64
+
+func init() { sandboxMsgID.Store(time.Now().UnixNano() / 1000) }
+
+type sandboxCallbackBody struct {
+	OpenID  string `json:"openid"`
+	Type    string `json:"type"` // event | text
+	Event   string `json:"event"`
+	Key     string `json:"key"`
+	Content string `json:"content"`
+}
+
+var sandboxEvents = []string{"subscribe", "unsubscribe", "CLICK", "VIEW", "SCAN"}
+
+// sandboxCallback sends the phone's message or event to /wechat/callback
+// exactly as WeChat would (signed, encrypted in safe mode), served in
+// process by h, and answers with the opened passive reply.
+func (s *Server) sandboxCallback(c *gin.Context, h http.Handler) error {
+	if s.sandbox == nil {
+		return model.NewError(model.KindUnavailable, "sandbox_off", "模拟平台未启用")
+	}
+	var in sandboxCallbackBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	openid, err := sandboxOpenID(in.OpenID)
+	if err != nil {
+		return err
+	}
+	var msg wechattest.Message
+	switch {
+	case in.Type == "text" && in.Content != "" && len(in.Content) <= 2000:
+		msg = wechattest.Text(openid, in.Content, sandboxMsgID.Add(1))
+	case in.Type == "event" && slices.Contains(sandboxEvents, in.Event) && len(in.Key) <= 512:
+		msg = wechattest.Event(openid, in.Event, in.Key)
+	default:
+		return model.Invalid(map[string]string{"type": "须为 text（带 content）或受支持的 event"})
+	}
+	client := s.sandbox.Callback
+	reply, err := client.ServeTo(h, msg)
+	if err != nil {
+		return model.NewError(model.KindUnavailable, "callback_failed", "回调处理失败："+err.Error())
+	}
+	ok(c, http.StatusOK, gin.H{"reply": gin.H{"msg_type": reply.MsgType, "content": reply.Content}})
+	return nil
+}

@@ -1,0 +1,281 @@
+// 掌上检察 — shared page helpers: the API client (CSRF, 401 handling, error
+// bodies), safe DOM building, loading / empty / failure states, forms with
+// field-level errors, dialogs and Chinese labels. No framework, no build.
+'use strict';
+
+var Z = (function () {
+  var cfg = { loginPath: '/h5/login', csrfKey: '' };
+
+  // ApiError carries the pinned error body {"error":{code,message,fields}}.
+  function ApiError(status, body) {
+    var e = (body && body.error) || {};
+    this.status = status;
+    this.code = e.code || 'http_' + status;
+    this.message = e.message || (status ? '请求失败（' + status + '）' : '网络异常，请检查网络后重试');
+    this.fields = e.fields || null;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  function init(options) {
+    for (var k in options) cfg[k] = options[k];
+  }
+
+  function csrfToken() { return cfg.csrfKey ? localStorage.getItem(cfg.csrfKey) || '' : ''; }
+  function setCSRF(token) {
+    if (!cfg.csrfKey) return;
+    if (token) localStorage.setItem(cfg.csrfKey, token); else localStorage.removeItem(cfg.csrfKey);
+  }
+
+  function toLogin() {
+    location.assign(cfg.loginPath + '?next=' + encodeURIComponent(location.pathname + location.search));
+  }
+
+  // api sends a request and resolves to the decoded JSON body. body is sent
+  // as JSON, or as-is when it is FormData (uploads). Every state-changing
+  // request carries the CSRF token when the app has one. A 401 sends the
+  // browser to the login page (unless opts.noRedirect).
+  function api(method, path, body, opts) {
+    opts = opts || {};
+    var headers = { 'Accept': 'application/json' };
+    var init = { method: method, headers: headers, credentials: 'same-origin' };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    if (method !== 'GET' && csrfToken()) headers['X-CSRF-Token'] = csrfToken();
+    return fetch(path, init).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        if (text) {
+          try { data = JSON.parse(text); } catch (e) { data = null; }
+        }
+        if (res.ok) return data;
+        var err = new ApiError(res.status, data);
+        if (res.status === 401 && !opts.noRedirect) {
+          toLogin();
+          err.redirecting = true;
+        }
+        if (err.code === 'csrf_invalid' && !opts.noRedirect) {
+          setCSRF('');
+          toLogin();
+          err.redirecting = true;
+        }
+        throw err;
+      });
+    }, function () { throw new ApiError(0, null); });
+  }
+
+  // h builds an element: h('a', {href: '/x', class: 'btn'}, 'text', child).
+  // Text is always set as text, never parsed as HTML.
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      for (var k in attrs) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) continue;
+        if (k.slice(0, 2) === 'on' && typeof v === 'function') el.addEventListener(k.slice(2), v);
+        else if (k === 'class') el.className = v;
+        else if (k === 'dataset') for (var d in v) el.dataset[d] = v[d];
+        else if (v === true) el.setAttribute(k, '');
+        else el.setAttribute(k, v);
+      }
+    }
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+  function append(el, c) {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) { c.forEach(function (x) { append(el, x); }); return; }
+    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
+  function mount(el) {
+    clear(el);
+    for (var i = 1; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  // States every list and page shows.
+  function loading(text) { return h('div', { class: 'state loading', role: 'status' }, h('span', { class: 'spinner' }), text || '加载中…'); }
+  function empty(text, action) { return h('div', { class: 'state empty' }, h('span', { class: 'icon' }, '📭'), h('p', null, text), action || null); }
+  function failure(err, retry) {
+    return h('div', { class: 'state error', role: 'alert' }, h('span', { class: 'icon' }, '⚠️'),
+      h('p', null, (err && err.message) || '加载失败'),
+      retry ? h('button', { class: 'secondary small', type: 'button', onclick: retry }, '重试') : null);
+  }
+
+  // load shows the loading state in el, runs fetcher (returning a promise),
+  // and renders the result with render(data) — or the failure with a retry.
+  function load(el, fetcher, render) {
+    mount(el, loading());
+    return fetcher().then(function (data) {
+      mount(el, render(data));
+    }, function (err) {
+      if (err.redirecting) return;
+      mount(el, failure(err, function () { load(el, fetcher, render); }));
+    });
+  }
+
+  function values(form) {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.type === 'file' || el.type === 'submit') return;
+      if ((el.type === 'radio' || el.type === 'checkbox') && !el.checked) return;
+      out[el.name] = el.value.trim();
+    });
+    return out;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll('.field-error, .form-error, .form-ok').forEach(function (n) { n.remove(); });
+    form.querySelectorAll('.field.invalid').forEach(function (n) { n.classList.remove('invalid'); });
+  }
+
+  // showError renders an API error on a form: each entry of error.fields
+  // under the input of that name (or the element with data-field=name),
+  // anything else as one message at the top.
+  function showError(form, err) {
+    clearErrors(form);
+    var rest = [];
+    if (err.fields) {
+      Object.keys(err.fields).forEach(function (name) {
+        var target = form.querySelector('[name="' + CSS.escape(name) + '"], [data-field="' + CSS.escape(name) + '"]');
+        var field = target && (target.closest('.field') || target.parentNode);
+        if (!field) { rest.push(err.fields[name]); return; }
+        field.classList.add('invalid');
+        field.appendChild(h('div', { class: 'field-error', dataset: { for: name } }, err.fields[name]));
+      });
+    }
+    if (!err.fields || rest.length) {
+      form.insertBefore(h('div', { class: 'form-error', role: 'alert' }, rest.length ? rest.join('；') : err.message), form.firstChild);
+    }
+    var first = form.querySelector('.field.invalid input, .field.invalid select, .field.invalid textarea');
+    if (first) first.focus();
+  }
+
+  // onSubmit wires a form: submit(values) returns a promise; while it runs
+  // the submit button is disabled; a rejection is shown on the form.
+  function onSubmit(form, submit) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      clearErrors(form);
+      var btn = form.querySelector('[type=submit]');
+      if (btn) btn.disabled = true;
+      Promise.resolve().then(function () { return submit(values(form)); }).catch(function (err) {
+        if (!err.redirecting) showError(form, err instanceof ApiError ? err : { message: err.message || String(err) });
+      }).then(function () { if (btn) btn.disabled = false; });
+    });
+    return form;
+  }
+
+  function field(label, input, hint) {
+    return h('div', { class: 'field' }, h('label', { for: input.id || null }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
+  }
+
+  // dialog opens a modal with content built by build(form, close); submit
+  // is called with the form's values and closes the dialog when it resolves.
+  function dialog(title, build, submit, submitLabel) {
+    var dlg = h('dialog');
+    var form = h('form', { method: 'dialog' });
+    function close() { dlg.close(); dlg.remove(); }
+    mount(form, h('h2', null, title), build(form),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, submitLabel || '确定'),
+        h('button', { type: 'button', class: 'secondary', onclick: close }, '取消')));
+    onSubmit(form, function (v) { return Promise.resolve(submit(v)).then(close); });
+    dlg.appendChild(form);
+    document.body.appendChild(dlg);
+    dlg.showModal();
+    var first = form.querySelector('input, textarea, select');
+    if (first) first.focus();
+    return dlg;
+  }
+
+  function confirmDialog(title, text, action, label) {
+    return dialog(title, function () { return h('p', null, text); }, action, label);
+  }
+
+  var statusLabels = {
+    pending: '待审核', approved: '已通过', rejected: '已驳回', revoked: '已解除', confirmed: '已确认',
+    cancelled: '已取消', completed: '已完成', no_show: '未到场', queued: '待发送', sending: '发送中',
+    sent: '已发送', delivered: '已送达', failed: '发送失败'
+  };
+  function badge(status, label) {
+    return h('span', { class: 'badge ' + status }, label || statusLabels[status] || status);
+  }
+
+  var roleLabels = { lawyer: '律师', party: '当事人' };
+  var periodLabels = { am: '上午', pm: '下午' };
+  var copyLabels = { onsite: '现场查阅', copy: '复制（复印）', electronic: '电子卷宗拷贝' };
+  var meetingLabels = { opinion: '听取意见', visit: '会见在押犯罪嫌疑人' };
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function parse(v) { return v instanceof Date ? v : new Date(v); }
+  function valid(d) { return d && !isNaN(d.getTime()); }
+  function fmtDate(v) {
+    var d = parse(v);
+    return valid(d) ? d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) : '';
+  }
+  function fmtDateTime(v) {
+    var d = parse(v);
+    return valid(d) ? fmtDate(d) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) : '';
+  }
+  // isoDay is YYYY-MM-DD of a local date.
+  function isoDay(d) { return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()); }
+  // rfc3339 turns a datetime-local value into RFC 3339 with the browser's offset.
+  function rfc3339(local) {
+    if (!local) return '';
+    var d = new Date(local);
+    if (!valid(d)) return '';
+    var off = -d.getTimezoneOffset();
+    var sign = off >= 0 ? '+' : '-';
+    off = Math.abs(off);
+    return local.length === 16 ? local + ':00' + sign + pad(Math.floor(off / 60)) + ':' + pad(off % 60) : d.toISOString();
+  }
+  // daysLeft counts whole days from today to the date v (negative when past).
+  function daysLeft(v) {
+    var d = parse(v);
+    if (!valid(d)) return null;
+    var today = new Date(); today.setHours(0, 0, 0, 0);
+    var day = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+    return Math.round((day - today) / 86400000);
+  }
+  var weekdays = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
+
+  function param(name) { return new URLSearchParams(location.search).get(name); }
+
+  // match tests a route pattern like '/h5/cases/:id' against a path and
+  // returns its parameters, or null.
+  function match(pattern, path) {
+    var p = pattern.split('/'), s = path.split('/');
+    if (p.length !== s.length) return null;
+    var out = {};
+    for (var i = 0; i < p.length; i++) {
+      if (p[i].charAt(0) === ':') {
+        if (!/^\d+$/.test(s[i])) return null;
+        out[p[i].slice(1)] = s[i];
+      } else if (p[i] !== s[i]) return null;
+    }
+    return out;
+  }
+
+  function route(routes, fallback) {
+    for (var i = 0; i < routes.length; i++) {
+      var m = match(routes[i][0], location.pathname);
+      if (m) return routes[i][1](m);
+    }
+    return fallback();
+  }
+
+  return {
+    init: init, api: api, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
+    h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
+    values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field,
+    dialog: dialog, confirmDialog: confirmDialog, badge: badge, statusLabels: statusLabels,
+    roleLabels: roleLabels, periodLabels: periodLabels, copyLabels: copyLabels, meetingLabels: meetingLabels,
+    fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,
+    weekdays: weekdays, param: param, route: route, pad: pad
+  };
+})();

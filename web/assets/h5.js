@@ -1,0 +1,336 @@
+// 掌上检察 — H5 pages for lawyers and parties, opened inside WeChat. One
+// shell (pages/h5.html) for every /h5/... path; the router below renders
+// the view of the current path. Pages call only /api/h5 routes; a 401 sends
+// the browser through WeChat login and back (Z.api).
+'use strict';
+
+(function () {
+  var h = Z.h;
+  Z.init({ loginPath: '/h5/login' });
+  var view = document.getElementById('view');
+
+  function page(title, tab, back) {
+    document.title = title + ' · 掌上检察';
+    document.getElementById('title').textContent = title;
+    var b = document.getElementById('back');
+    b.hidden = !back;
+    if (back) b.setAttribute('href', back);
+    document.querySelectorAll('#tabs a').forEach(function (a) { a.classList.toggle('active', a.dataset.tab === tab); });
+  }
+
+  function get(path) { return Z.api('GET', '/api/h5' + path); }
+  function post(path, body) { return Z.api('POST', '/api/h5' + path, body); }
+  function items(res) { return (res && res.items) || []; }
+
+  // The API embeds related objects in its own way; these read either a flat
+  // or a nested shape.
+  function caseName(x) { return x.case_name || (x.case && x.case.name) || x.name || ''; }
+  function caseNo(x) { return x.case_no || (x.case && x.case.case_no) || ''; }
+  function caseTitle(x) { return caseName(x) || caseNo(x) || '案件 ' + x.case_id; }
+  function profileOf(me) { return (me && (me.lawyer || me.lawyer_profile || me.profile)) || null; }
+
+  // ---- 我的案件 -----------------------------------------------------------
+  function casesView() {
+    page('我的案件', 'cases');
+    Z.load(view, function () {
+      return Promise.all([get('/cases'), get('/bindings')]);
+    }, function (res) {
+      var cases = items(res[0]);
+      var open = items(res[1]).filter(function (b) { return b.status !== 'approved' && b.status !== 'revoked'; });
+      var out = [];
+      if (!cases.length && !open.length) {
+        return Z.empty('您还没有绑定案件。绑定后可查看案件进度和法律文书。', h('a', { class: 'btn', href: '/h5/bind' }, '绑定案件'));
+      }
+      if (cases.length) {
+        out.push(h('ul', { class: 'list', id: 'cases' }, cases.map(function (c) {
+          return h('li', null, h('a', { class: 'row', href: '/h5/cases/' + c.id },
+            h('div', { class: 'row-head' }, h('strong', null, c.name), c.role ? h('span', { class: 'badge' }, Z.roleLabels[c.role] || c.role) : null),
+            h('div', { class: 'muted' }, c.case_no),
+            h('div', null, '当前阶段：', h('b', null, c.stage || '—'))));
+        })));
+      } else {
+        out.push(Z.empty('暂无已通过审核的案件。'));
+      }
+      if (open.length) {
+        out.push(h('h2', null, '绑定申请'));
+        out.push(h('ul', { class: 'list', id: 'binding-requests' }, open.map(function (b) {
+          return h('li', null,
+            h('div', { class: 'row-head' }, h('strong', null, caseTitle(b)), Z.badge(b.status)),
+            h('div', { class: 'muted' }, (Z.roleLabels[b.role] || b.role) + ' · 提交于 ' + Z.fmtDateTime(b.created_at)),
+            b.reason ? h('div', null, '原因：' + b.reason) : null);
+        })));
+      }
+      return out;
+    });
+  }
+
+  // ---- 案件详情 -----------------------------------------------------------
+  function caseView(p) {
+    page('案件详情', 'cases', '/h5/');
+    Z.load(view, function () {
+      return Promise.all([get('/cases/' + p.id), get('/cases/' + p.id + '/documents'), get('/bindings')]);
+    }, function (res) {
+      var c = res[0], docs = items(res[1]);
+      var binding = items(res[2]).filter(function (b) { return String(b.case_id) === p.id && b.status === 'approved'; })[0];
+      var role = c.role || (binding && binding.role);
+      var events = c.timeline || c.events || [];
+      var left = c.days_left !== undefined && c.days_left !== null ? c.days_left : (c.deadline ? Z.daysLeft(c.deadline) : null);
+      return [
+        h('section', { class: 'card', id: 'case-info' },
+          h('h1', null, c.name),
+          h('dl', { class: 'kv' },
+            h('dt', null, '受案号'), h('dd', null, c.case_no),
+            h('dt', null, '当前阶段'), h('dd', null, h('b', null, c.stage || '—')),
+            c.cause ? [h('dt', null, '案由'), h('dd', null, c.cause)] : null,
+            c.unit ? [h('dt', null, '承办部门'), h('dd', null, c.unit)] : null,
+            c.prosecutor ? [h('dt', null, '承办检察官'), h('dd', null, c.prosecutor)] : null,
+            c.measure ? [h('dt', null, '强制措施'), h('dd', null, c.measure)] : null,
+            h('dt', null, '受理日期'), h('dd', null, Z.fmtDate(c.accepted_at) || '—'),
+            c.deadline ? [h('dt', null, '办案期限'), h('dd', null, Z.fmtDate(c.deadline))] : null)),
+        left !== null ? h('section', { class: 'card', id: 'days-left' },
+          h('div', { class: 'muted' }, '距办案期限届满'),
+          h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null,
+        role === 'lawyer' ? h('section', { class: 'actions card' },
+          h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
+          h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,
+        h('section', { class: 'card' }, h('h2', null, '案件进程'),
+          events.length ? h('ul', { class: 'timeline', id: 'timeline' }, events.map(function (e) {
+            return h('li', null, h('div', null, h('b', null, e.stage), ' ', h('small', null, Z.fmtDateTime(e.occurred_at))),
+              e.description ? h('div', null, e.description) : null);
+          })) : Z.empty('暂无进程信息')),
+        h('section', { class: 'card' }, h('h2', null, '法律文书'),
+          docs.length ? h('ul', { class: 'list', id: 'documents' }, docs.map(function (d) {
+            return h('li', null, h('a', { class: 'row', href: '/api/h5/documents/' + d.id + '/file', target: '_blank', rel: 'noopener' },
+              h('div', { class: 'row-head' }, h('strong', null, d.title), h('small', null, Z.fmtDate(d.published_at))),
+              h('div', { class: 'muted' }, [d.doc_no, d.type].filter(Boolean).join(' · '))));
+          })) : Z.empty('暂无已公开的法律文书')),
+        binding ? h('p', null, h('button', { class: 'danger small', type: 'button', id: 'unbind', onclick: function () { unbind(binding); } }, '解除绑定')) : null
+      ];
+    });
+  }
+
+  function unbind(b) {
+    Z.confirmDialog('解除绑定', '解除后将不再收到该案件的进度推送，确定解除吗？', function () {
+      return Z.api('DELETE', '/api/h5/bindings/' + b.id).then(function () { location.assign('/h5/'); });
+    }, '解除');
+  }
+
+  // ---- 绑定案件 -----------------------------------------------------------
+  function bindView() {
+    page('绑定案件', 'bind');
+    var party = partyForm(), lawyer = lawyerForm();
+    var tabs = h('div', { class: 'segmented', role: 'tablist' });
+    function show(which) {
+      party.hidden = which !== 'party';
+      lawyer.hidden = which !== 'lawyer';
+      tabs.querySelectorAll('button').forEach(function (b) { b.classList.toggle('active', b.dataset.role === which); });
+    }
+    [['party', '我是当事人/近亲属'], ['lawyer', '我是律师']].forEach(function (t) {
+      tabs.appendChild(h('button', { type: 'button', dataset: { role: t[0] }, onclick: function () { show(t[0]); } }, t[1]));
+    });
+    Z.mount(view, h('section', { class: 'card' }, tabs, party, lawyer));
+    show(Z.param('role') === 'lawyer' ? 'lawyer' : 'party');
+  }
+
+  function bindingDone(form, b) {
+    var msg = b.status === 'approved' ? '绑定成功，现在可以查看案件信息。' : '已提交，等待工作人员审核，审核结果将通过公众号通知您。';
+    Z.mount(form, h('div', { class: 'form-ok', role: 'status', id: 'bind-result' }, msg),
+      h('a', { class: 'btn block', href: b.status === 'approved' ? '/h5/cases/' + b.case_id : '/h5/' }, b.status === 'approved' ? '查看案件' : '返回我的案件'));
+  }
+
+  function partyForm() {
+    var form = h('form', { id: 'party-form', novalidate: true },
+      Z.field('部门受案号', h('input', { name: 'case_no', id: 'party-case-no', required: true, placeholder: '如：京检刑受〔2026〕1号' })),
+      Z.field('姓名', h('input', { name: 'name', id: 'party-name', required: true, autocomplete: 'name' })),
+      Z.field('身份证号', h('input', { name: 'id_number', id: 'party-id-number', required: true, maxlength: 18, autocomplete: 'off' }),
+        '仅用于与案件当事人名单核对，加密保存。'),
+      h('button', { type: 'submit', class: 'block' }, '提交绑定'));
+    return Z.onSubmit(form, function (v) {
+      return post('/bindings', { case_no: v.case_no, role: 'party', name: v.name, id_number: v.id_number }).then(function (b) { bindingDone(form, b); });
+    });
+  }
+
+  function lawyerForm() {
+    var files = h('input', { type: 'file', name: 'file', id: 'materials', multiple: true, accept: 'image/*,application/pdf', dataset: { field: 'materials' } });
+    var note = h('p', { class: 'hint', id: 'profile-note' });
+    var form = h('form', { id: 'lawyer-form', novalidate: true }, note,
+      Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true })),
+      h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', { for: 'materials' }, '委托材料'), files,
+        h('div', { class: 'hint' }, '请上传授权委托书、律师事务所函等（图片或 PDF）。')),
+      h('button', { type: 'submit', class: 'block' }, '上传并提交'));
+    get('/me').then(function (me) {
+      if (!profileOf(me)) Z.mount(note, '提交前请先登记', h('a', { href: '/h5/profile?next=/h5/bind%3Frole%3Dlawyer' }, '律师信息'), '。');
+    }, function () {});
+    return Z.onSubmit(form, function (v) {
+      if (!files.files.length) throw new Z.ApiError(422, { error: { code: 'invalid', message: '请上传委托材料', fields: { materials: '请上传委托材料' } } });
+      // Uploads go one by one so that a failure names its file.
+      var ids = [];
+      var chain = Promise.resolve();
+      Array.prototype.forEach.call(files.files, function (f) {
+        chain = chain.then(function () {
+          var fd = new FormData();
+          fd.append('file', f);
+          fd.append('kind', 'authorization');
+          return Z.api('POST', '/api/h5/uploads', fd).then(function (u) { ids.push(u.id); }, function (err) {
+            err.message = f.name + '：' + err.message;
+            if (err.fields) err.fields = { materials: f.name + '：' + (err.fields.file || err.message) };
+            throw err;
+          });
+        });
+      });
+      return chain.then(function () {
+        return post('/bindings', { case_no: v.case_no, role: 'lawyer', materials: ids });
+      }).then(function (b) { bindingDone(form, b); });
+    });
+  }
+
+  // ---- 律师信息 -----------------------------------------------------------
+  function profileView() {
+    page('律师信息', 'profile');
+    Z.load(view, function () { return get('/me'); }, function (me) {
+      var p = profileOf(me) || {};
+      var form = h('form', { id: 'profile-form', novalidate: true },
+        Z.field('姓名', h('input', { name: 'name', id: 'lawyer-name', value: p.name || '', autocomplete: 'name' })),
+        Z.field('执业证号', h('input', { name: 'license_no', id: 'license-no', value: p.license_no || '', inputmode: 'numeric', maxlength: 17 }), '17 位数字'),
+        Z.field('律师事务所', h('input', { name: 'firm', id: 'firm', value: p.firm || '' })),
+        Z.field('手机号', h('input', { name: 'phone', id: 'phone', type: 'tel', inputmode: 'numeric', maxlength: 11, placeholder: p.phone_masked ? '已登记 ' + p.phone_masked + '，修改请重新填写' : '' })),
+        h('button', { type: 'submit', class: 'block' }, '保存'));
+      Z.onSubmit(form, function (v) {
+        return Z.api('PUT', '/api/h5/me/lawyer', v).then(function () {
+          var next = Z.param('next');
+          if (next && next.charAt(0) === '/' && next.charAt(1) !== '/') { location.assign(next); return; }
+          form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
+        });
+      });
+      return h('section', { class: 'card' }, h('p', { class: 'muted' }, '律师预约阅卷、申请会见前须登记执业信息。'), form);
+    });
+  }
+
+  // ---- 预约阅卷 -----------------------------------------------------------
+  var calendarDays = 21;
+
+  function reviewView(p) {
+    page('预约阅卷', 'cases', '/h5/cases/' + p.id);
+    var from = new Date(), to = new Date();
+    to.setDate(to.getDate() + calendarDays);
+    var q = '?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to);
+    Z.load(view, function () { return get('/cases/' + p.id + '/review-slots' + q); }, function (res) {
+      var slots = items(res);
+      if (!slots.length) return Z.empty('近期没有可预约的阅卷时段，请稍后再来。');
+      var chosen = h('input', { type: 'hidden', name: 'slot_id', id: 'slot-id' });
+      var chosenText = h('div', { class: 'hint', id: 'slot-text' }, '请在上方日历中选择时段');
+      var cal = calendar(slots, function (s, btn) {
+        cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
+        btn.classList.add('selected');
+        chosen.value = s.id;
+        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room;
+      });
+      var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Object.keys(Z.copyLabels).map(function (k) {
+        return h('option', { value: k }, Z.copyLabels[k]);
+      }));
+      var form = h('form', { id: 'review-form', novalidate: true },
+        h('div', { class: 'field', dataset: { field: 'slot_id' } }, h('label', null, '阅卷时段'), chosen, chosenText),
+        Z.field('阅卷方式', copy),
+        Z.field('备注', h('textarea', { name: 'note', id: 'review-note', maxlength: 500, placeholder: '如需复制的卷宗范围等' })),
+        h('button', { type: 'submit', class: 'block' }, '提交预约'));
+      Z.onSubmit(form, function (v) {
+        return post('/reviews', { case_id: Number(p.id), slot_id: Number(v.slot_id) || 0, copy_method: v.copy_method, note: v.note })
+          .then(function () { location.assign('/h5/appointments?done=review'); });
+      });
+      return [h('section', { class: 'card' }, h('h2', null, '选择时段'), h('p', { class: 'muted' }, '数字为剩余名额'), cal), h('section', { class: 'card' }, form)];
+    });
+  }
+
+  function remaining(s) { return s.remaining !== undefined ? s.remaining : s.capacity - s.booked; }
+
+  // calendar lays the slots out by day; tapping an open slot calls pick.
+  function calendar(slots, pick) {
+    var byDay = {};
+    slots.forEach(function (s) { (byDay[s.date] = byDay[s.date] || []).push(s); });
+    return h('div', { class: 'calendar', id: 'calendar' }, Object.keys(byDay).sort().map(function (day) {
+      var d = new Date(day + 'T00:00:00');
+      return h('div', { class: 'day' }, h('div', { class: 'date' }, day.slice(5)), h('div', { class: 'weekday' }, Z.weekdays[d.getDay()]),
+        byDay[day].sort(function (a, b) { return a.period < b.period ? -1 : 1; }).map(function (s) {
+          var left = remaining(s), full = left <= 0 || s.closed;
+          var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
+            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left));
+          btn.addEventListener('click', function () { pick(s, btn); });
+          return btn;
+        }));
+    }));
+  }
+
+  // ---- 申请会见 -----------------------------------------------------------
+  function meetingView(p) {
+    page('申请会见', 'cases', '/h5/cases/' + p.id);
+    var type = h('select', { name: 'type', id: 'meeting-type' }, Object.keys(Z.meetingLabels).map(function (k) {
+      return h('option', { value: k }, Z.meetingLabels[k]);
+    }));
+    var form = h('form', { id: 'meeting-form', novalidate: true },
+      Z.field('会见类型', type),
+      h('div', { class: 'field', dataset: { field: 'preferred_times' } }, h('label', { for: 'time1' }, '希望时间（两个）'),
+        h('input', { type: 'datetime-local', name: 'time1', id: 'time1', dataset: { field: 'preferred_times.0' } }),
+        h('input', { type: 'datetime-local', name: 'time2', id: 'time2', style: 'margin-top:6px', dataset: { field: 'preferred_times.1' } }),
+        h('div', { class: 'hint' }, '工作人员将在 3 个工作日内答复并确定时间地点。')),
+      Z.field('事由', h('textarea', { name: 'note', id: 'meeting-note', maxlength: 500 })),
+      h('button', { type: 'submit', class: 'block' }, '提交申请'));
+    Z.onSubmit(form, function (v) {
+      var times = [Z.rfc3339(v.time1), Z.rfc3339(v.time2)].filter(Boolean);
+      return post('/meetings', { case_id: Number(p.id), type: v.type, preferred_times: times, note: v.note })
+        .then(function () { location.assign('/h5/appointments?done=meeting'); });
+    });
+    Z.mount(view, h('section', { class: 'card' }, form));
+  }
+
+  // ---- 我的预约 -----------------------------------------------------------
+  function appointmentsView() {
+    page('我的预约', 'appointments');
+    var done = Z.param('done');
+    Z.load(view, function () { return Promise.all([get('/reviews'), get('/meetings')]); }, function (res) {
+      var reviews = items(res[0]), meetings = items(res[1]);
+      return [
+        done ? h('div', { class: 'form-ok', role: 'status' }, done === 'review' ? '阅卷预约已提交，请等待确认。' : '会见申请已提交，请等待答复。') : null,
+        h('h2', null, '阅卷预约'),
+        reviews.length ? h('ul', { class: 'list', id: 'reviews' }, reviews.map(function (r) {
+          var slot = r.slot || {};
+          return h('li', null,
+            h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r.status)),
+            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
+            r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
+            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, '取消预约')) : null);
+        })) : Z.empty('暂无阅卷预约'),
+        h('h2', null, '会见申请'),
+        meetings.length ? h('ul', { class: 'list', id: 'meetings' }, meetings.map(function (m) {
+          return h('li', null,
+            h('div', { class: 'row-head' }, h('strong', null, caseTitle(m)), Z.badge(m.status)),
+            h('div', null, Z.meetingLabels[m.type] || m.type),
+            m.time ? h('div', null, '时间：' + Z.fmtDateTime(m.time) + (m.place ? '，地点：' + m.place : '')) : null,
+            (m.preferred_times || []).length && !m.time ? h('div', { class: 'muted' }, '希望：' + m.preferred_times.map(Z.fmtDateTime).join('、')) : null,
+            m.reason ? h('div', { class: 'muted' }, '原因：' + m.reason) : null,
+            cancellable(m) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('meetings', m); } }, '取消申请')) : null);
+        })) : Z.empty('暂无会见申请')
+      ];
+    });
+  }
+
+  function cancellable(x) { return x.status === 'pending' || x.status === 'confirmed'; }
+
+  function cancel(kind, x) {
+    Z.confirmDialog('确认取消', '确定取消这项' + (kind === 'reviews' ? '阅卷预约' : '会见申请') + '吗？', function () {
+      return post('/' + kind + '/' + x.id + '/cancel', {}).then(appointmentsView);
+    }, '确定取消');
+  }
+
+  Z.route([
+    ['/h5/', casesView],
+    ['/h5/cases/:id', caseView],
+    ['/h5/cases/:id/review', reviewView],
+    ['/h5/cases/:id/meeting', meetingView],
+    ['/h5/bind', bindView],
+    ['/h5/profile', profileView],
+    ['/h5/appointments', appointmentsView]
+  ], function () {
+    page('页面不存在', '');
+    Z.mount(view, Z.failure({ message: '页面不存在' }));
+  });
+})();

@@ -1,0 +1,498 @@
+// 掌上检察 — staff console. One shell (pages/staff.html) for every
+// /staff/... path. Login keeps the CSRF token the API returns; Z.api sends
+// it as X-CSRF-Token on every write. A 401 or a stale token goes back to
+// the login page.
+'use strict';
+
+(function () {
+  var h = Z.h;
+  var userKey = 'zsjc.staff.user';
+  Z.init({ loginPath: '/staff/login', csrfKey: 'zsjc.staff.csrf' });
+  var view = document.getElementById('view');
+
+  function me() {
+    try { return JSON.parse(localStorage.getItem(userKey) || 'null'); } catch (e) { return null; }
+  }
+  function isAdmin() { var u = me(); return !!u && u.role === 'admin'; }
+
+  function get(path) { return Z.api('GET', '/api/staff' + path); }
+  function post(path, body) { return Z.api('POST', '/api/staff' + path, body === undefined ? {} : body); }
+  function items(res) { return (res && res.items) || []; }
+
+  var navItems = [
+    ['/staff/', '工作台'], ['/staff/bindings', '绑定审核'], ['/staff/reviews', '阅卷预约'],
+    ['/staff/meetings', '会见申请'], ['/staff/cases', '案件管理'], ['/staff/slots', '阅卷日历'],
+    ['/staff/pushes', '推送消息'], ['/staff/audit', '审计日志', true], ['/staff/users', '用户管理', true]
+  ];
+
+  function page(title) {
+    document.title = title + ' · 掌上检察工作台';
+    var nav = document.getElementById('nav');
+    nav.hidden = false;
+    Z.mount(nav, navItems.filter(function (n) { return !n[2] || isAdmin(); }).map(function (n) {
+      var active = n[0] === '/staff/' ? location.pathname === '/staff/' : location.pathname.indexOf(n[0]) === 0;
+      return h('a', { href: n[0], class: active ? 'active' : null }, n[1]);
+    }));
+    var u = me();
+    document.getElementById('who').textContent = u ? (u.display_name || u.username) : '';
+    document.getElementById('logout').hidden = false;
+    return Z.mount(view, h('h1', null, title));
+  }
+
+  document.getElementById('logout').addEventListener('click', function () {
+    post('/logout').catch(function () {}).then(function () {
+      Z.setCSRF('');
+      localStorage.removeItem(userKey);
+      location.assign('/staff/login');
+    });
+  });
+
+  // table renders rows under columns [[header, cell(row)], ...].
+  function table(columns, rows, id) {
+    return h('div', { class: 'table-wrap' }, h('table', { id: id || null },
+      h('thead', null, h('tr', null, columns.map(function (c) { return h('th', null, c[0]); }))),
+      h('tbody', null, rows.map(function (r) {
+        return h('tr', { dataset: { id: r.id } }, columns.map(function (c) { return h('td', null, c[1](r)); }));
+      }))));
+  }
+
+  function caseCell(x) {
+    var name = x.case_name || (x.case && x.case.name) || '';
+    var no = x.case_no || (x.case && x.case.case_no) || '';
+    return h('a', { href: '/staff/cases/' + x.case_id }, name || no || '案件 ' + x.case_id, name && no ? h('div', { class: 'muted' }, no) : null);
+  }
+  function applicant(x) {
+    var l = x.lawyer || {};
+    return x.applicant || l.name || x.lawyer_name || x.party_name || x.name || '—';
+  }
+  function overdue(x) { return x.status === 'pending' && x.reply_by && new Date(x.reply_by) < new Date(); }
+  function statusCell(x) { return [Z.badge(x.status), overdue(x) ? [' ', Z.badge('overdue', '已超期')] : null]; }
+
+  function reasonDialog(title, path, reload) {
+    Z.dialog(title, function () {
+      return Z.field('理由（将告知申请人）', h('textarea', { name: 'reason', id: 'reason', required: true, maxlength: 500 }));
+    }, function (v) { return post(path, { reason: v.reason }).then(reload); }, '驳回');
+  }
+
+  // queue renders a filtered list of requests with per-row actions.
+  function queue(o) {
+    var root = page(o.title);
+    var filters = h('form', { class: 'toolbar', id: 'filters' },
+      h('div', { class: 'field' }, h('label', { for: 'status' }, '状态'),
+        h('select', { name: 'status', id: 'status' }, o.statuses.map(function (s) {
+          return h('option', { value: s, selected: s === (Z.param('status') || o.statuses[0]) }, s ? Z.statusLabels[s] : '全部');
+        }))),
+      o.dateFilter ? h('div', { class: 'field' }, h('label', { for: 'date' }, '日期'), h('input', { type: 'date', name: 'date', id: 'date', value: Z.param('date') || '' })) : null,
+      h('button', { type: 'submit', class: 'secondary' }, '筛选'));
+    var box = h('div', { id: 'queue' });
+    Z.mount(root, root.firstChild, filters, box);
+    function reload() {
+      var q = new URLSearchParams(Z.values(filters));
+      Array.from(q.keys()).forEach(function (k) { if (!q.get(k)) q.delete(k); });
+      history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
+      Z.load(box, function () { return get(o.path + (q.toString() ? '?' + q : '')); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty(o.emptyText);
+        return table(o.columns.concat([['操作', function (x) { return h('div', { class: 'actions' }, o.actions(x, reload)); }]]), rows, o.tableId);
+      });
+    }
+    filters.addEventListener('submit', function (ev) { ev.preventDefault(); reload(); });
+    reload();
+  }
+
+  // ---- 登录 ---------------------------------------------------------------
+  function loginView() {
+    document.title = '登录 · 掌上检察工作台';
+    var form = h('form', { id: 'login-form', novalidate: true },
+      Z.field('用户名', h('input', { name: 'username', id: 'username', autocomplete: 'username', required: true })),
+      Z.field('密码', h('input', { name: 'password', id: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+      h('button', { type: 'submit', class: 'block' }, '登录'));
+    Z.onSubmit(form, function (v) {
+      return Z.api('POST', '/api/staff/login', { username: v.username, password: v.password }, { noRedirect: true }).then(function (res) {
+        Z.setCSRF(res.csrf_token);
+        localStorage.setItem(userKey, JSON.stringify(res.user || { username: v.username }));
+        var next = Z.param('next');
+        location.assign(next && next.indexOf('/staff/') === 0 && next.indexOf('/staff/login') !== 0 ? next : '/staff/');
+      });
+    });
+    Z.mount(view, h('section', { class: 'card login-box' }, h('h1', null, '工作人员登录'), form));
+  }
+
+  // ---- 工作台 -------------------------------------------------------------
+  function dashboardView() {
+    var root = page('工作台');
+    var stats = h('div', { class: 'stats', id: 'stats' });
+    Z.mount(root, root.firstChild, stats, h('p', { class: 'muted' }, '数字每分钟刷新。超期指已超过答复期限仍未处理的申请。'));
+    var cards = [
+      ['pending-bindings', '待审核绑定', '/bindings?status=pending', '/staff/bindings?status=pending', null],
+      ['pending-reviews', '待确认阅卷', '/reviews?status=pending', '/staff/reviews?status=pending', null],
+      ['pending-meetings', '待处理会见', '/meetings?status=pending', '/staff/meetings?status=pending', null],
+      ['overdue', '超期未处理', null, '/staff/reviews?status=pending', 'alert'],
+      ['failed-pushes', '发送失败推送', '/pushes?status=failed', '/staff/pushes?status=failed', 'alert']
+    ];
+    var counts = {};
+    cards.forEach(function (c) {
+      var n = h('div', { class: 'n' }, h('span', { class: 'spinner' }));
+      stats.appendChild(h('a', { class: 'stat' + (c[4] ? ' ' + c[4] : ''), id: c[0], href: c[3] }, n, h('div', null, c[1])));
+      counts[c[0]] = n;
+    });
+    function refresh() {
+      var overdueN = 0;
+      var pending = cards.filter(function (c) { return c[2]; }).map(function (c) {
+        return get(c[2]).then(function (res) {
+          var rows = items(res);
+          Z.mount(counts[c[0]], String(rows.length));
+          overdueN += rows.filter(overdue).length;
+        }, function (err) {
+          Z.mount(counts[c[0]], '—');
+          counts[c[0]].title = err.message;
+        });
+      });
+      Promise.all(pending).then(function () { Z.mount(counts.overdue, String(overdueN)); });
+    }
+    refresh();
+    setInterval(refresh, 60000);
+  }
+
+  // ---- 队列 ---------------------------------------------------------------
+  function bindingsView() {
+    queue({
+      title: '绑定审核', path: '/bindings', statuses: ['pending', 'approved', 'rejected', 'revoked', ''], tableId: 'bindings',
+      emptyText: '没有符合条件的绑定申请',
+      columns: [
+        ['提交时间', function (b) { return Z.fmtDateTime(b.created_at); }],
+        ['案件', caseCell],
+        ['身份', function (b) { return Z.roleLabels[b.role] || b.role; }],
+        ['申请人', applicant],
+        ['材料', function (b) {
+          var m = b.materials || [];
+          return m.length ? m.map(function (x) {
+            return h('div', null, x.url ? h('a', { href: x.url, target: '_blank', rel: 'noopener' }, x.file_name || '材料 ' + x.id) : (x.file_name || '材料 ' + x.id));
+          }) : '—';
+        }],
+        ['状态', function (b) { return [Z.badge(b.status), b.reason ? h('div', { class: 'muted' }, b.reason) : null]; }]
+      ],
+      actions: function (b, reload) {
+        if (b.status !== 'pending') return null;
+        return [
+          h('button', { type: 'button', class: 'small approve', onclick: function () {
+            Z.confirmDialog('通过绑定', '确认通过该绑定申请？通过后申请人将收到推送。', function () { return post('/bindings/' + b.id + '/approve').then(reload); }, '通过');
+          } }, '通过'),
+          h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回绑定', '/bindings/' + b.id + '/reject', reload); } }, '驳回')
+        ];
+      }
+    });
+  }
+
+  function reviewsView() {
+    queue({
+      title: '阅卷预约', path: '/reviews', statuses: ['pending', 'confirmed', 'rejected', 'cancelled', 'completed', 'no_show', ''],
+      dateFilter: true, tableId: 'reviews', emptyText: '没有符合条件的阅卷预约',
+      columns: [
+        ['时段', function (r) { var s = r.slot || {}; return [(s.date || r.date || '') + ' ' + (Z.periodLabels[s.period || r.period] || ''), h('div', { class: 'muted' }, s.room || r.room || '')]; }],
+        ['案件', caseCell],
+        ['律师', applicant],
+        ['方式', function (r) { return Z.copyLabels[r.copy_method] || r.copy_method || '—'; }],
+        ['答复期限', function (r) { return Z.fmtDateTime(r.reply_by); }],
+        ['状态', statusCell]
+      ],
+      actions: function (r, reload) {
+        var act = function (label, verb, cls) {
+          return h('button', { type: 'button', class: 'small ' + cls, onclick: function () {
+            Z.confirmDialog(label, '确定将该预约标记为「' + label + '」？', function () { return post('/reviews/' + r.id + '/' + verb).then(reload); }, label);
+          } }, label);
+        };
+        if (r.status === 'pending') {
+          return [act('确认', 'confirm', 'confirm'),
+            h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回预约', '/reviews/' + r.id + '/reject', reload); } }, '驳回')];
+        }
+        if (r.status === 'confirmed') return [act('完成', 'complete', 'secondary'), act('未到场', 'no-show', 'danger')];
+        return null;
+      }
+    });
+  }
+
+  function meetingsView() {
+    queue({
+      title: '会见申请', path: '/meetings', statuses: ['pending', 'confirmed', 'rejected', 'cancelled', ''], tableId: 'meetings',
+      emptyText: '没有符合条件的会见申请',
+      columns: [
+        ['提交时间', function (m) { return Z.fmtDateTime(m.created_at); }],
+        ['案件', caseCell],
+        ['律师', applicant],
+        ['类型', function (m) { return Z.meetingLabels[m.type] || m.type; }],
+        ['希望时间 / 安排', function (m) {
+          if (m.time) return Z.fmtDateTime(m.time) + ' ' + (m.place || '');
+          return (m.preferred_times || []).map(function (t) { return h('div', null, Z.fmtDateTime(t)); });
+        }],
+        ['事由', function (m) { return m.note || '—'; }],
+        ['答复期限', function (m) { return Z.fmtDateTime(m.reply_by); }],
+        ['状态', statusCell]
+      ],
+      actions: function (m, reload) {
+        if (m.status !== 'pending') return null;
+        var first = (m.preferred_times || [])[0];
+        return [
+          h('button', { type: 'button', class: 'small confirm', onclick: function () {
+            Z.dialog('确认会见', function () {
+              return [
+                Z.field('时间', h('input', { type: 'datetime-local', name: 'time', id: 'meeting-time', value: first ? localInput(first) : '' })),
+                Z.field('地点', h('input', { name: 'place', id: 'meeting-place', placeholder: '如：本院第二会见室' }))
+              ];
+            }, function (v) { return post('/meetings/' + m.id + '/confirm', { time: Z.rfc3339(v.time), place: v.place }).then(reload); }, '确认');
+          } }, '确认'),
+          h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回会见申请', '/meetings/' + m.id + '/reject', reload); } }, '驳回')
+        ];
+      }
+    });
+  }
+
+  // localInput formats a time for a datetime-local input.
+  function localInput(v) {
+    var d = new Date(v);
+    return Z.isoDay(d) + 'T' + Z.pad(d.getHours()) + ':' + Z.pad(d.getMinutes());
+  }
+
+  // ---- 案件 ---------------------------------------------------------------
+  var caseFields = [
+    ['case_no', '部门受案号'], ['name', '案件名称'], ['cause', '案由'], ['unit', '承办部门'], ['prosecutor', '承办检察官'],
+    ['stage', '当前阶段'], ['measure', '强制措施'], ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date']
+  ];
+
+  function caseInputs(c) {
+    return caseFields.map(function (f) {
+      var v = c[f[0]] || '';
+      if (f[2] === 'date' && v) v = Z.fmtDate(v);
+      return Z.field(f[1], h('input', { name: f[0], id: 'case-' + f[0], type: f[2] || 'text', value: v }));
+    });
+  }
+
+  // caseBody turns the form's values into the API's case body.
+  function caseBody(v) {
+    if (v.accepted_at) v.accepted_at = new Date(v.accepted_at + 'T00:00:00').toISOString();
+    return v;
+  }
+
+  function casesView() {
+    var root = page('案件管理');
+    var search = h('form', { class: 'toolbar' },
+      h('div', { class: 'field' }, h('label', { for: 'q' }, '受案号/名称'), h('input', { name: 'q', id: 'q', value: Z.param('q') || '' })),
+      h('button', { type: 'submit', class: 'secondary' }, '查询'),
+      h('button', { type: 'button', id: 'new-case', onclick: newCase }, '新建案件'));
+    var box = h('div', { id: 'case-list' });
+    Z.mount(root, root.firstChild, search, box);
+    function reload() {
+      var q = Z.values(search).q;
+      Z.load(box, function () { return get('/cases' + (q ? '?q=' + encodeURIComponent(q) : '')); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty('没有案件');
+        return table([
+          ['受案号', function (c) { return h('a', { href: '/staff/cases/' + c.id }, c.case_no); }],
+          ['名称', function (c) { return c.name; }],
+          ['阶段', function (c) { return c.stage; }],
+          ['承办', function (c) { return [c.unit, c.prosecutor].filter(Boolean).join(' · '); }],
+          ['期限', function (c) { return Z.fmtDate(c.deadline) || '—'; }]
+        ], rows, 'cases');
+      });
+    }
+    search.addEventListener('submit', function (ev) { ev.preventDefault(); reload(); });
+    reload();
+  }
+
+  function newCase() {
+    Z.dialog('新建案件', function () { return caseInputs({}); }, function (v) {
+      return Z.api('POST', '/api/staff/cases', caseBody(v)).then(function (c) { location.assign('/staff/cases/' + c.id); });
+    }, '保存');
+  }
+
+  function caseEditView(p) {
+    var root = page('案件详情');
+    var box = h('div');
+    Z.mount(root, root.firstChild, box);
+    Z.load(box, function () { return Promise.all([get('/cases/' + p.id), get('/cases/' + p.id + '/documents').catch(function () { return null; })]); }, function (res) {
+      var c = res[0];
+      var events = c.timeline || c.events || [];
+      var docs = res[1] ? items(res[1]) : (c.documents || []);
+      var form = h('form', { id: 'case-form', novalidate: true }, caseInputs(c), h('button', { type: 'submit' }, '保存'));
+      Z.onSubmit(form, function (v) {
+        return Z.api('PUT', '/api/staff/cases/' + p.id, caseBody(v)).then(function () {
+          form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
+        });
+      });
+      var eventForm = h('form', { id: 'event-form', novalidate: true },
+        Z.field('阶段', h('input', { name: 'stage', id: 'event-stage', list: 'stages' })),
+        h('datalist', { id: 'stages' }, ['受理', '审查逮捕', '审查起诉', '提起公诉', '不起诉', '退回补充侦查', '延长审查期限'].map(function (s) { return h('option', { value: s }); })),
+        Z.field('公开说明', h('textarea', { name: 'description', id: 'event-description', maxlength: 1000 })),
+        Z.field('发生时间', h('input', { type: 'datetime-local', name: 'occurred_at', id: 'event-time', value: localInput(new Date()) })),
+        h('button', { type: 'submit' }, '记录进程并推送'));
+      Z.onSubmit(eventForm, function (v) {
+        return post('/cases/' + p.id + '/events', { stage: v.stage, description: v.description, occurred_at: Z.rfc3339(v.occurred_at) }).then(function () { caseEditView(p); });
+      });
+      var docForm = h('form', { id: 'doc-form', novalidate: true },
+        Z.field('文书标题', h('input', { name: 'title', id: 'doc-title' })),
+        Z.field('文号', h('input', { name: 'doc_no', id: 'doc-no' })),
+        Z.field('类型', h('input', { name: 'type', id: 'doc-type', placeholder: '如：起诉书' })),
+        h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: 'public', value: 'true' }), ' 向社会公开')),
+        Z.field('文件', h('input', { type: 'file', name: 'file', id: 'doc-file', accept: 'application/pdf,image/*' })),
+        h('button', { type: 'submit' }, '上传并发布'));
+      Z.onSubmit(docForm, function (v) {
+        var fd = new FormData();
+        ['title', 'doc_no', 'type'].forEach(function (k) { fd.append(k, v[k] || ''); });
+        fd.append('public', v.public ? 'true' : 'false');
+        var f = docForm.querySelector('[name=file]').files[0];
+        if (f) fd.append('file', f);
+        return Z.api('POST', '/api/staff/cases/' + p.id + '/documents', fd).then(function () { caseEditView(p); });
+      });
+      return [
+        h('section', { class: 'card' }, h('h2', null, c.case_no + ' ' + c.name), form),
+        h('section', { class: 'card' }, h('h2', null, '案件进程'),
+          events.length ? h('ul', { class: 'timeline', id: 'timeline' }, events.map(function (e) {
+            return h('li', null, h('b', null, e.stage), ' ', h('small', null, Z.fmtDateTime(e.occurred_at) + ' · ' + (e.source || '')), h('div', null, e.description));
+          })) : Z.empty('暂无进程'), h('h3', null, '记录新进程'), eventForm),
+        h('section', { class: 'card' }, h('h2', null, '法律文书'),
+          docs.length ? table([
+            ['标题', function (d) { return d.title; }], ['文号', function (d) { return d.doc_no || '—'; }],
+            ['发布', function (d) { return Z.fmtDate(d.published_at); }], ['公开', function (d) { return d.public ? '是' : '否'; }]
+          ], docs, 'documents') : Z.empty('暂无文书'), h('h3', null, '发布文书'), docForm)
+      ];
+    });
+  }
+
+  // ---- 阅卷日历 -----------------------------------------------------------
+  var slotDays = 28;
+
+  function slotsView() {
+    var root = page('阅卷日历');
+    var from = new Date(), to = new Date();
+    to.setDate(to.getDate() + slotDays);
+    var form = h('form', { id: 'slot-form', class: 'card', novalidate: true },
+      h('h2', null, '开放时段'),
+      h('div', { class: 'toolbar' },
+        Z.field('日期', h('input', { type: 'date', name: 'date', id: 'slot-date', value: Z.isoDay(from) })),
+        Z.field('时段', h('select', { name: 'period', id: 'slot-period' }, h('option', { value: 'am' }, '上午'), h('option', { value: 'pm' }, '下午'))),
+        Z.field('阅卷室', h('input', { name: 'room', id: 'slot-room', value: '第一阅卷室' })),
+        Z.field('名额', h('input', { type: 'number', name: 'capacity', id: 'slot-capacity', value: '3', min: '1', max: '50', style: 'width:6em' })),
+        h('button', { type: 'submit' }, '添加')));
+    var box = h('div', { id: 'slots' });
+    Z.mount(root, root.firstChild, form, box);
+    function reload() {
+      Z.load(box, function () { return get('/review-slots?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to)); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty('未来 ' + slotDays + ' 天还没有开放阅卷时段');
+        return table([
+          ['日期', function (s) { var d = new Date(s.date + 'T00:00:00'); return s.date + ' ' + Z.weekdays[d.getDay()]; }],
+          ['时段', function (s) { return (Z.periodLabels[s.period] || s.period) + (s.start_time ? ' ' + s.start_time + '–' + s.end_time : ''); }],
+          ['阅卷室', function (s) { return s.room; }],
+          ['已约 / 名额', function (s) { return s.booked + ' / ' + s.capacity; }],
+          ['状态', function (s) { return s.closed ? Z.badge('cancelled', '已关闭') : (s.booked >= s.capacity ? Z.badge('failed', '已满') : Z.badge('approved', '可预约')); }]
+        ], rows.sort(function (a, b) { return (a.date + a.period).localeCompare(b.date + b.period); }), 'slot-table');
+      });
+    }
+    Z.onSubmit(form, function (v) {
+      return post('/review-slots', { date: v.date, period: v.period, room: v.room, capacity: Number(v.capacity) || 0 }).then(reload);
+    });
+    reload();
+  }
+
+  // ---- 推送 ---------------------------------------------------------------
+  function pushesView() {
+    queue({
+      title: '推送消息', path: '/pushes', statuses: ['failed', 'queued', 'sending', 'sent', 'delivered', ''], tableId: 'pushes',
+      emptyText: '没有符合条件的推送',
+      columns: [
+        ['创建时间', function (m) { return Z.fmtDateTime(m.created_at); }],
+        ['类型', function (m) { return m.kind; }],
+        ['尝试次数', function (m) { return String(m.attempts); }],
+        ['最近错误', function (m) { return m.last_error || '—'; }],
+        ['状态', function (m) { return Z.badge(m.status); }]
+      ],
+      actions: function (m, reload) {
+        if (m.status !== 'failed') return null;
+        return h('button', { type: 'button', class: 'small retry', onclick: function () {
+          post('/pushes/' + m.id + '/retry').then(reload, function (err) { alertError(err); });
+        } }, '重新发送');
+      }
+    });
+  }
+
+  function alertError(err) {
+    if (!err.redirecting) Z.dialog('操作失败', function () { return h('p', null, err.message); }, function () {}, '知道了');
+  }
+
+  // ---- 审计日志（管理员） -------------------------------------------------
+  function auditView() {
+    var root = page('审计日志');
+    var box = h('div', { id: 'audit' });
+    Z.mount(root, root.firstChild, box);
+    Z.load(box, function () { return get('/audit' + location.search); }, function (res) {
+      var rows = items(res);
+      if (!rows.length) return Z.empty('暂无审计记录');
+      return table([
+        ['时间', function (a) { return Z.fmtDateTime(a.at); }], ['操作人', function (a) { return a.actor; }],
+        ['动作', function (a) { return a.action; }], ['对象', function (a) { return a.target; }],
+        ['IP', function (a) { return a.ip; }], ['详情', function (a) { return a.detail || ''; }]
+      ], rows, 'audit-table');
+    });
+  }
+
+  // ---- 用户管理（管理员） -------------------------------------------------
+  var roleNames = { admin: '管理员', case_manager: '案管人员', prosecutor: '检察官' };
+
+  function usersView() {
+    var root = page('用户管理');
+    var box = h('div', { id: 'users' });
+    Z.mount(root, root.firstChild, h('p', null, h('button', { type: 'button', id: 'new-user', onclick: function () { newUser(reload); } }, '新建用户')), box);
+    function reload() {
+      Z.load(box, function () { return get('/users'); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty('暂无用户');
+        return table([
+          ['用户名', function (u) { return u.username; }], ['姓名', function (u) { return u.display_name; }],
+          ['角色', function (u) { return roleNames[u.role] || u.role; }],
+          ['状态', function (u) { return u.disabled ? Z.badge('cancelled', '已停用') : (u.locked_until && new Date(u.locked_until) > new Date() ? Z.badge('failed', '已锁定') : Z.badge('approved', '正常')); }],
+          ['最近登录', function (u) { return Z.fmtDateTime(u.last_login_at) || '—'; }]
+        ], rows, 'user-table');
+      });
+    }
+    reload();
+  }
+
+  function newUser(reload) {
+    Z.dialog('新建用户', function () {
+      return [
+        Z.field('用户名', h('input', { name: 'username', id: 'new-username', autocomplete: 'off' })),
+        Z.field('姓名', h('input', { name: 'display_name', id: 'new-display-name' })),
+        Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(roleNames).map(function (r) { return h('option', { value: r }, roleNames[r]); }))),
+        Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 10 位，包含字母和数字')
+      ];
+    }, function (v) { return post('/users', v).then(reload); }, '创建');
+  }
+
+  // Every console page first asks who is logged in: a new tab gets its
+  // CSRF token and role back, an expired session goes to the login page.
+  function start(render) {
+    return function (params) {
+      Z.api('GET', '/api/staff/me').then(function (res) {
+        Z.setCSRF(res.csrf_token);
+        localStorage.setItem(userKey, JSON.stringify(res.user));
+        render(params);
+      }, function (err) {
+        if (!err.redirecting) Z.mount(view, Z.failure(err, function () { location.reload(); }));
+      });
+    };
+  }
+
+  Z.route([
+    ['/staff/login', loginView],
+    ['/staff/', start(dashboardView)],
+    ['/staff/bindings', start(bindingsView)],
+    ['/staff/reviews', start(reviewsView)],
+    ['/staff/meetings', start(meetingsView)],
+    ['/staff/cases', start(casesView)],
+    ['/staff/cases/:id', start(caseEditView)],
+    ['/staff/slots', start(slotsView)],
+    ['/staff/pushes', start(pushesView)],
+    ['/staff/audit', start(auditView)],
+    ['/staff/users', start(usersView)]
+  ], start(function () { page('页面不存在'); view.appendChild(Z.failure({ message: '页面不存在' })); }));
+})();
