@@ -47,7 +47,7 @@ func (s *Service) RecordPushDelivery(ctx context.Context, wechatMsgID int64, sta
 	updates["status"] = to
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&model.PushMessage{}).
-			Where("wechat_msg_id = ? AND status = ?", wechatMsgID, model.StatusSent).
+			Where("we_chat_msg_id = ? AND status = ?", wechatMsgID, model.StatusSent).
 			Updates(updates)
 		if res.Error != nil {
 			return fmt.Errorf("push delivery of msgid %d: %w", wechatMsgID, res.Error)
@@ -56,7 +56,7 @@ func (s *Service) RecordPushDelivery(ctx context.Context, wechatMsgID int64, sta
 			return nil
 		}
 		var row model.PushMessage
-		if err := tx.Select("id", "status").Where("wechat_msg_id = ?", wechatMsgID).Take(&row).Error; err != nil {
+		if err := tx.Select("id", "status").Where("we_chat_msg_id = ?", wechatMsgID).Take(&row).Error; err != nil {
 			return fmt.Errorf("push delivery of msgid %d: %w", wechatMsgID, notFoundIf(err))
 		}
 		if row.Status == to {

@@ -1,0 +1,163 @@
+package push
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"zsjc/config"
+	"zsjc/model"
+	"zsjc/wechat"
+)
+
+// The values a push carries. Use cases write them into the outbox row's
+// Data (service.Push.Data) under these semantic keys; the worker maps them
+// to the template fields of the row's kind at send time, so changing a
+// template in the WeChat console only needs a configuration change.
+//
+//	kind            keys the use case writes (all strings, all optional)
+//	case_event      case_name, stage (当前阶段), time (occurred, "2006-01-02 15:04"), description
+//	binding_result  case_name, result (已通过/已驳回/已解除), reason, time
+//	review_result   case_name, item (e.g. "阅卷预约 12月3日上午"), result (已确认/已驳回/已取消), time, place, reason
+//	meeting_result  case_name, item (e.g. "申请会见"), result, time, place, reason
+//	reminder        case_name, item, time, place
+const (
+	KeyCaseName    = "case_name"
+	KeyStage       = "stage"
+	KeyTime        = "time"
+	KeyDescription = "description"
+	KeyResult      = "result"
+	KeyReason      = "reason"
+	KeyItem        = "item"
+	KeyPlace       = "place"
+)
+
+// MaxValueRunes is the platform's limit on a template value since 2023-05.
+const MaxValueRunes = 20
+
+// Template is the WeChat template a push kind is sent with. The defaults
+// name each field's Chinese label beside it.
+type Template struct {
+	// Title is the template's name in the WeChat console (for people).
+	Title string
+	// ID is the template id the account got for it.
+	ID string
+	// Fields maps a template field ("thing1") to the semantic keys whose
+	// values fill it, separated by spaces ("time place" → "12月3日 10:00 第一阅卷室").
+	Fields map[string]string
+}
+
+// DefaultTemplates are the templates of each kind before configuration:
+// the titles and fields of the industry templates an account picks, with
+// ids left to the configuration (push.templates.<kind>.id).
+func DefaultTemplates() map[string]Template {
+	return map[string]Template{
+		model.PushCaseEvent: {Title: "案件进展提醒", Fields: map[string]string{
+			"thing1": KeyCaseName, // 案件名称
+			"thing2": KeyStage,    // 当前阶段
+			"time3":  KeyTime,     // 时间
+		}},
+		model.PushBindingResult: {Title: "案件绑定结果通知", Fields: map[string]string{
+			"thing1":  KeyCaseName, // 案件名称
+			"phrase2": KeyResult,   // 绑定结果
+			"thing3":  KeyReason,   // 说明
+		}},
+		model.PushReviewResult: {Title: "预约结果通知", Fields: map[string]string{
+			"thing1":  KeyItem,                  // 预约事项
+			"phrase2": KeyResult,                // 结果
+			"thing3":  KeyTime + " " + KeyPlace, // 时间地点
+			"thing4":  KeyReason,                // 说明
+		}},
+		model.PushMeetingResult: {Title: "会见申请结果通知", Fields: map[string]string{
+			"thing1":  KeyItem,                  // 申请事项
+			"phrase2": KeyResult,                // 结果
+			"thing3":  KeyTime + " " + KeyPlace, // 时间地点
+			"thing4":  KeyReason,                // 说明
+		}},
+		model.PushReminder: {Title: "预约提醒", Fields: map[string]string{
+			"thing1": KeyItem,  // 预约事项
+			"time2":  KeyTime,  // 时间
+			"thing3": KeyPlace, // 地点
+		}},
+	}
+}
+
+// Templates returns the defaults overlaid by the configuration: a
+// configured id replaces the empty one, configured fields replace the
+// default mapping of that kind as a whole.
+func Templates(cfg map[string]config.Template) map[string]Template {
+	out := DefaultTemplates()
+	for kind, c := range cfg {
+		t := out[kind]
+		t.ID = c.ID
+		if len(c.Fields) > 0 {
+			t.Fields = maps.Clone(c.Fields)
+		}
+		out[kind] = t
+	}
+	return out
+}
+
+// errUnknownKind is a final error: no template can show the push.
+var errUnknownKind = fmt.Errorf("no template for this push kind")
+
+// renderer turns outbox rows into template messages.
+type renderer struct {
+	templates map[string]Template
+	// publicURL makes links absolute ("" leaves them relative: dev, tests).
+	publicURL string
+}
+
+// render builds the template message of row. Its errors are final: a
+// retry cannot fix a row whose kind or data is wrong.
+func (r renderer) render(row model.PushMessage) (wechat.TemplateMessage, error) {
+	t, ok := r.templates[row.Kind]
+	if !ok {
+		return wechat.TemplateMessage{}, fmt.Errorf("push kind %q: %w", row.Kind, errUnknownKind)
+	}
+	var values map[string]string
+	if row.Data != "" {
+		if err := json.Unmarshal([]byte(row.Data), &values); err != nil {
+			return wechat.TemplateMessage{}, fmt.Errorf("push data is not an object of strings: %w", err)
+		}
+	}
+	data := make(map[string]string, len(t.Fields))
+	for _, field := range slices.Sorted(maps.Keys(t.Fields)) {
+		var parts []string
+		for _, key := range strings.Fields(t.Fields[field]) {
+			if v := strings.TrimSpace(values[key]); v != "" {
+				parts = append(parts, v)
+			}
+		}
+		if v := FieldValue(strings.Join(parts, " ")); v != "" {
+			data[field] = v
+		}
+	}
+	return wechat.TemplateMessage{
+		ToUser: row.OpenID, TemplateID: t.ID, URL: r.link(row.URL), Data: data, ClientMsgID: row.ClientMsgID,
+	}, nil
+}
+
+// link sends the user through the OAuth login to the row's H5 page.
+func (r renderer) link(path string) string {
+	if path == "" {
+		return ""
+	}
+	return strings.TrimRight(r.publicURL, "/") + "/h5/login?next=" + url.QueryEscape(path)
+}
+
+// FieldValue makes s acceptable as a template value: line breaks and runs
+// of white space become one space, and a value longer than MaxValueRunes is
+// cut on a character boundary, its last character replaced by "…".
+func FieldValue(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= MaxValueRunes {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:MaxValueRunes-1]) + "…"
+}

@@ -1,0 +1,94 @@
+package push
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"zsjc/config"
+	"zsjc/model"
+)
+
+func TestFieldValueCutsAThirtyCharacterCaseNameOnARuneBoundary(t *testing.T) {
+	name := "张某某涉嫌非法吸收公众存款及集资诈骗等多项罪名一案审查起诉阶段案件" // 33 characters
+	name = string([]rune(name)[:30])
+	got := FieldValue(name)
+	if !utf8.ValidString(got) {
+		t.Fatalf("not valid UTF-8: %q", got)
+	}
+	if n := utf8.RuneCountInString(got); n != MaxValueRunes {
+		t.Fatalf("%d characters, want %d: %q", n, MaxValueRunes, got)
+	}
+	if want := string([]rune(name)[:MaxValueRunes-1]) + "…"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if short := "王某盗窃案"; FieldValue(short) != short {
+		t.Fatalf("a short value changed: %q", FieldValue(short))
+	}
+	if got := FieldValue(string([]rune(name)[:MaxValueRunes])); utf8.RuneCountInString(got) != MaxValueRunes || strings.HasSuffix(got, "…") {
+		t.Fatalf("exactly %d characters must stay whole, got %q", MaxValueRunes, got)
+	}
+}
+
+func TestFieldValueRemovesLineBreaks(t *testing.T) {
+	if got := FieldValue("审查起诉\r\n  （第二次）\t退回"); got != "审查起诉 （第二次） 退回" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestRenderMapsSemanticKeysToTemplateFields(t *testing.T) {
+	templates := Templates(map[string]config.Template{
+		model.PushReviewResult: {ID: "TPL-REVIEW"},
+		model.PushCaseEvent:    {ID: "TPL-CASE", Fields: map[string]string{"keyword1": "case_name", "keyword2": "stage"}},
+	})
+	r := renderer{templates: templates, publicURL: "https://zsjc.example.gov.cn/"}
+	msg, err := r.render(model.PushMessage{
+		OpenID: "o1", Kind: model.PushReviewResult, ClientMsgID: "cmid", URL: "/h5/reviews/7",
+		Data: `{"item":"阅卷预约 12月3日上午","result":"已确认","time":"12月3日 09:00","place":"第一阅卷室\n二楼"}`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"thing1": "阅卷预约 12月3日上午", "phrase2": "已确认", "thing3": "12月3日 09:00 第一阅卷室 二楼"}
+	if len(msg.Data) != len(want) {
+		t.Fatalf("data %v, want %v (empty reason left out)", msg.Data, want)
+	}
+	for k, v := range want {
+		if msg.Data[k] != v {
+			t.Fatalf("%s = %q, want %q", k, msg.Data[k], v)
+		}
+	}
+	if msg.TemplateID != "TPL-REVIEW" || msg.ToUser != "o1" || msg.ClientMsgID != "cmid" {
+		t.Fatalf("message %+v", msg)
+	}
+	if msg.URL != "https://zsjc.example.gov.cn/h5/login?next=%2Fh5%2Freviews%2F7" {
+		t.Fatalf("link %q", msg.URL)
+	}
+
+	// A configured field mapping replaces the default one of its kind.
+	msg, err = r.render(model.PushMessage{Kind: model.PushCaseEvent, Data: `{"case_name":"王某盗窃案","stage":"审查起诉","time":"x"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Data) != 2 || msg.Data["keyword1"] != "王某盗窃案" || msg.Data["keyword2"] != "审查起诉" || msg.URL != "" {
+		t.Fatalf("configured mapping: %+v", msg)
+	}
+
+	if _, err := r.render(model.PushMessage{Kind: "unknown"}); err == nil {
+		t.Fatal("unknown kind rendered")
+	}
+	if _, err := r.render(model.PushMessage{Kind: model.PushReminder, Data: `[1]`}); err == nil {
+		t.Fatal("non-object data rendered")
+	}
+}
+
+func TestEveryPushKindHasAChineseDefaultTemplate(t *testing.T) {
+	defaults := DefaultTemplates()
+	for _, kind := range []string{model.PushCaseEvent, model.PushBindingResult, model.PushReviewResult,
+		model.PushMeetingResult, model.PushReminder} {
+		tpl, ok := defaults[kind]
+		if !ok || tpl.Title == "" || len(tpl.Fields) == 0 {
+			t.Fatalf("kind %s: default %+v", kind, tpl)
+		}
+	}
+}

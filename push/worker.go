@@ -1,0 +1,416 @@
+// Package push delivers the outbox: every instance runs a Worker that
+// claims due rows of model.PushMessage under a lease, sends them as WeChat
+// template messages with bounded concurrency, and records the outcome with
+// a guarded update. Use cases only write rows (service.enqueue) in their
+// own transactions; nothing is sent from inside a request.
+//
+// Exactly-once display rests on two facts: a row's client_msg_id never
+// changes, and WeChat drops a second send with the same client_msg_id. So a
+// row may be sent more than once (the instance died between WeChat's
+// answer and its commit, its lease expired and another instance took the
+// row over) but is shown once.
+package push
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"zsjc/cache"
+	"zsjc/model"
+	"zsjc/wechat"
+)
+
+// Sender sends one template message and returns WeChat's msgid;
+// *wechat.Client is one. Platform refusals are errors with an ErrCode.
+type Sender interface {
+	SendTemplate(ctx context.Context, m wechat.TemplateMessage) (int64, error)
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, m wechat.TemplateMessage) (int64, error)
+
+// SendTemplate calls f.
+func (f SenderFunc) SendTemplate(ctx context.Context, m wechat.TemplateMessage) (int64, error) {
+	return f(ctx, m)
+}
+
+// WeChat errcodes the worker treats specially.
+const (
+	ErrcodeInvalidOpenID   = 40003 // not an openid of this account
+	ErrcodeNotSubscribed   = 43004 // the user does not follow the account
+	ErrcodeBadTemplateData = 47003 // template data does not fit the template
+	ErrcodeQuota           = 45009 // daily API quota used up
+)
+
+// finalErrcodes fail a push at once: sending it again cannot succeed.
+var finalErrcodes = map[int]bool{
+	ErrcodeInvalidOpenID: true, ErrcodeNotSubscribed: true, ErrcodeBadTemplateData: true,
+}
+
+// Options tune a Worker; zero values take the defaults.
+type Options struct {
+	// Owner names this instance in leases (default: host, pid and a random
+	// suffix).
+	Owner string
+	// Concurrency bounds the sends in flight (default 8).
+	Concurrency int
+	// MaxAttempts is how many sends a push gets before it fails (default 8).
+	MaxAttempts int
+	// Lease is how long a claimed push belongs to this instance; after it
+	// another instance may take the push over (default 1 min). It must
+	// exceed SendTimeout plus the time to record the outcome.
+	Lease time.Duration
+	// SendTimeout bounds one send call (default 15 s).
+	SendTimeout time.Duration
+	// Poll is the wait before looking again when nothing was due (default 1 s).
+	Poll    time.Duration
+	Backoff Backoff
+	// Templates per push kind (default DefaultTemplates()).
+	Templates map[string]Template
+	// PublicURL makes message links absolute.
+	PublicURL string
+	// Location is the office's time zone; a quota pause ends at its midnight.
+	Location *time.Location
+	Now      func() time.Time
+	// Jitter returns a number in [0,1) (default math/rand).
+	Jitter func() float64
+}
+
+func (o *Options) defaults() {
+	if o.Owner == "" {
+		host, _ := os.Hostname()
+		if len(host) > 24 {
+			host = host[:24]
+		}
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		o.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	if o.Concurrency < 1 {
+		o.Concurrency = 8
+	}
+	if o.MaxAttempts < 1 {
+		o.MaxAttempts = 8
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 15 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Backoff == (Backoff{}) {
+		o.Backoff = DefaultBackoff
+	}
+	if o.Templates == nil {
+		o.Templates = DefaultTemplates()
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Jitter == nil {
+		o.Jitter = mrand.Float64
+	}
+}
+
+// Worker sends the outbox of one instance.
+type Worker struct {
+	db      *gorm.DB
+	cache   cache.Store
+	sender  Sender
+	metrics *Metrics
+	log     *slog.Logger
+	opt     Options
+	render  renderer
+	claims  atomic.Uint64
+}
+
+// New returns a worker; Run starts it.
+func New(db *gorm.DB, store cache.Store, sender Sender, m *Metrics, log *slog.Logger, opt Options) *Worker {
+	opt.defaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	for kind, t := range opt.Templates {
+		if t.ID == "" {
+			log.Warn("push template id not configured; WeChat will refuse these pushes",
+				"kind", kind, "template", t.Title, "config", "push.templates."+kind+".id")
+		}
+	}
+	return &Worker{db: db, cache: store, sender: sender, metrics: m, log: log, opt: opt,
+		render: renderer{templates: opt.Templates, publicURL: opt.PublicURL}}
+}
+
+func (w *Worker) now() time.Time { return w.opt.Now().UTC() }
+
+// Run claims and sends due pushes until ctx ends, then waits for the sends
+// in flight: they finish with their own timeout and record their outcome,
+// so a graceful stop leaves no lease behind.
+func (w *Worker) Run(ctx context.Context) {
+	slots := make(chan struct{}, w.opt.Concurrency)
+	var inFlight sync.WaitGroup
+	defer inFlight.Wait()
+	for ctx.Err() == nil {
+		if until, paused := w.quotaPausedUntil(ctx); paused {
+			w.metrics.paused.Set(1)
+			sleep(ctx, min(w.opt.Poll, until.Sub(w.now())))
+			continue
+		}
+		w.metrics.paused.Set(0)
+		n := acquire(ctx, slots)
+		if n == 0 {
+			return
+		}
+		rows, err := w.claim(ctx, n)
+		for range n - len(rows) {
+			<-slots
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Error("claim pushes", "err", err)
+			}
+			sleep(ctx, w.opt.Poll)
+			continue
+		}
+		if len(rows) == 0 {
+			sleep(ctx, w.opt.Poll)
+			continue
+		}
+		for _, c := range rows {
+			inFlight.Add(1)
+			go func() {
+				defer inFlight.Done()
+				defer func() { <-slots }()
+				w.deliver(context.WithoutCancel(ctx), c)
+			}()
+		}
+	}
+}
+
+// acquire waits for one free send slot, then takes every other free one
+// without waiting: the claim fetches as many rows as can start now, so no
+// claimed row waits for a slot while its lease runs. 0 means ctx ended.
+func acquire(ctx context.Context, slots chan struct{}) int {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < cap(slots) {
+		select {
+		case slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// claimed is a push this instance holds a lease on; lease is the row's
+// lease_owner, unique per claim, which every later update must still match.
+type claimed struct {
+	row   model.PushMessage
+	lease string
+}
+
+// claim leases up to n due pushes: queued ones whose next attempt is due,
+// and pushes in "sending" whose lease expired (their instance died). While
+// a push is leased, next_attempt_at holds the lease's end, so one index
+// serves both. Each claim counts as an attempt, so a push that crashes its
+// sender cannot loop forever.
+func (w *Worker) claim(ctx context.Context, n int) ([]claimed, error) {
+	now := w.now()
+	until := now.Add(w.opt.Lease)
+	lease := fmt.Sprintf("%s:%d", w.opt.Owner, w.claims.Add(1))
+	var rows []model.PushMessage
+	err := w.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ids, err := w.dueIDs(tx, now, n)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		err = tx.Model(&model.PushMessage{}).
+			Where("id IN ? AND status IN ? AND next_attempt_at <= ?", ids, claimable, now).
+			Updates(map[string]any{
+				"status": model.StatusSending, "lease_owner": lease, "lease_until": until,
+				"next_attempt_at": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now,
+			}).Error
+		if err != nil {
+			return err
+		}
+		return tx.Where("id IN ? AND lease_owner = ?", ids, lease).Find(&rows).Error
+	}, w.claimTxOptions())
+	if err != nil {
+		return nil, fmt.Errorf("claim %d pushes: %w", n, err)
+	}
+	out := make([]claimed, len(rows))
+	for i, r := range rows {
+		out[i] = claimed{row: r, lease: lease}
+	}
+	return out, nil
+}
+
+// claimable are the states a due push is claimed from.
+var claimable = []model.Status{model.StatusSending, model.StatusQueued}
+
+// dueIDs picks the ids to claim, expired leases first (they are few, and
+// have waited longest). On MySQL the rows stay locked until the claim
+// commits and rows locked by another instance's claim are skipped; SQLite's
+// single connection already serialises claims.
+func (w *Worker) dueIDs(tx *gorm.DB, now time.Time, n int) ([]uint64, error) {
+	var ids []uint64
+	for _, st := range claimable {
+		if len(ids) == n {
+			break
+		}
+		q := tx.Model(&model.PushMessage{}).Where("status = ? AND next_attempt_at <= ?", st, now).
+			Order("next_attempt_at").Limit(n - len(ids))
+		if model.IsMySQL(tx) {
+			q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
+		}
+		var got []uint64
+		if err := q.Pluck("id", &got).Error; err != nil {
+			return nil, err
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
+}
+
+// claimTxOptions runs MySQL claims in READ COMMITTED, where FOR UPDATE
+// locks the rows it returns and no gaps, so claims do not block the use
+// cases inserting new pushes.
+func (w *Worker) claimTxOptions() *sql.TxOptions {
+	if model.IsMySQL(w.db) {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+// deliver sends one claimed push and records the outcome.
+func (w *Worker) deliver(ctx context.Context, c claimed) {
+	msg, err := w.render.render(c.row)
+	if err != nil {
+		w.fail(ctx, c, "render", err)
+		return
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, w.opt.SendTimeout)
+	start := time.Now()
+	msgID, err := w.sender.SendTemplate(sendCtx, msg)
+	w.metrics.latency.Observe(time.Since(start).Seconds())
+	cancel()
+	var coded interface{ ErrCode() int }
+	switch {
+	case err == nil:
+		w.markSent(ctx, c, msgID)
+	case errors.As(err, &coded) && finalErrcodes[coded.ErrCode()]:
+		w.fail(ctx, c, fmt.Sprint(coded.ErrCode()), err)
+	case errors.As(err, &coded) && coded.ErrCode() == ErrcodeQuota:
+		w.pauseForQuota(ctx, c, err)
+	default:
+		code := "transport"
+		if coded != nil {
+			code = fmt.Sprint(coded.ErrCode())
+		}
+		w.retryLater(ctx, c, code, err)
+	}
+}
+
+// release applies updates to a push this instance still holds. A lease lost
+// meanwhile (it expired and another instance took the push over) leaves the
+// row to that instance.
+func (w *Worker) release(ctx context.Context, c claimed, updates map[string]any) bool {
+	updates["lease_owner"] = ""
+	updates["lease_until"] = nil
+	updates["updated_at"] = w.now()
+	res := w.db.WithContext(ctx).Model(&model.PushMessage{}).
+		Where("id = ? AND status = ? AND lease_owner = ?", c.row.ID, model.StatusSending, c.lease).
+		Updates(updates)
+	if res.Error != nil {
+		// The lease will expire and another claim will send the push again,
+		// under the same client_msg_id.
+		w.log.Error("record push outcome", "push_id", c.row.ID, "status", updates["status"], "err", res.Error)
+		return false
+	}
+	if res.RowsAffected == 0 {
+		w.log.Warn("push lease lost before its outcome was recorded; another instance owns it",
+			"push_id", c.row.ID, "status", updates["status"])
+		return false
+	}
+	return true
+}
+
+func (w *Worker) markSent(ctx context.Context, c claimed, msgID int64) {
+	now := w.now()
+	if w.release(ctx, c, map[string]any{
+		"status": model.StatusSent, "we_chat_msg_id": msgID, "sent_at": now, "last_error": "",
+	}) {
+		w.metrics.count(c.row.Kind, ResultSent, "0")
+	}
+}
+
+// fail ends a push that cannot succeed.
+func (w *Worker) fail(ctx context.Context, c claimed, code string, cause error) {
+	if w.release(ctx, c, map[string]any{"status": model.StatusFailed, "last_error": errorText(cause)}) {
+		w.metrics.count(c.row.Kind, ResultFail, code)
+		w.log.Warn("push failed", "push_id", c.row.ID, "kind", c.row.Kind, "attempts", c.row.Attempts, "err", cause)
+	}
+}
+
+// retryLater queues the push again after the backoff, or fails it when
+// its attempts are used up.
+func (w *Worker) retryLater(ctx context.Context, c claimed, code string, cause error) {
+	if c.row.Attempts >= w.opt.MaxAttempts {
+		w.fail(ctx, c, code, fmt.Errorf("gave up after %d attempts: %w", c.row.Attempts, cause))
+		return
+	}
+	next := w.now().Add(w.opt.Backoff.Delay(c.row.Attempts, w.opt.Jitter()))
+	if w.release(ctx, c, map[string]any{
+		"status": model.StatusQueued, "next_attempt_at": next, "last_error": errorText(cause),
+	}) {
+		w.metrics.count(c.row.Kind, ResultRetry, code)
+		w.log.Info("push will be retried", "push_id", c.row.ID, "attempts", c.row.Attempts, "next_attempt_at", next, "err", cause)
+	}
+}
+
+// errorText fits an error into last_error (512 bytes), dropping a
+// character cut in half.
+func errorText(err error) string {
+	s := err.Error()
+	if len(s) > 500 {
+		s = strings.ToValidUTF8(s[:500], "")
+	}
+	return s
+}

@@ -1,0 +1,154 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"zsjc/model"
+	"zsjc/service"
+	"zsjc/testenv"
+)
+
+func newPushService(t *testing.T) (*service.Service, *gorm.DB) {
+	t.Helper()
+	db := testenv.DB(t)
+	return service.New(service.Deps{DB: db, Cache: testenv.Cache(t)}, service.Options{}), db
+}
+
+// insertPush stores an outbox row in status with the given WeChat msgid.
+func insertPush(t *testing.T, db *gorm.DB, status model.Status, msgID int64) model.PushMessage {
+	t.Helper()
+	key := fmt.Sprintf("test:%d:%s:openid", msgID, status)
+	row := model.PushMessage{OpenID: "openid", Kind: model.PushCaseEvent, DedupKey: key,
+		ClientMsgID: service.ClientMsgID(key), Data: "{}", Status: status, Attempts: 3,
+		NextAttemptAt: time.Now().UTC(), WeChatMsgID: msgID, LastError: "wechat errcode 43004: require subscribe"}
+	if err := db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	return row
+}
+
+func reload(t *testing.T, db *gorm.DB, id uint64) model.PushMessage {
+	t.Helper()
+	var row model.PushMessage
+	if err := db.Take(&row, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	return row
+}
+
+func TestRecordPushDelivery(t *testing.T) {
+	svc, db := newPushService(t)
+	ctx := context.Background()
+	ok := insertPush(t, db, model.StatusSent, 1001)
+	blocked := insertPush(t, db, model.StatusSent, 1002)
+	sysFailed := insertPush(t, db, model.StatusSent, 1003)
+
+	if err := svc.RecordPushDelivery(ctx, 1001, "success"); err != nil {
+		t.Fatalf("success: %v", err)
+	}
+	if got := reload(t, db, ok.ID); got.Status != model.StatusDelivered || got.DeliveredAt == nil {
+		t.Fatalf("after success: status %s delivered_at %v", got.Status, got.DeliveredAt)
+	}
+	for _, c := range []struct {
+		row  model.PushMessage
+		text string
+	}{{blocked, "failed:user block"}, {sysFailed, "failed: system failed"}} {
+		if err := svc.RecordPushDelivery(ctx, c.row.WeChatMsgID, c.text); err != nil {
+			t.Fatalf("%s: %v", c.text, err)
+		}
+		if got := reload(t, db, c.row.ID); got.Status != model.StatusFailed || got.LastError != c.text {
+			t.Fatalf("after %q: status %s last_error %q", c.text, got.Status, got.LastError)
+		}
+	}
+
+	// WeChat repeats callbacks: the same report again is accepted, a
+	// contradicting one is a conflict, an unknown msgid is not found.
+	if err := svc.RecordPushDelivery(ctx, 1001, "success"); err != nil {
+		t.Fatalf("repeated success: %v", err)
+	}
+	var de *model.Error
+	if err := svc.RecordPushDelivery(ctx, 1001, "failed:user block"); !errors.As(err, &de) || de.Kind != model.KindConflict {
+		t.Fatalf("failed after delivered: %v, want a state conflict", err)
+	}
+	if err := svc.RecordPushDelivery(ctx, 999999, "success"); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("unknown msgid: %v, want not found", err)
+	}
+	if err := svc.RecordPushDelivery(ctx, 1001, "weird"); !errors.As(err, &de) || de.Kind != model.KindInvalid {
+		t.Fatalf("unknown status text: %v, want invalid", err)
+	}
+}
+
+func TestRetryPushRequeuesOnlyFailedRowsOnce(t *testing.T) {
+	svc, db := newPushService(t)
+	ctx := context.Background()
+	failed := insertPush(t, db, model.StatusFailed, 0)
+	sent := insertPush(t, db, model.StatusSent, 2001)
+
+	// Two staff members click retry at once: one wins, the other is told
+	// the row is already queued.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = svc.RetryPush(ctx, service.Actor{Name: "staff"}, failed.ID)
+		}()
+	}
+	wg.Wait()
+	var wins int
+	for _, err := range errs {
+		var de *model.Error
+		switch {
+		case err == nil:
+			wins++
+		case errors.As(err, &de) && de.Kind == model.KindConflict:
+		default:
+			t.Fatalf("retry: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d retries succeeded, want 1", wins)
+	}
+	got := reload(t, db, failed.ID)
+	if got.Status != model.StatusQueued || got.Attempts != 0 || got.LastError != "" || got.ClientMsgID != failed.ClientMsgID {
+		t.Fatalf("after retry: %+v", got)
+	}
+	var de *model.Error
+	if _, err := svc.RetryPush(ctx, service.System, sent.ID); !errors.As(err, &de) || de.Kind != model.KindConflict {
+		t.Fatalf("retry of a sent push: %v, want conflict", err)
+	}
+	if _, err := svc.RetryPush(ctx, service.System, 987654); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("retry of a missing push: %v, want not found", err)
+	}
+}
+
+func TestListPushesFiltersByStatus(t *testing.T) {
+	svc, db := newPushService(t)
+	ctx := context.Background()
+	insertPush(t, db, model.StatusFailed, 0)
+	insertPush(t, db, model.StatusSent, 3001)
+	insertPush(t, db, model.StatusDelivered, 3002)
+	rows, err := svc.ListPushes(ctx, "failed")
+	if err != nil || len(rows) != 1 || rows[0].Status != model.StatusFailed {
+		t.Fatalf("failed rows: %v %+v", err, rows)
+	}
+	rows, err = svc.ListPushes(ctx, "delivered")
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("delivered rows: %v %+v", err, rows)
+	}
+	if rows, err = svc.ListPushes(ctx, ""); err != nil || len(rows) != 3 {
+		t.Fatalf("all rows: %v %d", err, len(rows))
+	}
+	var de *model.Error
+	if _, err := svc.ListPushes(ctx, "bogus"); !errors.As(err, &de) || de.Fields["status"] == "" {
+		t.Fatalf("bogus status: %v, want a field error", err)
+	}
+}
