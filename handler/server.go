@@ -98,14 +98,26 @@ func New(d Deps) http.Handler {
 func (s *Server) routes(r *gin.Engine) {
 	h5 := r.Group("/api/h5", s.requireUser)
 	staff := r.Group("/api/staff")
-	registerStaff(staff.Group("", s.requireStaff), s.staffTable())
+	s.loginRoutes(r)
+	s.meRoutes(h5)
+	s.staffLoginRoutes(staff)
+	registerStaff(staff.Group("", s.requireStaff, s.auditStaffWrites), s.staffTable())
+	public := r.Group("/api/public")
+	s.caseRoutes(h5, public)
+	s.bindingRoutes(h5)
+	s.documentRoutes(h5, public)
+	s.integrationRoutes(r)
+	s.reviewRoutes(h5)
+	s.meetingRoutes(h5)
+	s.registerAppointmentMetrics()
 	_ = h5
 }
 
 // staffTable is every authenticated staff route with the roles that may
 // call it; each area contributes its rows.
 func (s *Server) staffTable() []staffRoute {
-	return slices.Concat[[]staffRoute]()
+	return slices.Concat(s.identityStaffRoutes(), s.caseStaffRoutes(), s.bindingStaffRoutes(), s.documentStaffRoutes(),
+		s.pushStaffRoutes())
 }
 
 func (s *Server) healthz(c *gin.Context) {

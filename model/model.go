@@ -139,6 +139,10 @@ type Binding struct {
 	CaseID uint64 `gorm:"not null;index" json:"case_id"`
 	Role   string `gorm:"size:16;not null" json:"role"`
 	Status Status `gorm:"size:16;not null;index" json:"status"`
+	// CaseNo is the case number as the user entered it. A lawyer's request
+	// for a number that matches no case is kept (CaseID 0) so the answer
+	// does not reveal whether the case exists; staff reject it.
+	CaseNo string `gorm:"size:64;not null;default:''" json:"case_no"`
 	// LiveKey is "user:case" while the binding is pending or approved and
 	// NULL otherwise; its unique index makes the database refuse a second
 	// live binding of the same user and case.
@@ -192,8 +196,11 @@ type ReviewBooking struct {
 	Reason    string     `gorm:"size:500" json:"reason,omitempty"`
 	DecidedBy *uint64    `json:"-"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// RemindedAt marks the day-before reminder as queued; claiming it with a
+	// guarded UPDATE is what makes the reminder go out once across instances.
+	RemindedAt *time.Time `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // MeetingRequest is a lawyer's request to meet (申请会见).
@@ -213,6 +220,7 @@ type MeetingRequest struct {
 	Reason     string     `gorm:"size:500" json:"reason,omitempty"`
 	DecidedBy  *uint64    `json:"-"`
 	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	RemindedAt *time.Time `json:"-"` // see ReviewBooking.RemindedAt
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 }

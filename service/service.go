@@ -27,11 +27,17 @@ type Options struct {
 	ReplyWorkingDays int
 	// ReviewCancelCutoff is minutes after midnight, the day before a review.
 	ReviewCancelCutoff int
+	// ReminderTime is minutes after midnight, the day before a confirmed
+	// review or meeting, when its reminder is pushed (unset: 15:00).
+	ReminderTime int
 	// PublicURL is where users reach the H5 pages ("" in tests: relative links).
 	PublicURL string
 	// AppID is the official account's AppID (JS-SDK config).
 	AppID string
 	Dev   bool
+	// IntegrationSecret signs the case system's requests; "" disables the
+	// integration API.
+	IntegrationSecret string
 }
 
 // Deps are the Service's collaborators.
@@ -74,6 +80,9 @@ func New(d Deps, opt Options) *Service {
 	}
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
+	}
+	if opt.ReminderTime == 0 {
+		opt.ReminderTime = 15 * 60
 	}
 	return &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
 		log: d.Log, now: d.Now, opt: opt}
@@ -128,6 +137,7 @@ func (s *Service) audit(tx *gorm.DB, a Actor, action, target, detail string) err
 	if err := tx.Create(&row).Error; err != nil {
 		return fmt.Errorf("audit %s %s: %w", action, target, err)
 	}
+	markAudited(tx.Statement.Context)
 	return nil
 }
 

@@ -3,6 +3,7 @@
 //	zsjc [-config file.yaml] serve             run the server (default)
 //	zsjc [-config file.yaml] migrate           create or update the tables
 //	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor
+//	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
 //	zsjc [-config file.yaml] healthcheck       probe the local server's /healthz (container health checks)
 //
 // Every subcommand reads the same ZSJC_* configuration.
@@ -37,7 +38,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE | import FILE.csv]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, cfg, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
+	case "import":
+		return importCases(ctx, cfg, rest, stdout)
 	case "staff":
 		if len(rest) == 0 || rest[0] != "add" {
 			return usageError{"staff: expected 'staff add'"}

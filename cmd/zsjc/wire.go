@@ -34,6 +34,7 @@ type app struct {
 	cache    cache.Store
 	svc      *service.Service
 	registry *prometheus.Registry
+	wx       *weChat
 	closers  []func()
 }
 
@@ -119,15 +120,24 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, fmt.Errorf("ZSJC_DATA_DIR: %w", err)
 	}
+	if a.wx, err = setupWeChat(cfg, a.cache, log); err != nil {
+		a.close()
+		return nil, err
+	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
-	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: files, Log: log},
+	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
+	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: files, Log: log,
+		OAuth: a.wx.client, JSTicket: a.wx.client},
 		service.Options{
 			Location:           cfg.Location(),
 			Calendar:           model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
 			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
 			ReviewCancelCutoff: minutes,
+			ReminderTime:       reminderMinutes,
 			PublicURL:          cfg.PublicURL,
+			AppID:              a.wx.cfg.AppID,
 			Dev:                cfg.Dev(),
+			IntegrationSecret:  cfg.IntegrationSecret,
 		})
 	return a, nil
 }

@@ -28,6 +28,8 @@ import (
 	"zsjc/secure"
 	"zsjc/service"
 	"zsjc/testenv"
+	"zsjc/wechat"
+	"zsjc/wechat/wechattest"
 )
 
 // Clock is a settable clock shared by the service under test.
@@ -69,6 +71,9 @@ type Env struct {
 	Sealer   *secure.Sealer
 	Options  service.Options
 	Logs     *bytes.Buffer // everything the server logged
+	// Platform is the fake WeChat platform (WithPlatform), served at PlatformURL.
+	Platform    *wechattest.Platform
+	PlatformURL string
 
 	seq atomic.Int64
 }
@@ -76,21 +81,70 @@ type Env struct {
 // TestDataKey is the data key every test instance shares.
 var TestDataKey = bytes.Repeat([]byte{7}, 32)
 
+// TestIntegrationSecret signs integration API requests in tests.
+const TestIntegrationSecret = "test-integration-secret"
+
 // Start is the clock's initial time: a Wednesday, 10:00 in Beijing.
 var Start = time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
 
+// Option configures an instance beyond the defaults (no WeChat, no public
+// URL, not in dev mode).
+type Option func(*setup)
+
+type setup struct {
+	oauth     service.OAuth
+	ticket    service.JSTicketSource
+	appID     string
+	publicURL string
+	dev       bool
+	platform  *wechattest.Platform
+}
+
+// WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
+// its jsapi_ticket source and the AppID they belong to.
+func WithWeChat(appID string, oauth service.OAuth, ticket service.JSTicketSource) Option {
+	return func(s *setup) { s.appID, s.oauth, s.ticket = appID, oauth, ticket }
+}
+
+// WithPlatform connects the instance to the fake WeChat platform p, served
+// over HTTP for the test: OAuth and the jsapi_ticket go through the real
+// client (package wechat) to it. Env.Platform and Env.PlatformURL name it.
+func WithPlatform(p *wechattest.Platform) Option { return func(s *setup) { s.platform = p } }
+
+// WithPublicURL sets ZSJC_PUBLIC_URL.
+func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } }
+
+// WithDev runs the instance in dev mode.
+func WithDev() Option { return func(s *setup) { s.dev = true } }
+
 // New starts an instance on a fresh test database and cache.
-func New(t testing.TB) *Env {
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	db, _ := testenv.DBWithDSN(t)
 	c := testenv.Cache(t)
-	return NewOn(t, db, c, &Clock{now: Start})
+	return NewOn(t, db, c, &Clock{now: Start}, opts...)
 }
 
 // NewOn starts an instance on the given database and cache, so a test can
 // run a second instance sharing them (testenv.Open, CacheWithPrefix).
-func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock) *Env {
+func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Option) *Env {
 	t.Helper()
+	var set setup
+	for _, o := range opts {
+		o(&set)
+	}
+	var platformURL string
+	if set.platform != nil {
+		srv := httptest.NewServer(set.platform)
+		t.Cleanup(srv.Close)
+		platformURL = srv.URL
+		client, err := wechat.NewClient(wechat.Config{AppID: set.platform.AppID(), Secret: set.platform.Secret(),
+			APIBase: srv.URL, OpenBase: srv.URL, Cache: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.appID, set.oauth, set.ticket = client.AppID(), client, client
+	}
 	sealer, err := secure.NewSealer(TestDataKey)
 	if err != nil {
 		t.Fatal(err)
@@ -104,14 +158,16 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock) *Env {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	opt := service.Options{
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
-		ReviewCancelCutoff: 17 * 60,
+		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
+		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev,
 	}
-	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now}, opt)
+	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
+		OAuth: set.oauth, JSTicket: set.ticket}, opt)
 	reg := prometheus.NewRegistry()
 	h := handler.New(handler.Deps{Service: svc, Log: log, Registry: reg,
-		Ready: map[string]handler.Pinger{"cache": c}})
+		Ready: map[string]handler.Pinger{"cache": c}, PublicURL: set.publicURL, Dev: set.dev})
 	return &Env{T: t, DB: db, Cache: c, Svc: svc, Handler: h, Clock: clock, Registry: reg,
-		Sealer: sealer, Options: opt, Logs: logs}
+		Sealer: sealer, Options: opt, Logs: logs, Platform: set.platform, PlatformURL: platformURL}
 }
 
 type lockedWriter struct {

@@ -1,0 +1,77 @@
+package handler
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"zsjc/model"
+	"zsjc/service"
+)
+
+var errUnreadableBody = model.NewError(model.KindBadRequest, "unreadable_body", "无法读取请求内容")
+
+// integrationRoutes mounts the case system's signed API (DESIGN §9).
+func (s *Server) integrationRoutes(r *gin.Engine) {
+	g := r.Group("/api/integration", s.verifyIntegration)
+	g.PUT("/cases/:case_no", must(s.integrationCase))
+	g.POST("/cases/:case_no/events", must(s.integrationEvent))
+}
+
+// verifyIntegration reads the raw body, checks its signature, timestamp
+// and freshness, and puts the body back for decoding.
+func (s *Server) verifyIntegration(c *gin.Context) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			err = errUnreadableBody
+		}
+		fail(c, err)
+		return
+	}
+	err = s.svc.VerifyIntegration(c.Request.Context(), c.GetHeader("X-Zsjc-Timestamp"), c.GetHeader("X-Zsjc-Signature"), body)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Next()
+}
+
+func (s *Server) integrationCase(c *gin.Context) error {
+	var in service.IntegrationCase
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	stored, created, err := s.svc.UpsertCase(c.Request.Context(), c.Param("case_no"), in)
+	if err != nil {
+		return err
+	}
+	ok(c, createdOrOK(created), stored)
+	return nil
+}
+
+func (s *Server) integrationEvent(c *gin.Context) error {
+	var in service.EventInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	ev, created, err := s.svc.IntegrationEvent(c.Request.Context(), c.Param("case_no"), in)
+	if err != nil {
+		return err
+	}
+	ok(c, createdOrOK(created), ev)
+	return nil
+}
+
+// createdOrOK is 201 for a new record, 200 for one already stored.
+func createdOrOK(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}

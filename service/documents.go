@@ -1,0 +1,125 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"gorm.io/gorm"
+
+	"zsjc/model"
+)
+
+// MaxDocumentSize caps a legal document's PDF.
+const MaxDocumentSize = 20 << 20
+
+// DocumentInput describes a legal document (法律文书) staff publish.
+type DocumentInput struct {
+	DocNo  string
+	Title  string
+	Type   string
+	Public bool
+}
+
+// AddDocument stores a PDF and publishes it on the case.
+func (s *Service) AddDocument(ctx context.Context, a Actor, caseID uint64, in DocumentInput, fileName string, r io.Reader) (model.Document, error) {
+	fe := model.FieldErrors{}
+	doc := model.Document{
+		CaseID: caseID,
+		DocNo:  textField(fe, "doc_no", in.DocNo, false, 100),
+		Title:  textField(fe, "title", in.Title, true, 200),
+		Type:   textField(fe, "type", in.Type, false, 64),
+		Public: in.Public,
+	}
+	if err := fe.Err(); err != nil {
+		return doc, err
+	}
+	// Check the case before taking the upload's bytes to disk.
+	if err := s.db.WithContext(ctx).Select("id").Take(&model.Case{}, caseID).Error; err != nil {
+		return doc, notFoundIf(err)
+	}
+	f, err := s.storeFile(ctx, r, MaxDocumentSize, documentTypes)
+	if err != nil {
+		return doc, err
+	}
+	doc.FileKey, doc.ContentType, doc.Size = f.Key, f.ContentType, f.Size
+	doc.FileName = cleanFileName(fileName, doc.Title+".pdf")
+	doc.PublishedAt = s.Now()
+	if a.StaffID != 0 {
+		id := a.StaffID
+		doc.CreatedBy = &id
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Select("id").Take(&model.Case{}, caseID).Error; err != nil {
+			return notFoundIf(err)
+		}
+		if err := tx.Create(&doc).Error; err != nil {
+			return fmt.Errorf("record document: %w", err)
+		}
+		return s.audit(tx, a, "document.create", caseTarget(caseID), fmt.Sprintf("document:%d", doc.ID))
+	})
+	if err != nil {
+		s.dropFile(ctx, f.Key)
+	}
+	return doc, err
+}
+
+// StaffDocuments lists a case's documents for staff.
+func (s *Service) StaffDocuments(ctx context.Context, caseID uint64) ([]model.Document, error) {
+	return caseDocuments(s.db.WithContext(ctx), caseID)
+}
+
+// UserDocuments lists a case's documents for a user with an approved
+// binding; anyone else gets ErrNotFound.
+func (s *Service) UserDocuments(ctx context.Context, userID, caseID uint64) ([]model.Document, error) {
+	db := s.db.WithContext(ctx)
+	if err := requireApproved(db, userID, caseID); err != nil {
+		return nil, err
+	}
+	return caseDocuments(db, caseID)
+}
+
+func caseDocuments(db *gorm.DB, caseID uint64) ([]model.Document, error) {
+	var docs []model.Document
+	if err := db.Where("case_id = ?", caseID).Order("published_at DESC, id DESC").Find(&docs).Error; err != nil {
+		return nil, fmt.Errorf("documents of case %d: %w", caseID, err)
+	}
+	return docs, nil
+}
+
+// PublicDocuments lists every public document, newest first.
+func (s *Service) PublicDocuments(ctx context.Context) ([]model.Document, error) {
+	var docs []model.Document
+	if err := s.db.WithContext(ctx).Where("public = ?", true).Order("published_at DESC, id DESC").Limit(500).Find(&docs).Error; err != nil {
+		return nil, fmt.Errorf("public documents: %w", err)
+	}
+	return docs, nil
+}
+
+// UserDocument opens a document for a user: a public one, or one of a
+// case the user holds an approved binding to. Anything else is
+// ErrNotFound, as for a document that does not exist.
+func (s *Service) UserDocument(ctx context.Context, userID, id uint64) (model.Document, io.ReadSeekCloser, error) {
+	db := s.db.WithContext(ctx)
+	var doc model.Document
+	if err := db.Take(&doc, id).Error; err != nil {
+		return doc, nil, notFoundIf(err)
+	}
+	if !doc.Public {
+		if err := requireApproved(db, userID, doc.CaseID); err != nil {
+			return model.Document{}, nil, err
+		}
+	}
+	f, err := s.files.Open(ctx, doc.FileKey)
+	return doc, f, err
+}
+
+// PublicDocument opens a public document for anyone.
+func (s *Service) PublicDocument(ctx context.Context, id uint64) (model.Document, io.ReadSeekCloser, error) {
+	var doc model.Document
+	if err := s.db.WithContext(ctx).Where("id = ? AND public = ?", id, true).Take(&doc).Error; err != nil {
+		return doc, nil, notFoundIf(err)
+	}
+	f, err := s.files.Open(ctx, doc.FileKey)
+	return doc, f, err
+}
