@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -84,8 +85,24 @@ func truncateBytes(s string, n int) string {
 // pushListLimit caps the staff list; the newest rows come first.
 const pushListLimit = 200
 
+// PushItem is an outbox row as the staff console shows it: the values as
+// an object and the status in words.
+type PushItem struct {
+	model.PushMessage
+	Data        map[string]string `json:"data"`
+	StatusLabel string            `json:"status_label"`
+}
+
+func pushItem(row model.PushMessage) PushItem {
+	item := PushItem{PushMessage: row, StatusLabel: row.Status.Label()}
+	// Rows are written by enqueue from a map of strings; anything else
+	// shows as no values rather than failing the whole list.
+	_ = json.Unmarshal([]byte(row.Data), &item.Data)
+	return item
+}
+
 // ListPushes returns the newest outbox rows, all of them or those in status.
-func (s *Service) ListPushes(ctx context.Context, status string) ([]model.PushMessage, error) {
+func (s *Service) ListPushes(ctx context.Context, status string) ([]PushItem, error) {
 	q := s.db.WithContext(ctx).Order("id DESC").Limit(pushListLimit)
 	if status != "" {
 		st := model.Status(status)
@@ -98,13 +115,17 @@ func (s *Service) ListPushes(ctx context.Context, status string) ([]model.PushMe
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list pushes: %w", err)
 	}
-	return rows, nil
+	items := make([]PushItem, len(rows))
+	for i, r := range rows {
+		items[i] = pushItem(r)
+	}
+	return items, nil
 }
 
 // RetryPush puts a failed push back in the queue for an immediate send with
 // a fresh attempt budget. Its client_msg_id is unchanged, so a message
 // WeChat did show after all is not shown twice.
-func (s *Service) RetryPush(ctx context.Context, a Actor, id uint64) (model.PushMessage, error) {
+func (s *Service) RetryPush(ctx context.Context, a Actor, id uint64) (PushItem, error) {
 	var row model.PushMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
@@ -126,7 +147,7 @@ func (s *Service) RetryPush(ctx context.Context, a Actor, id uint64) (model.Push
 		return s.audit(tx, a, "push.retry", fmt.Sprintf("push:%d", id), row.Kind)
 	})
 	if err != nil {
-		return model.PushMessage{}, fmt.Errorf("retry push %d: %w", id, err)
+		return PushItem{}, fmt.Errorf("retry push %d: %w", id, err)
 	}
-	return row, nil
+	return pushItem(row), nil
 }

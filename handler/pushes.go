@@ -1,0 +1,37 @@
+package handler
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// pushStaffRoutes are the push outbox view and the retry of a failed push.
+func (s *Server) pushStaffRoutes() []staffRoute {
+	return []staffRoute{
+		{http.MethodGet, "/pushes", caseOffice, must(s.staffPushes)},
+		{http.MethodPost, "/pushes/:id/retry", caseOffice, must(s.retryPush)},
+	}
+}
+
+func (s *Server) staffPushes(c *gin.Context) error {
+	items, err := s.svc.ListPushes(c.Request.Context(), c.Query("status"))
+	if err != nil {
+		return err
+	}
+	list(c, items)
+	return nil
+}
+
+func (s *Server) retryPush(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	item, err := s.svc.RetryPush(c.Request.Context(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	ok(c, http.StatusOK, item)
+	return nil
+}

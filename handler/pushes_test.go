@@ -1,0 +1,73 @@
+package handler_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"zsjc/handler/handlertest"
+	"zsjc/model"
+	"zsjc/service"
+)
+
+func TestStaffPushesListAndRetry(t *testing.T) {
+	env := handlertest.New(t)
+	manager := env.LoginStaff(model.StaffCaseManager)
+	insert := func(key string, status model.Status) model.PushMessage {
+		row := model.PushMessage{OpenID: "o-" + key, Kind: model.PushBindingResult, DedupKey: key,
+			ClientMsgID: service.ClientMsgID(key), Data: `{"case_name":"王某盗窃案","result":"已通过"}`,
+			Status: status, Attempts: 1, NextAttemptAt: time.Now().UTC(), LastError: "wechat errcode 43004: require subscribe"}
+		if err := env.DB.Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		return row
+	}
+	failed := insert("binding:1", model.StatusFailed)
+	insert("binding:2", model.StatusSent)
+
+	res := env.Do(manager, http.MethodGet, "/api/staff/pushes?status=failed", nil)
+	var page struct {
+		Items []struct {
+			ID          uint64            `json:"id"`
+			Status      string            `json:"status"`
+			StatusLabel string            `json:"status_label"`
+			Data        map[string]string `json:"data"`
+			LastError   string            `json:"last_error"`
+			OpenID      string            `json:"openid"`
+		} `json:"items"`
+	}
+	res.JSON(t, &page)
+	if res.Code != http.StatusOK || len(page.Items) != 1 || page.Items[0].ID != failed.ID ||
+		page.Items[0].StatusLabel != "发送失败" || page.Items[0].Data["case_name"] != "王某盗窃案" || page.Items[0].OpenID != "" {
+		t.Fatalf("failed list: %d %s", res.Code, res.Body)
+	}
+	if res := env.Do(manager, http.MethodGet, "/api/staff/pushes?status=lost", nil); res.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad status filter: %d %s", res.Code, res.Body)
+	}
+
+	path := fmt.Sprintf("/api/staff/pushes/%d/retry", failed.ID)
+	if res := env.Do(env.LoginStaff(model.StaffProsecutor), http.MethodPost, path, nil); res.Code != http.StatusForbidden {
+		t.Fatalf("prosecutor retry: %d", res.Code)
+	}
+	res = env.Do(manager, http.MethodPost, path, nil)
+	var item struct {
+		Status   string `json:"status"`
+		Attempts int    `json:"attempts"`
+	}
+	res.JSON(t, &item)
+	if res.Code != http.StatusOK || item.Status != "queued" || item.Attempts != 0 {
+		t.Fatalf("retry: %d %s", res.Code, res.Body)
+	}
+	if res := env.Do(manager, http.MethodPost, path, nil); res.Code != http.StatusConflict || res.ErrorCode() != "invalid_state" {
+		t.Fatalf("second retry: %d %s", res.Code, res.Body)
+	}
+	if res := env.Do(manager, http.MethodPost, "/api/staff/pushes/99999/retry", nil); res.Code != http.StatusNotFound {
+		t.Fatalf("missing push: %d %s", res.Code, res.Body)
+	}
+	var audits int64
+	env.DB.Model(&model.AuditLog{}).Where("action = ?", "push.retry").Count(&audits)
+	if audits != 1 {
+		t.Fatalf("%d audit rows for the retry, want 1", audits)
+	}
+}
