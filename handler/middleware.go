@@ -36,12 +36,12 @@ func requestID(base *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// securityHeaders keeps browsers from sniffing types, framing our pages or
+// securityHeaders keeps browsers from sniffing types, framing our pages on other sites or
 // leaking paths (which may hold ids) to other sites in the Referer.
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Frame-Options", "SAMEORIGIN") // the sandbox phone frames our own pages
 	h.Set("Referrer-Policy", "same-origin")
 	c.Next()
 }

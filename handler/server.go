@@ -81,7 +81,7 @@ func New(d Deps) http.Handler {
 	r.NoRoute(func(c *gin.Context) { fail(c, errNotFoundPath) })
 	r.NoMethod(func(c *gin.Context) { fail(c, errMethod) })
 	metrics := newHTTPMetrics(d.Registry)
-	r.Use(requestID(d.Log), recovery, accessLog, metrics.handler, bodyLimit(d.BodyLimit, s.bodyLimits))
+	r.Use(requestID(d.Log), recovery, securityHeaders, accessLog, metrics.handler, bodyLimit(d.BodyLimit, s.bodyLimits))
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
