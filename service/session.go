@@ -25,6 +25,7 @@ type UserSession struct {
 	UserID    uint64    `json:"uid"`
 	OpenID    string    `json:"oid"`
 	CreatedAt time.Time `json:"at"`
+	SeenAt    time.Time `json:"seen"`
 }
 
 // StaffSession is a staff member's console session.
@@ -34,6 +35,10 @@ type StaffSession struct {
 	Role      string    `json:"r"`
 	CSRFToken string    `json:"csrf"`
 	CreatedAt time.Time `json:"at"`
+	SeenAt    time.Time `json:"seen"`
+	// Epoch is the account's session epoch at login; disabling the account
+	// or resetting its password starts a new epoch, ending older sessions.
+	Epoch string `json:"ep"`
 }
 
 // Actor returns the audit actor of this session from ip.
@@ -47,7 +52,8 @@ func staffSessionKey(id string) string { return "sess:s:" + id }
 // NewUserSession stores a session for the WeChat user and returns its id.
 func (s *Service) NewUserSession(ctx context.Context, u model.WeChatUser) (string, error) {
 	id := secure.Token(32)
-	sess := UserSession{UserID: u.ID, OpenID: u.OpenID, CreatedAt: s.Now()}
+	now := s.Now()
+	sess := UserSession{UserID: u.ID, OpenID: u.OpenID, CreatedAt: now, SeenAt: now}
 	if err := s.putSession(ctx, userSessionKey(id), sess, UserSessionIdle); err != nil {
 		return "", err
 	}
@@ -57,7 +63,7 @@ func (s *Service) NewUserSession(ctx context.Context, u model.WeChatUser) (strin
 // UserSession loads and touches (idle timeout) an H5 session.
 func (s *Service) UserSession(ctx context.Context, id string) (UserSession, error) {
 	var sess UserSession
-	err := s.getSession(ctx, userSessionKey(id), &sess, &sess.CreatedAt, UserSessionIdle, UserSessionLifetime)
+	err := s.getSession(ctx, userSessionKey(id), &sess, &sess.CreatedAt, &sess.SeenAt, UserSessionIdle, UserSessionLifetime)
 	return sess, err
 }
 
@@ -69,19 +75,40 @@ func (s *Service) EndUserSession(ctx context.Context, id string) error {
 // NewStaffSession stores a console session with a fresh CSRF token and
 // returns the session id and the session.
 func (s *Service) NewStaffSession(ctx context.Context, st model.Staff) (string, StaffSession, error) {
+	epoch, err := s.staffEpoch(ctx, st.ID)
+	if err != nil {
+		return "", StaffSession{}, err
+	}
+	return s.newStaffSession(ctx, st, epoch)
+}
+
+func (s *Service) newStaffSession(ctx context.Context, st model.Staff, epoch string) (string, StaffSession, error) {
 	id := secure.Token(32)
-	sess := StaffSession{StaffID: st.ID, Username: st.Username, Role: st.Role, CSRFToken: secure.Token(24), CreatedAt: s.Now()}
+	now := s.Now()
+	sess := StaffSession{StaffID: st.ID, Username: st.Username, Role: st.Role, CSRFToken: secure.Token(24),
+		CreatedAt: now, SeenAt: now, Epoch: epoch}
 	if err := s.putSession(ctx, staffSessionKey(id), sess, StaffSessionIdle); err != nil {
 		return "", StaffSession{}, err
 	}
 	return id, sess, nil
 }
 
-// StaffSession loads and touches a console session.
+// StaffSession loads and touches a console session; a session from before
+// the account's current epoch (disabled, password reset) is over.
 func (s *Service) StaffSession(ctx context.Context, id string) (StaffSession, error) {
 	var sess StaffSession
-	err := s.getSession(ctx, staffSessionKey(id), &sess, &sess.CreatedAt, StaffSessionIdle, StaffSessionLifetime)
-	return sess, err
+	if err := s.getSession(ctx, staffSessionKey(id), &sess, &sess.CreatedAt, &sess.SeenAt, StaffSessionIdle, StaffSessionLifetime); err != nil {
+		return StaffSession{}, err
+	}
+	epoch, err := s.cache.Get(ctx, staffEpochKey(sess.StaffID))
+	if errors.Is(err, cache.ErrMiss) || (err == nil && epoch != sess.Epoch) {
+		_ = s.cache.Del(ctx, staffSessionKey(id))
+		return StaffSession{}, model.ErrUnauthorized
+	}
+	if err != nil {
+		return StaffSession{}, fmt.Errorf("load session epoch: %w", unavailable(err))
+	}
+	return sess, nil
 }
 
 // EndStaffSession deletes a console session.
@@ -100,9 +127,11 @@ func (s *Service) putSession(ctx context.Context, key string, v any, idle time.D
 	return nil
 }
 
-// getSession decodes the session at key into v, refuses it past its
-// absolute lifetime, and extends its idle timeout.
-func (s *Service) getSession(ctx context.Context, key string, v any, createdAt *time.Time, idle, lifetime time.Duration) error {
+// getSession decodes the session at key into v, refuses it past its idle
+// timeout or absolute lifetime, and records this use. The idle timeout is
+// checked against the service clock as well as kept as the key's TTL, so
+// it holds whatever clock the cache runs on.
+func (s *Service) getSession(ctx context.Context, key string, v any, createdAt, seenAt *time.Time, idle, lifetime time.Duration) error {
 	if len(key) > 120 {
 		return model.ErrUnauthorized
 	}
@@ -116,12 +145,18 @@ func (s *Service) getSession(ctx context.Context, key string, v any, createdAt *
 	if err := json.Unmarshal([]byte(raw), v); err != nil {
 		return model.ErrUnauthorized
 	}
-	left := createdAt.Add(lifetime).Sub(s.Now())
-	if left <= 0 {
+	now := s.Now()
+	left := createdAt.Add(lifetime).Sub(now)
+	if left <= 0 || now.Sub(*seenAt) >= idle {
 		_ = s.cache.Del(ctx, key)
 		return model.ErrUnauthorized
 	}
-	if err := s.cache.Set(ctx, key, raw, min(idle, left)); err != nil {
+	*seenAt = now
+	touched, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	if err := s.cache.Set(ctx, key, string(touched), min(idle, left)); err != nil {
 		return fmt.Errorf("touch session: %w", unavailable(err))
 	}
 	return nil

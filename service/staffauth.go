@@ -1,0 +1,327 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"zsjc/cache"
+	"zsjc/model"
+	"zsjc/secure"
+)
+
+// Staff login limits. Both counters live in the shared cache, so they hold
+// across instances.
+const (
+	// LoginMaxFailures failed passwords for one username lock it for LoginLockout.
+	LoginMaxFailures = 5
+	LoginLockout     = 15 * time.Minute
+	// LoginIPMaxFailures failed logins from one address within LoginIPWindow
+	// make that address wait until the window ends.
+	LoginIPMaxFailures = 20
+	LoginIPWindow      = 15 * time.Minute
+)
+
+// Login errors. They never say whether the username exists: an unknown
+// username fails, counts and locks exactly like a wrong password.
+var (
+	ErrBadCredentials = model.NewError(model.KindUnauthorized, "invalid_credentials", "用户名或密码错误")
+	ErrAccountLocked  = model.NewError(model.KindTooMany, "account_locked",
+		fmt.Sprintf("登录失败次数过多，请 %d 分钟后再试", int(LoginLockout.Minutes())))
+	ErrAccountDisabled = model.NewError(model.KindForbidden, "account_disabled", "该账号已停用，请联系管理员")
+)
+
+// dummyHash is compared against when the username is unknown, so that an
+// unknown username costs the same bcrypt time as a wrong password.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte(secure.Token(18)), bcrypt.DefaultCost)
+	if err != nil {
+		panic("bcrypt: " + err.Error())
+	}
+	return h
+})
+
+func loginFailKey(username string) string { return "login:fail:" + username }
+func loginLockKey(username string) string { return "login:lock:" + username }
+func loginIPKey(ip string) string         { return "login:ip:" + ip }
+func staffEpochKey(id uint64) string      { return "sess:epoch:" + strconv.FormatUint(id, 10) }
+
+// StaffLogin checks a username and password and opens a console session.
+// Every attempt is audited, without the password.
+func (s *Service) StaffLogin(ctx context.Context, username, password, ip string) (string, StaffSession, model.Staff, error) {
+	username = strings.TrimSpace(strings.ToLower(username))
+	fe := model.FieldErrors{}
+	if username == "" {
+		fe.Add("username", "请输入用户名")
+	}
+	if password == "" {
+		fe.Add("password", "请输入密码")
+	}
+	if err := fe.Err(); err != nil {
+		return "", StaffSession{}, model.Staff{}, err
+	}
+	if len(username) > 64 {
+		username = username[:64]
+	}
+	who := Actor{Name: username, IP: ip}
+	sid, sess, st, reason, err := s.staffLogin(ctx, username, password, ip)
+	if err != nil {
+		if reason == "" { // an outage, not a verdict on the credentials
+			return "", StaffSession{}, model.Staff{}, err
+		}
+		target := "username:" + username
+		if st.ID != 0 {
+			target = fmt.Sprintf("staff:%d", st.ID)
+		}
+		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason); aerr != nil {
+			return "", StaffSession{}, model.Staff{}, aerr
+		}
+		return "", StaffSession{}, model.Staff{}, err
+	}
+	who.StaffID, who.Role = st.ID, st.Role
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		if err := tx.Model(&model.Staff{}).Where("id = ?", st.ID).Update("last_login_at", now).Error; err != nil {
+			return fmt.Errorf("record login of staff %d: %w", st.ID, err)
+		}
+		return s.audit(tx, who, "staff.login", fmt.Sprintf("staff:%d", st.ID), "")
+	})
+	if err != nil {
+		_ = s.EndStaffSession(ctx, sid)
+		return "", StaffSession{}, model.Staff{}, err
+	}
+	return sid, sess, st, nil
+}
+
+// staffLogin is StaffLogin without the audit; reason names why a login
+// was refused ("" when it failed for a technical reason).
+func (s *Service) staffLogin(ctx context.Context, username, password, ip string) (sid string, sess StaffSession, st model.Staff, reason string, err error) {
+	if n, err := s.counter(ctx, loginIPKey(ip)); err != nil {
+		return "", sess, st, "", err
+	} else if n >= LoginIPMaxFailures {
+		return "", sess, st, "ip_rate_limited", model.ErrRateLimited
+	}
+	if locked, err := s.loginLocked(ctx, username); err != nil {
+		return "", sess, st, "", err
+	} else if locked {
+		return "", sess, st, "locked", ErrAccountLocked
+	}
+	err = s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error
+	found := err == nil
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", sess, st, "", fmt.Errorf("load staff %q: %w", username, err)
+	}
+	hash := dummyHash()
+	if found {
+		hash = []byte(st.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !found {
+		reason = "bad_password"
+		if !found {
+			reason = "unknown_user"
+		}
+		if err := s.countLoginFailure(ctx, username, ip); err != nil {
+			return "", sess, st, "", err
+		}
+		return "", sess, st, reason, ErrBadCredentials
+	}
+	// The epoch is read before the account is checked again: an account
+	// disabled or reset after this read gets a new epoch, which ends the
+	// session opened here; one disabled before it is refused below.
+	epoch, err := s.staffEpoch(ctx, st.ID)
+	if err != nil {
+		return "", sess, st, "", err
+	}
+	var current model.Staff
+	if err := s.db.WithContext(ctx).Take(&current, st.ID).Error; err != nil {
+		return "", sess, st, "", fmt.Errorf("load staff %d: %w", st.ID, err)
+	}
+	if current.Disabled {
+		return "", sess, st, "disabled", ErrAccountDisabled
+	}
+	if current.PasswordHash != st.PasswordHash { // reset meanwhile
+		return "", sess, st, "bad_password", ErrBadCredentials
+	}
+	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
+		return "", sess, st, "", unavailable(err)
+	}
+	sid, sess, err = s.newStaffSession(ctx, current, epoch)
+	return sid, sess, current, "", err
+}
+
+// counter reads a failure counter (0 when absent).
+func (s *Service) counter(ctx context.Context, key string) (int64, error) {
+	raw, err := s.cache.Get(ctx, key)
+	if errors.Is(err, cache.ErrMiss) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	n, _ := strconv.ParseInt(raw, 10, 64)
+	return n, nil
+}
+
+// loginLocked reports whether username is locked out. The lock holds its
+// end time, checked against the service clock.
+func (s *Service) loginLocked(ctx context.Context, username string) (bool, error) {
+	raw, err := s.cache.Get(ctx, loginLockKey(username))
+	if errors.Is(err, cache.ErrMiss) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(err)
+	}
+	until, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return false, nil
+	}
+	return s.Now().Unix() < until, nil
+}
+
+// countLoginFailure counts a failed attempt for the username and the
+// address; the LoginMaxFailures-th failure locks the username.
+func (s *Service) countLoginFailure(ctx context.Context, username, ip string) error {
+	if _, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
+		return unavailable(err)
+	}
+	n, err := s.cache.Incr(ctx, loginFailKey(username), LoginLockout)
+	if err != nil {
+		return unavailable(err)
+	}
+	if n < LoginMaxFailures {
+		return nil
+	}
+	until := s.Now().Add(LoginLockout).Unix()
+	if err := s.cache.Set(ctx, loginLockKey(username), strconv.FormatInt(until, 10), LoginLockout); err != nil {
+		return unavailable(err)
+	}
+	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// StaffLogout ends the console session sid.
+func (s *Service) StaffLogout(ctx context.Context, a Actor, sid string) error {
+	if err := s.EndStaffSession(ctx, sid); err != nil {
+		return unavailable(err)
+	}
+	return s.Audit(ctx, a, "staff.logout", fmt.Sprintf("staff:%d", a.StaffID), "")
+}
+
+// staffEpoch returns the account's current session epoch, starting one if
+// it has none. A lost epoch key ends the account's sessions (the safe way).
+func (s *Service) staffEpoch(ctx context.Context, staffID uint64) (string, error) {
+	key := staffEpochKey(staffID)
+	if _, err := s.cache.SetNX(ctx, key, secure.Token(12), 0); err != nil {
+		return "", unavailable(err)
+	}
+	epoch, err := s.cache.Get(ctx, key)
+	if err != nil {
+		return "", unavailable(err)
+	}
+	return epoch, nil
+}
+
+// endStaffSessions starts a new epoch for the account, which ends every
+// session opened before, on every instance.
+func (s *Service) endStaffSessions(ctx context.Context, staffID uint64) error {
+	if err := s.cache.Set(ctx, staffEpochKey(staffID), secure.Token(12), 0); err != nil {
+		return fmt.Errorf("end sessions of staff %d: %w", staffID, unavailable(err))
+	}
+	return nil
+}
+
+// StaffList lists every staff account, by username.
+func (s *Service) StaffList(ctx context.Context) ([]model.Staff, error) {
+	var out []model.Staff
+	if err := s.db.WithContext(ctx).Order("username").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	return out, nil
+}
+
+// ErrDisableSelf keeps an administrator from locking themselves out.
+var ErrDisableSelf = model.NewError(model.KindConflict, "cannot_disable_self", "不能停用自己的账号")
+
+// SetStaffDisabled disables (ending every session of the account) or
+// re-enables a staff account. It is a guarded transition: the UPDATE only
+// applies from the opposite state, so of two admins clicking at once one
+// gets the 409.
+func (s *Service) SetStaffDisabled(ctx context.Context, a Actor, id uint64, disabled bool) (model.Staff, error) {
+	if disabled && id == a.StaffID {
+		return model.Staff{}, ErrDisableSelf
+	}
+	action, current := "staff.enable", "已启用"
+	if disabled {
+		action, current = "staff.disable", "已停用"
+	}
+	var st model.Staff
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&model.Staff{}).Where("id = ? AND disabled = ?", id, !disabled).
+			Updates(map[string]any{"disabled": disabled, "updated_at": s.Now()})
+		if res.Error != nil {
+			return fmt.Errorf("%s %d: %w", action, id, res.Error)
+		}
+		if err := tx.Take(&st, id).Error; err != nil {
+			return notFoundIf(err)
+		}
+		if res.RowsAffected == 0 {
+			return model.NewError(model.KindConflict, "invalid_state", "该账号当前状态为「"+current+"」，不能执行该操作")
+		}
+		return s.audit(tx, a, action, fmt.Sprintf("staff:%d", id), "")
+	})
+	if err != nil {
+		return model.Staff{}, err
+	}
+	if disabled {
+		return st, s.endStaffSessions(ctx, id)
+	}
+	return st, nil
+}
+
+// ResetStaffPassword sets a new password chosen by an administrator, lifts
+// a login lockout and ends every session of the account.
+func (s *Service) ResetStaffPassword(ctx context.Context, a Actor, id uint64, password string) (model.Staff, error) {
+	if p := PasswordProblem(password); p != "" {
+		return model.Staff{}, model.Invalid(map[string]string{"password": p})
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return model.Staff{}, fmt.Errorf("hash password: %w", err)
+	}
+	var st model.Staff
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Take(&st, id).Error; err != nil {
+			return notFoundIf(err)
+		}
+		if err := tx.Model(&st).Updates(map[string]any{"password_hash": string(hash), "updated_at": s.Now()}).Error; err != nil {
+			return fmt.Errorf("reset password of staff %d: %w", id, err)
+		}
+		return s.audit(tx, a, "staff.reset_password", fmt.Sprintf("staff:%d", id), "")
+	})
+	if err != nil {
+		return model.Staff{}, err
+	}
+	if err := s.cache.Del(ctx, loginLockKey(st.Username), loginFailKey(st.Username)); err != nil {
+		return model.Staff{}, unavailable(err)
+	}
+	return st, s.endStaffSessions(ctx, id)
+}
+
+// StaffAccount returns the staff account id.
+func (s *Service) StaffAccount(ctx context.Context, id uint64) (model.Staff, error) {
+	var st model.Staff
+	if err := s.db.WithContext(ctx).Take(&st, id).Error; err != nil {
+		return model.Staff{}, fmt.Errorf("load staff %d: %w", id, notFoundIf(err))
+	}
+	return st, nil
+}
