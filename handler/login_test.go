@@ -291,7 +291,7 @@ func TestDevLogin(t *testing.T) {
 
 	// No dev login outside dev mode, nor in dev mode with WeChat credentials.
 	for name, env := range map[string]*handlertest.Env{
-		"prod":             handlertest.New(t),
+		"prod":            handlertest.New(t),
 		"dev with wechat": handlertest.New(t, handlertest.WithDev(), handlertest.WithPlatform(wechattest.New())),
 	} {
 		r := env.Do(handlertest.Anonymous, http.MethodGet, "/h5/dev-login?openid=o-1&next=/h5/", nil)
