@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"zsjc/service"
+	"zsjc/wechat"
 )
 
 // Pinger is a dependency /readyz checks.
@@ -40,6 +41,9 @@ type Deps struct {
 	// Sandbox is the fake WeChat platform the /sandbox page drives; used
 	// only in dev mode (nil elsewhere).
 	Sandbox *Sandbox
+	// WeChat verifies, decrypts and answers /wechat/callback (nil: the
+	// route is not mounted).
+	WeChat *wechat.Crypto
 }
 
 // Server holds the routes' dependencies.
@@ -52,6 +56,7 @@ type Server struct {
 	secure     bool // cookies get the Secure flag (public URL is https)
 	dev        bool
 	sandbox    *Sandbox
+	wechat     *wechat.Crypto
 	bodyLimits map[string]int64
 }
 
@@ -69,7 +74,7 @@ func New(d Deps) http.Handler {
 	}
 	s := &Server{
 		svc: d.Service, log: d.Log, reg: d.Registry, ready: d.Ready,
-		publicURL: d.PublicURL, dev: d.Dev, sandbox: d.Sandbox, bodyLimits: map[string]int64{},
+		publicURL: d.PublicURL, dev: d.Dev, sandbox: d.Sandbox, wechat: d.WeChat, bodyLimits: map[string]int64{},
 	}
 	if u, err := url.Parse(d.PublicURL); err == nil && u.Scheme == "https" {
 		s.secure = true
@@ -110,6 +115,7 @@ func (s *Server) routes(r *gin.Engine) {
 	s.reviewRoutes(h5)
 	s.meetingRoutes(h5)
 	s.registerAppointmentMetrics()
+	s.wechatRoutes(r)
 	_ = h5
 }
 

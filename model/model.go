@@ -287,6 +287,15 @@ type AuditLog struct {
 	Detail    string    `gorm:"size:1000" json:"detail,omitempty"`
 }
 
+// WeChatCallback marks a WeChat callback as processed when the shared
+// cache, which normally deduplicates callbacks, could not be reached; Key
+// is the hashed dedup key, Reply the passive reply a retry gets again.
+type WeChatCallback struct {
+	Key       string    `gorm:"primaryKey;size:64"`
+	Reply     string    `gorm:"size:2048"`
+	CreatedAt time.Time `gorm:"not null;index"`
+}
+
 // All lists every entity, in migration order.
 func All() []any {
 	return []any{
@@ -295,5 +304,6 @@ func All() []any {
 		&Binding{}, &BindingMaterial{},
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
 		&PushMessage{}, &Staff{}, &AuditLog{},
+		&WeChatCallback{},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -146,8 +147,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 // (push delivery, reminders); each coordinates with the other instances
 // through MySQL/Redis.
 func (a *app) workers() []func(context.Context) {
-	return nil
+	return []func(context.Context){
+		func(ctx context.Context) { a.svc.RunReminders(ctx, reminderInterval) },
+	}
 }
+
+// reminderInterval is how often each instance looks for due reminders.
+const reminderInterval = time.Minute
 
 func (a *app) close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
@@ -162,6 +168,7 @@ func (a *app) handlerDeps() handler.Deps {
 		Service: a.svc, Log: a.log, Registry: a.registry,
 		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
 		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(),
+		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto,
 	}
 }
 

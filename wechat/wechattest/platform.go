@@ -475,3 +475,10 @@ func (p *Platform) oauthAccessToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"access_token": "OA" + randomString(16), "expires_in": 7200,
 		"refresh_token": "RT" + randomString(16), "openid": openid, "scope": "snsapi_base"})
 }
+
+// Callback settings of the sandbox account (the dev-mode defaults when no
+// WeChat credentials are configured).
+const (
+	CallbackToken  = "sandbox-token"
+	EncodingAESKey = "c2FuZGJveC1lbmNvZGluZy1hZXMta2V5LTMyYnl0ZXM"
+)

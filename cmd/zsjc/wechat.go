@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"zsjc/cache"
+	"zsjc/config"
+	"zsjc/wechat"
+	"zsjc/wechat/wechattest"
+)
+
+// sandboxPath is where the fake WeChat platform is mounted in dev mode.
+const sandboxPath = "/sandbox/wx"
+
+// weChat is the wired WeChat side: the effective account settings, the
+// platform client, the callback crypto and, in the sandbox, the fake.
+type weChat struct {
+	cfg    config.WeChat
+	client *wechat.Client
+	crypto *wechat.Crypto
+	// sandbox is the in-process fake platform (dev mode without
+	// credentials), nil otherwise.
+	sandbox *wechattest.Platform
+}
+
+// setupWeChat builds the WeChat side. In dev mode with no AppID configured
+// it runs the fake platform on our own server under /sandbox/wx with the
+// sandbox account, so `go run ./cmd/zsjc` needs no configuration.
+func setupWeChat(cfg *config.Config, store cache.Store, log *slog.Logger) (*weChat, error) {
+	w := &weChat{cfg: cfg.WeChat}
+	if cfg.Dev() && w.cfg.AppID == "" {
+		base := sandboxBase(cfg) + sandboxPath
+		w.cfg = config.WeChat{AppID: wechattest.AppID, Secret: wechattest.Secret, Token: wechattest.CallbackToken,
+			AESKey: wechattest.EncodingAESKey, APIBase: base, OpenBase: base}
+		w.sandbox = wechattest.New()
+		log.Info("no WeChat credentials: using the local WeChat sandbox", "api_base", base)
+	}
+	var err error
+	w.client, err = wechat.NewClient(wechat.Config{AppID: w.cfg.AppID, Secret: w.cfg.Secret,
+		APIBase: w.cfg.APIBase, OpenBase: w.cfg.OpenBase, Cache: store, Log: log})
+	if err != nil {
+		return nil, &config.Error{Var: "ZSJC_WECHAT_APPID", Reason: err.Error()}
+	}
+	w.crypto, err = wechat.NewCrypto(w.cfg.Token, w.cfg.AppID, w.cfg.AESKey)
+	if err != nil {
+		return nil, &config.Error{Var: "ZSJC_WECHAT_AES_KEY", Reason: err.Error()}
+	}
+	return w, nil
+}
+
+// sandboxBase is our own server's URL: ZSJC_PUBLIC_URL, else
+// http://localhost on the port of ZSJC_ADDR.
+func sandboxBase(cfg *config.Config) string {
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	port := "80"
+	if _, p, err := net.SplitHostPort(cfg.Addr); err == nil && p != "" {
+		port = p
+	}
+	return fmt.Sprintf("http://localhost:%s", port)
+}

@@ -1,0 +1,168 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"zsjc/model"
+	"zsjc/service"
+	"zsjc/wechat"
+)
+
+const (
+	wechatCallbackPath = "/wechat/callback"
+	// maxCallbackBody: WeChat's messages are a few KiB at most.
+	maxCallbackBody = 64 << 10
+	// callbackBudget is our share of WeChat's 5 s wait, leaving room for
+	// the network; a slower answer makes WeChat retry.
+	callbackBudget = 4 * time.Second
+	// sandboxPlatformPath is where the fake platform is mounted in dev mode.
+	sandboxPlatformPath = "/sandbox/wx"
+)
+
+// wechatMetrics are the callback's counters (names pinned in DESIGN §9).
+type wechatMetrics struct {
+	callbacks *prometheus.CounterVec
+	latency   prometheus.Histogram
+}
+
+func newWeChatMetrics(reg prometheus.Registerer) *wechatMetrics {
+	m := &wechatMetrics{
+		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zsjc_wechat_callbacks_total",
+			Help: "WeChat callbacks by outcome: handled, duplicate (a retry answered again) or rejected (4xx).",
+		}, []string{"outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "zsjc_wechat_callback_duration_seconds",
+			Help:    "Time to answer a WeChat callback (WeChat gives up after 5 s).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 4, 5},
+		}),
+	}
+	reg.MustRegister(m.callbacks, m.latency)
+	for _, o := range []string{"handled", "duplicate", "rejected"} {
+		m.callbacks.WithLabelValues(o) // exported at 0 from the start
+	}
+	return m
+}
+
+// wechatCallback serves WeChat's callback URL. Verification, decryption
+// and reply sealing are wechat.Crypto's; what an event does is the
+// service's.
+type wechatCallback struct {
+	crypto  *wechat.Crypto
+	svc     *service.Service
+	metrics *wechatMetrics
+}
+
+// wechatRoutes mounts GET/POST /wechat/callback and, in the dev sandbox,
+// the fake WeChat platform under /sandbox/wx.
+func (s *Server) wechatRoutes(r *gin.Engine) {
+	if s.wechat != nil {
+		h := &wechatCallback{crypto: s.wechat, svc: s.svc, metrics: newWeChatMetrics(s.reg)}
+		r.GET(wechatCallbackPath, h.verify)
+		r.POST(wechatCallbackPath, h.post)
+		s.bodyLimits[wechatCallbackPath] = maxCallbackBody
+	}
+	if s.dev && s.sandbox != nil && s.sandbox.Platform != nil {
+		r.Any(sandboxPlatformPath+"/*path", gin.WrapH(http.StripPrefix(sandboxPlatformPath, s.sandbox.Platform)))
+	}
+}
+
+// verify answers the URL check: echostr back only with a valid signature.
+func (h *wechatCallback) verify(c *gin.Context) {
+	start := time.Now()
+	echo, err := h.crypto.VerifyEcho(c.Request.URL.Query(), h.svc.Now())
+	if err != nil {
+		h.reject(c, start, err)
+		return
+	}
+	h.done(start, "handled")
+	c.String(http.StatusOK, echo)
+}
+
+// post handles one message or event: verify and decode, act once across
+// instances, answer the passive reply (encrypted in safe mode) or
+// "success". Rejections are 4xx and change nothing.
+func (h *wechatCallback) post(c *gin.Context) {
+	start := time.Now()
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		h.reject(c, start, err)
+		return
+	}
+	in, err := h.crypto.Open(c.Request.URL.Query(), body, h.svc.Now())
+	if err != nil {
+		h.reject(c, start, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), callbackBudget)
+	defer cancel()
+	m := in.Message
+	out, err := h.svc.HandleWeChatEvent(ctx, service.WeChatEvent{
+		OpenID: m.FromUserName, CreateTime: m.CreateTime, MsgType: m.MsgType, Event: m.Event,
+		EventKey: m.EventKey, Content: m.Content, MsgID: m.MsgID, TemplateMsgID: m.TemplateMsgID, Status: m.Status,
+	})
+	if err != nil {
+		// Storage trouble: 503 so that WeChat's retry tries again.
+		logger(c).Error("wechat callback failed", "msg_type", m.MsgType, "event", m.Event, "err", err)
+		fail(c, errCallbackUnavailable)
+		return
+	}
+	outcome := "handled"
+	if out.Duplicate {
+		outcome = "duplicate"
+	}
+	if out.Reply == "" {
+		h.done(start, outcome)
+		c.String(http.StatusOK, "success")
+		return
+	}
+	reply, err := h.crypto.Reply(in, out.Reply, h.svc.Now())
+	if err != nil {
+		logger(c).Error("wechat reply", "err", err)
+		h.done(start, outcome)
+		c.String(http.StatusOK, "success") // the event is handled; only the reply is lost
+		return
+	}
+	h.done(start, outcome)
+	c.Data(http.StatusOK, "application/xml; charset=utf-8", reply)
+}
+
+var (
+	errCallbackForbidden   = model.NewError(model.KindForbidden, "wechat_signature_invalid", "微信回调签名校验失败")
+	errCallbackMalformed   = model.NewError(model.KindBadRequest, "wechat_message_invalid", "微信回调消息无法解析")
+	errCallbackUnavailable = model.NewError(model.KindUnavailable, "wechat_callback_unavailable", "暂时无法处理，请稍后重试")
+)
+
+// reject answers a refused callback with a 4xx and counts it.
+func (h *wechatCallback) reject(c *gin.Context, start time.Time, err error) {
+	h.done(start, "rejected")
+	var rej *wechat.Rejection
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		logger(c).Warn("wechat callback rejected", "reason", "too_large")
+		fail(c, errTooLarge)
+	case errors.As(err, &rej):
+		logger(c).Warn("wechat callback rejected", "reason", rej.Reason)
+		if rej.Forbidden {
+			fail(c, errCallbackForbidden)
+		} else {
+			fail(c, errCallbackMalformed)
+		}
+	default:
+		logger(c).Warn("wechat callback rejected", "reason", "unreadable_body", "err", err)
+		fail(c, errCallbackMalformed)
+	}
+}
+
+func (h *wechatCallback) done(start time.Time, outcome string) {
+	h.metrics.callbacks.WithLabelValues(outcome).Inc()
+	h.metrics.latency.Observe(time.Since(start).Seconds())
+}
