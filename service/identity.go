@@ -157,7 +157,7 @@ func (s *Service) FinishLogin(ctx context.Context, state, browserKey, code strin
 
 // DevLoginAllowed reports whether the sandbox login is on: only in dev
 // mode and only while no WeChat credentials are configured.
-func (s *Service) DevLoginAllowed() bool { return s.opt.Dev && s.opt.AppID == "" }
+func (s *Service) DevLoginAllowed() bool { return s.opt.Dev && s.opt.SandboxWeChat }
 
 // DevLogin opens a session as the test user openid, in the sandbox only,
 // and returns the session id and the page to go to.

@@ -35,6 +35,9 @@ type Options struct {
 	// AppID is the official account's AppID (JS-SDK config).
 	AppID string
 	Dev   bool
+	// SandboxWeChat says the WeChat platform is the local sandbox (dev mode
+	// without credentials): only then is the dev login open.
+	SandboxWeChat bool
 	// IntegrationSecret signs the case system's requests; "" disables the
 	// integration API.
 	IntegrationSecret string

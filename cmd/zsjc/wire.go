@@ -138,6 +138,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			PublicURL:          cfg.PublicURL,
 			AppID:              a.wx.cfg.AppID,
 			Dev:                cfg.Dev(),
+			SandboxWeChat:      a.wx.sandbox != nil,
 			IntegrationSecret:  cfg.IntegrationSecret,
 		})
 	return a, nil

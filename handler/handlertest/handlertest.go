@@ -98,6 +98,7 @@ type setup struct {
 	publicURL string
 	dev       bool
 	platform  *wechattest.Platform
+	callback  *wechat.Crypto
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -111,10 +112,15 @@ func WithWeChat(appID string, oauth service.OAuth, ticket service.JSTicketSource
 // client (package wechat) to it. Env.Platform and Env.PlatformURL name it.
 func WithPlatform(p *wechattest.Platform) Option { return func(s *setup) { s.platform = p } }
 
+// WithCallback mounts /wechat/callback with the account's callback
+// secrets c.
+func WithCallback(c *wechat.Crypto) Option { return func(s *setup) { s.callback = c } }
+
 // WithPublicURL sets ZSJC_PUBLIC_URL.
 func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } }
 
-// WithDev runs the instance in dev mode.
+// WithDev runs the instance in dev mode; without WithPlatform it counts
+// as dev mode without WeChat credentials (the sandbox: dev login open).
 func WithDev() Option { return func(s *setup) { s.dev = true } }
 
 // New starts an instance on a fresh test database and cache.
@@ -159,13 +165,13 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 	opt := service.Options{
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
-		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev,
+		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket}, opt)
 	reg := prometheus.NewRegistry()
 	h := handler.New(handler.Deps{Service: svc, Log: log, Registry: reg,
-		Ready: map[string]handler.Pinger{"cache": c}, PublicURL: set.publicURL, Dev: set.dev})
+		Ready: map[string]handler.Pinger{"cache": c}, PublicURL: set.publicURL, Dev: set.dev, WeChat: set.callback})
 	return &Env{T: t, DB: db, Cache: c, Svc: svc, Handler: h, Clock: clock, Registry: reg,
 		Sealer: sealer, Options: opt, Logs: logs, Platform: set.platform, PlatformURL: platformURL}
 }
