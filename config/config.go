@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -48,6 +49,11 @@ type Config struct {
 	// their lookup hashes: 32 bytes, given as 64 hex digits or base64.
 	DataKey           string `yaml:"data_key"`
 	IntegrationSecret string `yaml:"integration_secret"`
+	// TrustedProxies lists the load balancers / reverse proxies (IPs or
+	// CIDRs, comma-separated) whose X-Forwarded-For is believed. Empty:
+	// none, the client address is the TCP peer's (login rate limits and
+	// the audit log rely on it).
+	TrustedProxies string `yaml:"trusted_proxies"`
 
 	WeChat WeChat `yaml:"wechat"`
 
@@ -73,6 +79,9 @@ type Business struct {
 	// ReviewCancelCutoff is the local time of day on the day before a review
 	// after which the lawyer can no longer cancel it ("17:00").
 	ReviewCancelCutoff string `yaml:"review_cancel_cutoff"`
+	// ReminderTime is the local time of day, the day before a confirmed
+	// review or meeting, at which the lawyer is reminded ("15:00").
+	ReminderTime string `yaml:"reminder_time"`
 	// ReplyWorkingDays is how many working days staff have to answer a request.
 	ReplyWorkingDays int `yaml:"reply_working_days"`
 	// Holidays are non-working dates (YYYY-MM-DD); MakeupDays are weekend
@@ -108,7 +117,7 @@ func Default() Config {
 			APIBase:  "https://api.weixin.qq.com",
 			OpenBase: "https://open.weixin.qq.com",
 		},
-		Business: Business{ReviewCancelCutoff: "17:00", ReplyWorkingDays: 3},
+		Business: Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
 		Push:     Push{Concurrency: 8, MaxAttempts: 8},
 	}
 }
@@ -163,6 +172,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_REDIS_MASTER":       &cfg.RedisMaster,
 		"ZSJC_DATA_KEY":           &cfg.DataKey,
 		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
+		"ZSJC_TRUSTED_PROXIES":    &cfg.TrustedProxies,
 		"ZSJC_WECHAT_APPID":       &cfg.WeChat.AppID,
 		"ZSJC_WECHAT_SECRET":      &cfg.WeChat.Secret,
 		"ZSJC_WECHAT_TOKEN":       &cfg.WeChat.Token,
@@ -201,6 +211,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	}
 	if v := getenv("ZSJC_REVIEW_CANCEL_CUTOFF"); v != "" {
 		cfg.Business.ReviewCancelCutoff = v
+	}
+	if v := getenv("ZSJC_REMINDER_TIME"); v != "" {
+		cfg.Business.ReminderTime = v
 	}
 	return nil
 }
@@ -257,11 +270,17 @@ func (c *Config) Validate() error {
 			return &Error{Var: name, Reason: fmt.Sprintf("must be an absolute http(s) URL, got %q", base)}
 		}
 	}
+	if _, err := c.TrustedProxyList(); err != nil {
+		return &Error{Var: "ZSJC_TRUSTED_PROXIES", Reason: err.Error()}
+	}
 	if c.BodyLimit < 1024 {
 		return &Error{Var: "ZSJC_BODY_LIMIT", Reason: "must be at least 1024 bytes"}
 	}
 	if _, err := ParseClock(c.Business.ReviewCancelCutoff); err != nil {
 		return &Error{Var: "ZSJC_REVIEW_CANCEL_CUTOFF", Reason: err.Error()}
+	}
+	if _, err := ParseClock(c.Business.ReminderTime); err != nil {
+		return &Error{Var: "ZSJC_REMINDER_TIME", Reason: err.Error()}
 	}
 	if c.Business.ReplyWorkingDays < 1 {
 		return &Error{Var: "ZSJC_REPLY_WORKING_DAYS", Reason: "must be at least 1"}
@@ -318,6 +337,22 @@ func (c *Config) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// TrustedProxyList splits ZSJC_TRUSTED_PROXIES into IPs and CIDRs.
+func (c *Config) TrustedProxyList() ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR such as 10.0.0.0/8", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Dev reports whether the process runs in dev mode.

@@ -78,6 +78,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{"bad cut-off", "ZSJC_REVIEW_CANCEL_CUTOFF", map[string]string{"ZSJC_REVIEW_CANCEL_CUTOFF": "5pm"}},
 		{"bad time zone", "ZSJC_TIMEZONE", map[string]string{"ZSJC_TIMEZONE": "Mars/Olympus"}},
 		{"bad log level", "ZSJC_LOG_LEVEL", map[string]string{"ZSJC_LOG_LEVEL": "loud"}},
+		{"bad trusted proxy", "ZSJC_TRUSTED_PROXIES", map[string]string{"ZSJC_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}},
 		{"prod without mysql", "ZSJC_MYSQL_DSN", map[string]string{"ZSJC_MODE": "prod", "ZSJC_MYSQL_DSN": ""}},
 	}
 	for _, tc := range cases {
@@ -130,5 +131,21 @@ push:
 	}
 	if _, err := Load(env(nil), filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Fatal("missing config file accepted")
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	e := prodEnv()
+	e["ZSJC_TRUSTED_PROXIES"] = " 10.0.0.0/8, 192.0.2.10 ,fd00::/8,"
+	cfg, err := Load(env(e), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := cfg.TrustedProxyList()
+	if strings.Join(got, "|") != "10.0.0.0/8|192.0.2.10|fd00::/8" {
+		t.Errorf("trusted proxies %q", got)
+	}
+	if cfg, _ := Load(env(prodEnv()), ""); cfg.TrustedProxies != "" {
+		t.Errorf("trusted proxies by default: %q", cfg.TrustedProxies)
 	}
 }

@@ -38,6 +38,9 @@ type Deps struct {
 	// PublicURL is the external base URL ("" in tests).
 	PublicURL string
 	Dev       bool
+	// TrustedProxies are the proxies (IPs, CIDRs) whose X-Forwarded-For
+	// gives the client address; none by default.
+	TrustedProxies []string
 	// Sandbox is the fake WeChat platform the /sandbox page drives; used
 	// only in dev mode (nil elsewhere).
 	Sandbox *Sandbox
@@ -82,6 +85,10 @@ func New(d Deps) http.Handler {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Log.Error("trusted proxies ignored", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.ContextWithFallback = true
 	r.NoRoute(func(c *gin.Context) { fail(c, errNotFoundPath) })
 	r.NoMethod(func(c *gin.Context) { fail(c, errMethod) })

@@ -192,7 +192,13 @@ func TestStaffLoginRateLimitPerAddress(t *testing.T) {
 	st := createStaff(t, env, model.StaffAdmin)
 	for i := range service.LoginIPMaxFailures {
 		// A different username each time: no account lock, only the address.
-		if r := login(env, fmt.Sprintf("guess%d", i), "Wrong-Passw0rd", "198.51.100.7"); r.Code != http.StatusUnauthorized {
+		// X-Forwarded-For from an untrusted peer does not change the address.
+		req := httptest.NewRequest(http.MethodPost, "/api/staff/login",
+			strings.NewReader(fmt.Sprintf(`{"username":"guess%d","password":"Wrong-Passw0rd"}`, i)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+		req.RemoteAddr = "198.51.100.7:40000"
+		if r := env.Send(handlertest.Anonymous, req); r.Code != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i, r.Code)
 		}
 	}

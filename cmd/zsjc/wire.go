@@ -165,10 +165,11 @@ func (a *app) close() {
 // handler builds the HTTP handler.
 func (a *app) handlerDeps() handler.Deps {
 	sqlDB, _ := a.db.DB()
+	proxies, _ := a.cfg.TrustedProxyList() // checked by Validate
 	return handler.Deps{
 		Service: a.svc, Log: a.log, Registry: a.registry,
 		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
-		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(),
+		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(), TrustedProxies: proxies,
 		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto,
 	}
 }
