@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -196,4 +197,14 @@ func TestPublicCasesAndDocuments(t *testing.T) {
 	}
 	// A logged-in stranger may read the public one through the H5 route too.
 	f.must(200, f.Do(f.LoginUser("anyone"), "GET", fmt.Sprintf("/api/h5/documents/%d/file", pub), nil))
+
+	// The console's search matches number or name, wildcards taken literally.
+	f.newCase()
+	for q, want := range map[string]int{"": 2, "重要": 1, url.QueryEscape(no): 1, "%25": 0, "_": 0} {
+		var found struct{ Items []service.CaseView }
+		f.must(200, f.Do(f.clerk, "GET", "/api/staff/cases?q="+q, nil)).JSON(t, &found)
+		if len(found.Items) != want {
+			t.Errorf("search %q: %d cases, want %d", q, len(found.Items), want)
+		}
+	}
 }

@@ -143,7 +143,7 @@ func (s *Server) userDocumentFile(c *gin.Context) error {
 		return err
 	}
 	doc, f, err := s.svc.UserDocument(c.Request.Context(), currentUser(c).UserID, id)
-	return serveDocument(c, doc, f, err)
+	return serveFile(c, doc.FileName, doc.ContentType, doc.PublishedAt, f, err)
 }
 
 func (s *Server) publicDocumentFile(c *gin.Context) error {
@@ -152,15 +152,7 @@ func (s *Server) publicDocumentFile(c *gin.Context) error {
 		return err
 	}
 	doc, f, err := s.svc.PublicDocument(c.Request.Context(), id)
-	return serveDocument(c, doc, f, err)
-}
-
-func serveDocument(c *gin.Context, doc model.Document, f io.ReadSeekCloser, err error) error {
-	if err != nil {
-		return err
-	}
-	serveFile(c, doc.FileName, doc.ContentType, doc.PublishedAt, f)
-	return nil
+	return serveFile(c, doc.FileName, doc.ContentType, doc.PublishedAt, f, err)
 }
 
 func (s *Server) uploadFile(c *gin.Context) error {
@@ -169,7 +161,7 @@ func (s *Server) uploadFile(c *gin.Context) error {
 		return err
 	}
 	up, f, err := s.svc.UserUpload(c.Request.Context(), currentUser(c).UserID, id)
-	return serveUpload(c, up, f, err)
+	return serveFile(c, up.FileName, up.ContentType, up.CreatedAt, f, err)
 }
 
 func (s *Server) staffUploadFile(c *gin.Context) error {
@@ -178,20 +170,16 @@ func (s *Server) staffUploadFile(c *gin.Context) error {
 		return err
 	}
 	up, f, err := s.svc.StaffUpload(c.Request.Context(), actor(c), id)
-	return serveUpload(c, up, f, err)
+	return serveFile(c, up.FileName, up.ContentType, up.CreatedAt, f, err)
 }
 
-func serveUpload(c *gin.Context, up model.Upload, f io.ReadSeekCloser, err error) error {
+// serveFile streams a stored file opened by the service (or renders the
+// error it got) with its sniffed type, an inline Content-Disposition
+// carrying the (UTF-8) file name, and HTTP ranges.
+func serveFile(c *gin.Context, name, contentType string, modified time.Time, f io.ReadSeekCloser, err error) error {
 	if err != nil {
 		return err
 	}
-	serveFile(c, up.FileName, up.ContentType, up.CreatedAt, f)
-	return nil
-}
-
-// serveFile streams a stored file with its sniffed type, an inline
-// Content-Disposition carrying the (UTF-8) file name, and HTTP ranges.
-func serveFile(c *gin.Context, name, contentType string, modified time.Time, f io.ReadSeekCloser) {
 	defer f.Close()
 	h := c.Writer.Header()
 	h.Set("Content-Type", contentType)
@@ -199,4 +187,5 @@ func serveFile(c *gin.Context, name, contentType string, modified time.Time, f i
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=0")
 	http.ServeContent(c.Writer, c.Request, "", modified, f)
+	return nil
 }

@@ -3,6 +3,7 @@ package handler_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,6 +93,12 @@ func TestUploads(t *testing.T) {
 		if c := send("other", "x.pdf", pdfBytes(10)); c != 201 {
 			t.Fatalf("upload within quota: %d", c)
 		}
+	}
+	// A body without Content-Length is cut at the limit while being read.
+	req := multipartRequest("/api/h5/uploads", nil, "big.pdf", pdfBytes(service.MaxUploadSize+100<<10))
+	req.Body, req.ContentLength = io.NopCloser(io.MultiReader(req.Body)), -1
+	if r := f.Send(u, req); r.Code != 413 {
+		t.Errorf("chunked oversize upload: %d %s", r.Code, r.Body)
 	}
 	r := f.Send(u, multipartRequest("/api/h5/uploads", nil, "x.pdf", pdfBytes(10)))
 	if r.Code != 409 || r.ErrorCode() != "upload_quota" {

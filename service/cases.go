@@ -260,8 +260,9 @@ func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]CaseView, erro
 	}
 	q := s.db.WithContext(ctx).Order("id DESC").Limit(f.Limit).Offset(max(f.Offset, 0))
 	if t := strings.TrimSpace(f.Query); t != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(t) + "%"
-		q = q.Where("case_no LIKE ? OR name LIKE ?", like, like)
+		// "!" escapes the wildcards the same way on MySQL and SQLite.
+		like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(t) + "%"
+		q = q.Where("case_no LIKE ? ESCAPE '!' OR name LIKE ? ESCAPE '!'", like, like)
 	}
 	var cases []model.Case
 	if err := q.Find(&cases).Error; err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"zsjc/model"
 )
@@ -141,8 +142,10 @@ func (s *Service) UpsertCase(ctx context.Context, caseNo string, in IntegrationC
 // upsertCase writes a validated case (and, when given, its party list)
 // inside tx, returning errRaced when a concurrent writer created it first.
 func (s *Service) upsertCase(tx *gorm.DB, a Actor, c model.Case, parties *[]PartyInput) (model.Case, bool, error) {
+	// The row lock serialises concurrent deliveries of one case, so their
+	// party lists cannot interleave.
 	var old model.Case
-	err := tx.Where("case_no = ?", c.CaseNo).Take(&old).Error
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("case_no = ?", c.CaseNo).Take(&old).Error
 	isNew := errors.Is(err, gorm.ErrRecordNotFound)
 	if err != nil && !isNew {
 		return c, false, fmt.Errorf("find case %q: %w", c.CaseNo, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"zsjc/model"
 	"zsjc/secure"
@@ -52,7 +53,8 @@ func (s *Service) AddParty(ctx context.Context, a Actor, caseID uint64, in Party
 		return model.Party{}, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Select("id").Take(&model.Case{}, caseID).Error; err != nil {
+		// Locking the case makes the duplicate check below race-free.
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").Take(&model.Case{}, caseID).Error; err != nil {
 			return notFoundIf(err)
 		}
 		var dup int64
