@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"time"
 
@@ -67,7 +68,9 @@ func (s *Server) wechatRoutes(r *gin.Engine) {
 		h := &wechatCallback{crypto: s.wechat, svc: s.svc, metrics: newWeChatMetrics(s.reg)}
 		r.GET(wechatCallbackPath, h.verify)
 		r.POST(wechatCallbackPath, h.post)
-		s.bodyLimits[wechatCallbackPath] = maxCallbackBody
+		// The handler enforces maxCallbackBody itself, so that an
+		// oversized body is counted as a rejected callback too.
+		s.bodyLimits[wechatCallbackPath] = math.MaxInt64
 	}
 	if s.dev && s.sandbox != nil && s.sandbox.Platform != nil {
 		r.Any(sandboxPlatformPath+"/*path", gin.WrapH(http.StripPrefix(sandboxPlatformPath, s.sandbox.Platform)))
@@ -91,7 +94,11 @@ func (h *wechatCallback) verify(c *gin.Context) {
 // "success". Rejections are 4xx and change nothing.
 func (h *wechatCallback) post(c *gin.Context) {
 	start := time.Now()
-	body, err := io.ReadAll(c.Request.Body)
+	if c.Request.ContentLength > maxCallbackBody {
+		h.reject(c, start, &http.MaxBytesError{Limit: maxCallbackBody})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
 	if err != nil {
 		h.reject(c, start, err)
 		return

@@ -188,17 +188,18 @@ func (s *Service) applyWeChatEvent(ctx context.Context, e WeChatEvent) error {
 // stamps subscribed_at, a scene key is remembered.
 func (s *Service) recordFollower(ctx context.Context, openid string, subscribing bool, scene string) error {
 	now := s.Now()
-	u := model.WeChatUser{OpenID: openid, Subscribed: true, SubscribedAt: &now, Scene: scene}
-	update := []string{"subscribed", "updated_at"}
+	u := model.WeChatUser{OpenID: openid, Subscribed: true, SubscribedAt: &now, Scene: scene,
+		CreatedAt: now, UpdatedAt: now}
+	update := map[string]any{"subscribed": true, "updated_at": now}
 	if subscribing {
-		update = append(update, "subscribed_at", "unsubscribed_at")
+		update["subscribed_at"], update["unsubscribed_at"] = now, nil
 	}
 	if scene != "" {
-		update = append(update, "scene")
+		update["scene"] = scene
 	}
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "open_id"}},
-		DoUpdates: clause.AssignmentColumns(update),
+		DoUpdates: clause.Assignments(update),
 	}).Create(&u).Error
 	if err != nil {
 		return fmt.Errorf("record follower: %w", err)
