@@ -142,6 +142,7 @@ type Worker struct {
 	opt     Options
 	render  renderer
 	claims  atomic.Uint64
+	commits committer
 }
 
 // New returns a worker; Run starts it.
@@ -346,30 +347,6 @@ func (w *Worker) deliver(ctx context.Context, c claimed) {
 		}
 		w.retryLater(ctx, c, code, err)
 	}
-}
-
-// release applies updates to a push this instance still holds. A lease lost
-// meanwhile (it expired and another instance took the push over) leaves the
-// row to that instance.
-func (w *Worker) release(ctx context.Context, c claimed, updates map[string]any) bool {
-	updates["lease_owner"] = ""
-	updates["lease_until"] = nil
-	updates["updated_at"] = w.now()
-	res := w.db.WithContext(ctx).Model(&model.PushMessage{}).
-		Where("id = ? AND status = ? AND lease_owner = ?", c.row.ID, model.StatusSending, c.lease).
-		Updates(updates)
-	if res.Error != nil {
-		// The lease will expire and another claim will send the push again,
-		// under the same client_msg_id.
-		w.log.Error("record push outcome", "push_id", c.row.ID, "status", updates["status"], "err", res.Error)
-		return false
-	}
-	if res.RowsAffected == 0 {
-		w.log.Warn("push lease lost before its outcome was recorded; another instance owns it",
-			"push_id", c.row.ID, "status", updates["status"])
-		return false
-	}
-	return true
 }
 
 func (w *Worker) markSent(ctx context.Context, c claimed, msgID int64) {

@@ -108,13 +108,7 @@ func run(t *testing.T, w *Worker, timeout time.Duration, done func() bool) {
 		cancel()
 		<-stopped
 	}()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("worker did not finish within %s", timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, timeout, done)
 }
 
 // countRows counts pushes matching the condition.
