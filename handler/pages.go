@@ -29,14 +29,13 @@ var (
 	}
 )
 
-// pageHeaders keep the pages to their own origin: no inline script, no
-// third-party host, framed only by our own sandbox phone.
+// pageHeaders keep the pages to their own origin (no inline script, no
+// third-party host, framed only by our own sandbox phone) and make browsers
+// revalidate them; the other security headers come from the middleware.
 var pageHeaders = map[string]string{
 	"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
-	"X-Content-Type-Options": "nosniff",
-	"Referrer-Policy":        "same-origin",
-	"Cache-Control":          "no-cache",
+	"Cache-Control": "no-cache",
 }
 
 // asset is one embedded file ready to serve, with an ETag of its content
@@ -83,7 +82,7 @@ func (a asset) serve(c *gin.Context) {
 }
 
 // pages mounts the H5 pages, the staff console, their assets, the landing
-// redirect and, in dev mode only, the WeChat sandbox.
+// redirect and, in dev mode with the fake platform only, the WeChat sandbox.
 func (s *Server) pages(r *gin.Engine) {
 	assets, err := loadAssets("assets")
 	if err != nil {
@@ -108,7 +107,7 @@ func (s *Server) pages(r *gin.Engine) {
 		r.GET(p, shells["staff.html"].serve)
 	}
 	home := "/staff/"
-	if s.dev {
+	if s.dev && s.sandbox != nil {
 		home = "/sandbox"
 		r.GET("/sandbox", shells["sandbox.html"].serve)
 		s.sandboxRoutes(r)

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,7 +47,8 @@ var sandboxUsers = []sandboxUser{
 
 var errSandboxOpenID = model.Invalid(map[string]string{"openid": "请选择模拟器的测试用户"})
 
-// sandboxRoutes mounts the sandbox's own API (dev mode only).
+// sandboxRoutes mounts the sandbox's own API (dev mode with the fake
+// platform only).
 func (s *Server) sandboxRoutes(r *gin.Engine) {
 	g := r.Group("/sandbox")
 	g.GET("/api/state", s.sandboxState)
@@ -64,12 +66,9 @@ func sandboxOpenID(id string) (string, error) {
 }
 
 func (s *Server) sandboxState(c *gin.Context) {
-	var menu json.RawMessage
-	if s.sandbox != nil {
-		menu = s.sandbox.Platform.Menu()
-		if len(menu) == 0 {
-			menu = s.sandbox.Menu
-		}
+	menu := s.sandbox.Platform.Menu()
+	if len(menu) == 0 {
+		menu = s.sandbox.Menu
 	}
 	ok(c, http.StatusOK, gin.H{
 		"account_name": "掌上检察",
@@ -104,9 +103,11 @@ func (s *Server) sandboxSwitchUser(c *gin.Context) error {
 	return nil
 }
 
-// sandboxOpen opens an H5 page in the phone's webview as the phone's user:
-// it always logs in afresh, through the fake OAuth page, or through the
-// dev login when no WeChat account is configured.
+// sandboxOpen opens an H5 page in the phone's webview, logged in afresh as
+// the phone's user through the real OAuth flow: a login state is started
+// as /h5/login does, and the fake platform's authorize step (a code for the
+// chosen openid, sent back with the state) is played here, so the login
+// works on whatever host the browser uses for this server.
 func (s *Server) sandboxOpen(c *gin.Context) error {
 	cookie, _ := c.Cookie(sandboxOpenIDCookie)
 	openid, err := sandboxOpenID(cookie)
@@ -117,14 +118,18 @@ func (s *Server) sandboxOpen(c *gin.Context) error {
 	if next == "" {
 		next = service.DefaultNext
 	}
-	q := url.Values{"next": {next}}
-	target := "/h5/login?"
-	if s.svc.DevLoginAllowed() {
-		q.Set("openid", openid)
-		target = "/h5/dev-login?"
+	start, err := s.svc.StartLogin(c.Request.Context(), next, s.absoluteURL(c, callbackPath))
+	if err != nil {
+		return err
 	}
+	auth, err := url.Parse(start.AuthURL)
+	if err != nil {
+		return fmt.Errorf("sandbox: authorize url: %w", err)
+	}
+	back := url.Values{"code": {s.sandbox.Platform.IssueCode(openid)}, "state": {auth.Query().Get("state")}}
+	s.setCookie(c, oauthCookie, start.BrowserKey, int(service.OAuthStateTTL.Seconds()))
 	c.Header("Cache-Control", "no-store")
-	c.Redirect(http.StatusFound, target+q.Encode())
+	c.Redirect(http.StatusFound, callbackPath+"?"+back.Encode())
 	return nil
 }
 
@@ -136,11 +141,9 @@ func (s *Server) sandboxMessages(c *gin.Context) error {
 		return err
 	}
 	var out []wechattest.SentMessage
-	if s.sandbox != nil {
-		for _, m := range s.sandbox.Platform.Sent() {
-			if m.ToUser == openid {
-				out = append(out, m)
-			}
+	for _, m := range s.sandbox.Platform.Sent() {
+		if m.ToUser == openid {
+			out = append(out, m)
 		}
 	}
 	list(c, out)
@@ -166,9 +169,6 @@ var sandboxEvents = []string{"subscribe", "unsubscribe", "CLICK", "VIEW", "SCAN"
 // exactly as WeChat would (signed, encrypted in safe mode), served in
 // process by h, and answers with the opened passive reply.
 func (s *Server) sandboxCallback(c *gin.Context, h http.Handler) error {
-	if s.sandbox == nil {
-		return model.NewError(model.KindUnavailable, "sandbox_off", "模拟平台未启用")
-	}
 	var in sandboxCallbackBody
 	if err := decode(c, &in); err != nil {
 		return err

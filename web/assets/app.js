@@ -202,14 +202,22 @@ var Z = (function () {
     cancelled: '已取消', completed: '已完成', no_show: '未到场', queued: '待发送', sending: '发送中',
     sent: '已发送', delivered: '已送达', failed: '发送失败'
   };
-  function badge(status, label) {
-    return h('span', { class: 'badge ' + status }, label || statusLabels[status] || status);
+  // badge shows a status; x is a status string or an object carrying
+  // status (and the API's status_label).
+  function badge(x, label) {
+    var status = typeof x === 'string' ? x : x.status;
+    label = label || (typeof x === 'object' && x.status_label) || statusLabels[status] || status;
+    return h('span', { class: 'badge ' + status }, label);
+  }
+  function options(values, selected) {
+    return values.map(function (v) { return h('option', { value: v, selected: v === selected }, v); });
   }
 
   var roleLabels = { lawyer: '律师', party: '当事人' };
   var periodLabels = { am: '上午', pm: '下午' };
-  var copyLabels = { onsite: '现场查阅', copy: '复制（复印）', electronic: '电子卷宗拷贝' };
-  var meetingLabels = { opinion: '听取意见', visit: '会见在押犯罪嫌疑人' };
+  // The API's vocabularies (service.ReviewCopyMethods, service.MeetingTypes).
+  var copyMethods = ['查阅摘抄', '复印', '电子拷贝'];
+  var meetingTypes = ['约见承办检察官', '提交书面意见', '申请调取证据', '其他'];
 
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function parse(v) { return v instanceof Date ? v : new Date(v); }
@@ -273,8 +281,8 @@ var Z = (function () {
     init: init, api: api, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
     h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
     values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field,
-    dialog: dialog, confirmDialog: confirmDialog, badge: badge, statusLabels: statusLabels,
-    roleLabels: roleLabels, periodLabels: periodLabels, copyLabels: copyLabels, meetingLabels: meetingLabels,
+    dialog: dialog, confirmDialog: confirmDialog, badge: badge, options: options, statusLabels: statusLabels,
+    roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,
     weekdays: weekdays, param: param, route: route, pad: pad
   };

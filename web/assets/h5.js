@@ -55,7 +55,7 @@
         out.push(h('h2', null, '绑定申请'));
         out.push(h('ul', { class: 'list', id: 'binding-requests' }, open.map(function (b) {
           return h('li', null,
-            h('div', { class: 'row-head' }, h('strong', null, caseTitle(b)), Z.badge(b.status)),
+            h('div', { class: 'row-head' }, h('strong', null, caseTitle(b)), Z.badge(b)),
             h('div', { class: 'muted' }, (Z.roleLabels[b.role] || b.role) + ' · 提交于 ' + Z.fmtDateTime(b.created_at)),
             b.reason ? h('div', null, '原因：' + b.reason) : null);
         })));
@@ -150,30 +150,49 @@
     });
   }
 
+  // The lawyer's materials: one file input per upload kind of the API; the
+  // 委托书 is required.
+  var materialKinds = [
+    ['power_of_attorney', '授权委托书', true],
+    ['firm_letter', '律师事务所函', false],
+    ['license', '律师执业证', false]
+  ];
+
   function lawyerForm() {
-    var files = h('input', { type: 'file', name: 'file', id: 'materials', multiple: true, accept: 'image/*,application/pdf', dataset: { field: 'materials' } });
     var note = h('p', { class: 'hint', id: 'profile-note' });
+    var inputs = materialKinds.map(function (k) {
+      return h('input', { type: 'file', name: 'file-' + k[0], id: 'material-' + k[0], multiple: true, accept: 'image/jpeg,image/png,application/pdf', dataset: { kind: k[0] } });
+    });
     var form = h('form', { id: 'lawyer-form', novalidate: true }, note,
       Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true })),
-      h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', { for: 'materials' }, '委托材料'), files,
-        h('div', { class: 'hint' }, '请上传授权委托书、律师事务所函等（图片或 PDF）。')),
+      h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', null, '委托材料'),
+        materialKinds.map(function (k, i) {
+          return h('div', { class: 'material' }, h('div', { class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
+        }),
+        h('div', { class: 'hint' }, '图片（JPG/PNG）或 PDF，每个文件不超过 10 MB。')),
       h('button', { type: 'submit', class: 'block' }, '上传并提交'));
     get('/me').then(function (me) {
       if (!profileOf(me)) Z.mount(note, '提交前请先登记', h('a', { href: '/h5/profile?next=/h5/bind%3Frole%3Dlawyer' }, '律师信息'), '。');
     }, function () {});
     return Z.onSubmit(form, function (v) {
-      if (!files.files.length) throw new Z.ApiError(422, { error: { code: 'invalid', message: '请上传委托材料', fields: { materials: '请上传委托材料' } } });
+      var files = [];
+      inputs.forEach(function (input) {
+        Array.prototype.forEach.call(input.files, function (f) { files.push([input.dataset.kind, f]); });
+      });
+      if (!inputs[0].files.length) {
+        throw new Z.ApiError(422, { error: { code: 'validation_failed', message: '请上传授权委托书', fields: { materials: '请上传授权委托书' } } });
+      }
       // Uploads go one by one so that a failure names its file.
       var ids = [];
       var chain = Promise.resolve();
-      Array.prototype.forEach.call(files.files, function (f) {
+      files.forEach(function (kf) {
         chain = chain.then(function () {
           var fd = new FormData();
-          fd.append('file', f);
-          fd.append('kind', 'authorization');
+          fd.append('file', kf[1]);
+          fd.append('kind', kf[0]);
           return Z.api('POST', '/api/h5/uploads', fd).then(function (u) { ids.push(u.id); }, function (err) {
-            err.message = f.name + '：' + err.message;
-            if (err.fields) err.fields = { materials: f.name + '：' + (err.fields.file || err.message) };
+            err.message = kf[1].name + '：' + err.message;
+            err.fields = { materials: err.message };
             throw err;
           });
         });
@@ -225,9 +244,7 @@
         chosen.value = s.id;
         chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room;
       });
-      var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Object.keys(Z.copyLabels).map(function (k) {
-        return h('option', { value: k }, Z.copyLabels[k]);
-      }));
+      var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
       var form = h('form', { id: 'review-form', novalidate: true },
         h('div', { class: 'field', dataset: { field: 'slot_id' } }, h('label', null, '阅卷时段'), chosen, chosenText),
         Z.field('阅卷方式', copy),
@@ -263,14 +280,12 @@
   // ---- 申请会见 -----------------------------------------------------------
   function meetingView(p) {
     page('申请会见', 'cases', '/h5/cases/' + p.id);
-    var type = h('select', { name: 'type', id: 'meeting-type' }, Object.keys(Z.meetingLabels).map(function (k) {
-      return h('option', { value: k }, Z.meetingLabels[k]);
-    }));
+    var type = h('select', { name: 'type', id: 'meeting-type' }, Z.options(Z.meetingTypes));
     var form = h('form', { id: 'meeting-form', novalidate: true },
-      Z.field('会见类型', type),
+      Z.field('申请事项', type),
       h('div', { class: 'field', dataset: { field: 'preferred_times' } }, h('label', { for: 'time1' }, '希望时间（两个）'),
         h('input', { type: 'datetime-local', name: 'time1', id: 'time1', dataset: { field: 'preferred_times.0' } }),
-        h('input', { type: 'datetime-local', name: 'time2', id: 'time2', style: 'margin-top:6px', dataset: { field: 'preferred_times.1' } }),
+        h('input', { type: 'datetime-local', name: 'time2', id: 'time2', class: 'second', dataset: { field: 'preferred_times.1' } }),
         h('div', { class: 'hint' }, '工作人员将在 3 个工作日内答复并确定时间地点。')),
       Z.field('事由', h('textarea', { name: 'note', id: 'meeting-note', maxlength: 500 })),
       h('button', { type: 'submit', class: 'block' }, '提交申请'));
@@ -294,16 +309,17 @@
         reviews.length ? h('ul', { class: 'list', id: 'reviews' }, reviews.map(function (r) {
           var slot = r.slot || {};
           return h('li', null,
-            h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r.status)),
+            h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
             h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
+            r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
             cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, '取消预约')) : null);
         })) : Z.empty('暂无阅卷预约'),
         h('h2', null, '会见申请'),
         meetings.length ? h('ul', { class: 'list', id: 'meetings' }, meetings.map(function (m) {
           return h('li', null,
-            h('div', { class: 'row-head' }, h('strong', null, caseTitle(m)), Z.badge(m.status)),
-            h('div', null, Z.meetingLabels[m.type] || m.type),
+            h('div', { class: 'row-head' }, h('strong', null, caseTitle(m)), Z.badge(m)),
+            h('div', null, m.type),
             m.time ? h('div', null, '时间：' + Z.fmtDateTime(m.time) + (m.place ? '，地点：' + m.place : '')) : null,
             (m.preferred_times || []).length && !m.time ? h('div', { class: 'muted' }, '希望：' + m.preferred_times.map(Z.fmtDateTime).join('、')) : null,
             m.reason ? h('div', { class: 'muted' }, '原因：' + m.reason) : null,
@@ -313,7 +329,11 @@
     });
   }
 
-  function cancellable(x) { return x.status === 'pending' || x.status === 'confirmed'; }
+  // cancellable: live, and (for a review) before its cancel cut-off.
+  function cancellable(x) {
+    if (x.status !== 'pending' && x.status !== 'confirmed') return false;
+    return !x.cancel_by || new Date(x.cancel_by) > new Date();
+  }
 
   function cancel(kind, x) {
     Z.confirmDialog('确认取消', '确定取消这项' + (kind === 'reviews' ? '阅卷预约' : '会见申请') + '吗？', function () {

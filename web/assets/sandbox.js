@@ -69,6 +69,8 @@
   function openPage(url) {
     var u = new URL(url, location.href);
     var local = u.pathname + u.search + u.hash;
+    // Menu links go through the WeChat login page; the sandbox logs in itself.
+    if (u.pathname === '/h5/login' && u.searchParams.get('next')) local = u.searchParams.get('next');
     document.getElementById('webview-url').textContent = local;
     frame.src = local.indexOf('/h5/') === 0 ? '/sandbox/open?next=' + encodeURIComponent(local) : local;
     webview.hidden = false;
@@ -130,7 +132,7 @@
     var nav = Z.clear(document.getElementById('menu'));
     var buttons = (menu && (menu.button || (menu.menu && menu.menu.button))) || [];
     if (!buttons.length) {
-      nav.appendChild(h('div', { class: 'muted', style: 'padding:8px;font-size:.8rem' }, '（未配置自定义菜单）'));
+      nav.appendChild(h('div', { class: 'menu-empty' }, '（未配置自定义菜单）'));
       return;
     }
     buttons.forEach(function (b) {

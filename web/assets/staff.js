@@ -61,12 +61,18 @@
     var no = x.case_no || (x.case && x.case.case_no) || '';
     return h('a', { href: '/staff/cases/' + x.case_id }, name || no || '案件 ' + x.case_id, name && no ? h('div', { class: 'muted' }, no) : null);
   }
+  // applicant is who asked: the lawyer's profile, or the party matched.
   function applicant(x) {
-    var l = x.lawyer || {};
-    return x.applicant || l.name || x.lawyer_name || x.party_name || x.name || '—';
+    var l = x.lawyer || x.applicant;
+    if (l) return [l.name, h('div', { class: 'muted' }, [l.firm, l.phone_masked].filter(Boolean).join(' · '))];
+    if (x.party) return [x.party.name, h('div', { class: 'muted' }, x.party.role || '')];
+    return '—';
   }
-  function overdue(x) { return x.status === 'pending' && x.reply_by && new Date(x.reply_by) < new Date(); }
-  function statusCell(x) { return [Z.badge(x.status), overdue(x) ? [' ', Z.badge('overdue', '已超期')] : null]; }
+  function overdue(x) {
+    if (x.overdue !== undefined) return x.overdue;
+    return x.status === 'pending' && !!x.reply_by && new Date(x.reply_by) < new Date();
+  }
+  function statusCell(x) { return [Z.badge(x), overdue(x) ? [' ', Z.badge('overdue', '已超期')] : null]; }
 
   function reasonDialog(title, path, reload) {
     Z.dialog(title, function () {
@@ -167,10 +173,10 @@
         ['材料', function (b) {
           var m = b.materials || [];
           return m.length ? m.map(function (x) {
-            return h('div', null, x.url ? h('a', { href: x.url, target: '_blank', rel: 'noopener' }, x.file_name || '材料 ' + x.id) : (x.file_name || '材料 ' + x.id));
+            return h('div', null, h('a', { href: '/api/staff/uploads/' + x.upload_id + '/file', target: '_blank', rel: 'noopener' }, x.file_name || '材料 ' + x.upload_id));
           }) : '—';
         }],
-        ['状态', function (b) { return [Z.badge(b.status), b.reason ? h('div', { class: 'muted' }, b.reason) : null]; }]
+        ['状态', function (b) { return [Z.badge(b), b.reason ? h('div', { class: 'muted' }, b.reason) : null]; }]
       ],
       actions: function (b, reload) {
         if (b.status !== 'pending') return null;
@@ -192,7 +198,7 @@
         ['时段', function (r) { var s = r.slot || {}; return [(s.date || r.date || '') + ' ' + (Z.periodLabels[s.period || r.period] || ''), h('div', { class: 'muted' }, s.room || r.room || '')]; }],
         ['案件', caseCell],
         ['律师', applicant],
-        ['方式', function (r) { return Z.copyLabels[r.copy_method] || r.copy_method || '—'; }],
+        ['方式', function (r) { return r.copy_method || '—'; }],
         ['答复期限', function (r) { return Z.fmtDateTime(r.reply_by); }],
         ['状态', statusCell]
       ],
@@ -220,7 +226,7 @@
         ['提交时间', function (m) { return Z.fmtDateTime(m.created_at); }],
         ['案件', caseCell],
         ['律师', applicant],
-        ['类型', function (m) { return Z.meetingLabels[m.type] || m.type; }],
+        ['事项', function (m) { return m.type; }],
         ['希望时间 / 安排', function (m) {
           if (m.time) return Z.fmtDateTime(m.time) + ' ' + (m.place || '');
           return (m.preferred_times || []).map(function (t) { return h('div', null, Z.fmtDateTime(t)); });
@@ -254,22 +260,32 @@
   }
 
   // ---- 案件 ---------------------------------------------------------------
+  // caseFields are the editable fields of service.CaseInput; PUT replaces
+  // the case, so the editor sends all of them.
   var caseFields = [
-    ['case_no', '部门受案号'], ['name', '案件名称'], ['cause', '案由'], ['unit', '承办部门'], ['prosecutor', '承办检察官'],
-    ['stage', '当前阶段'], ['measure', '强制措施'], ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date']
+    ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit', '承办部门'],
+    ['prosecutor', '承办检察官'], ['stage', '当前阶段'], ['measure', '强制措施'], ['result', '处理结果'],
+    ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date'], ['summary', '重要案件信息（公开）', 'textarea'],
+    ['important', '作为重要案件信息向社会公开', 'checkbox']
   ];
 
   function caseInputs(c) {
     return caseFields.map(function (f) {
-      var v = c[f[0]] || '';
+      var v = c[f[0]];
+      var id = 'case-' + f[0];
+      if (f[2] === 'checkbox') {
+        return h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: f[0], id: id, value: 'true', checked: !!v }), ' ' + f[1]));
+      }
+      if (f[2] === 'textarea') return Z.field(f[1], h('textarea', { name: f[0], id: id, maxlength: 2000 }, v || ''));
       if (f[2] === 'date' && v) v = Z.fmtDate(v);
-      return Z.field(f[1], h('input', { name: f[0], id: 'case-' + f[0], type: f[2] || 'text', value: v }));
+      return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }));
     });
   }
 
-  // caseBody turns the form's values into the API's case body.
-  function caseBody(v) {
-    if (v.accepted_at) v.accepted_at = new Date(v.accepted_at + 'T00:00:00').toISOString();
+  // caseBody turns the form's values into service.CaseInput.
+  function caseBody(v, c) {
+    v.important = v.important === 'true';
+    if (c && c.prosecutor_id) v.prosecutor_id = c.prosecutor_id;
     return v;
   }
 
@@ -315,7 +331,7 @@
       var docs = res[1] ? items(res[1]) : (c.documents || []);
       var form = h('form', { id: 'case-form', novalidate: true }, caseInputs(c), h('button', { type: 'submit' }, '保存'));
       Z.onSubmit(form, function (v) {
-        return Z.api('PUT', '/api/staff/cases/' + p.id, caseBody(v)).then(function () {
+        return Z.api('PUT', '/api/staff/cases/' + p.id, caseBody(v, c)).then(function () {
           form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
         });
       });
@@ -365,16 +381,24 @@
     var root = page('阅卷日历');
     var from = new Date(), to = new Date();
     to.setDate(to.getDate() + slotDays);
-    var form = h('form', { id: 'slot-form', class: 'card', novalidate: true },
-      h('h2', null, '开放时段'),
+    var room = function (id) { return Z.field('阅卷室', h('input', { name: 'room', id: id, value: '第一阅卷室' })); };
+    var capacity = function (id) { return Z.field('名额', h('input', { type: 'number', name: 'capacity', id: id, value: '3', min: '1', max: '50', class: 'narrow' })); };
+    var one = h('form', { id: 'slot-form', class: 'card', novalidate: true },
+      h('h2', null, '开放一个时段'),
       h('div', { class: 'toolbar' },
         Z.field('日期', h('input', { type: 'date', name: 'date', id: 'slot-date', value: Z.isoDay(from) })),
         Z.field('时段', h('select', { name: 'period', id: 'slot-period' }, h('option', { value: 'am' }, '上午'), h('option', { value: 'pm' }, '下午'))),
-        Z.field('阅卷室', h('input', { name: 'room', id: 'slot-room', value: '第一阅卷室' })),
-        Z.field('名额', h('input', { type: 'number', name: 'capacity', id: 'slot-capacity', value: '3', min: '1', max: '50', style: 'width:6em' })),
+        room('slot-room'), capacity('slot-capacity'),
         h('button', { type: 'submit' }, '添加')));
+    var bulk = h('form', { id: 'slot-bulk-form', class: 'card', novalidate: true },
+      h('h2', null, '批量开放（跳过节假日）'),
+      h('div', { class: 'toolbar' },
+        Z.field('从', h('input', { type: 'date', name: 'from', id: 'bulk-from', value: Z.isoDay(from) })),
+        Z.field('到', h('input', { type: 'date', name: 'to', id: 'bulk-to', value: Z.isoDay(to) })),
+        room('bulk-room'), capacity('bulk-capacity'),
+        h('button', { type: 'submit' }, '批量添加上午和下午')));
     var box = h('div', { id: 'slots' });
-    Z.mount(root, root.firstChild, form, box);
+    Z.mount(root, root.firstChild, one, bulk, box);
     function reload() {
       Z.load(box, function () { return get('/review-slots?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to)); }, function (res) {
         var rows = items(res);
@@ -384,12 +408,23 @@
           ['时段', function (s) { return (Z.periodLabels[s.period] || s.period) + (s.start_time ? ' ' + s.start_time + '–' + s.end_time : ''); }],
           ['阅卷室', function (s) { return s.room; }],
           ['已约 / 名额', function (s) { return s.booked + ' / ' + s.capacity; }],
-          ['状态', function (s) { return s.closed ? Z.badge('cancelled', '已关闭') : (s.booked >= s.capacity ? Z.badge('failed', '已满') : Z.badge('approved', '可预约')); }]
-        ], rows.sort(function (a, b) { return (a.date + a.period).localeCompare(b.date + b.period); }), 'slot-table');
+          ['状态', function (s) { return s.closed ? Z.badge('cancelled', '已关闭') : (s.booked >= s.capacity ? Z.badge('failed', '已满') : Z.badge('approved', '可预约')); }],
+          ['操作', function (s) {
+            return s.closed ? null : h('button', { type: 'button', class: 'small danger', onclick: function () {
+              Z.confirmDialog('关闭时段', '关闭后律师不能再预约该时段，已有预约不受影响。确定关闭？', function () { return post('/review-slots/' + s.id + '/close').then(reload); }, '关闭');
+            } }, '关闭');
+          }]
+        ], rows.sort(function (a, b) { return (a.date + a.period + a.room).localeCompare(b.date + b.period + b.room); }), 'slot-table');
       });
     }
-    Z.onSubmit(form, function (v) {
+    Z.onSubmit(one, function (v) {
       return post('/review-slots', { date: v.date, period: v.period, room: v.room, capacity: Number(v.capacity) || 0 }).then(reload);
+    });
+    Z.onSubmit(bulk, function (v) {
+      return post('/review-slots/bulk', { from: v.from, to: v.to, periods: ['am', 'pm'], room: v.room, capacity: Number(v.capacity) || 0 }).then(function (res) {
+        reload();
+        bulk.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '新增 ' + items(res).length + ' 个时段' + (res.existing ? '，' + res.existing + ' 个已存在' : '')), bulk.firstChild);
+      });
     });
     reload();
   }
@@ -404,7 +439,7 @@
         ['类型', function (m) { return m.kind; }],
         ['尝试次数', function (m) { return String(m.attempts); }],
         ['最近错误', function (m) { return m.last_error || '—'; }],
-        ['状态', function (m) { return Z.badge(m.status); }]
+        ['状态', function (m) { return Z.badge(m); }]
       ],
       actions: function (m, reload) {
         if (m.status !== 'failed') return null;

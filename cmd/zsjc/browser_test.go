@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"zsjc/config"
+	"zsjc/service"
+)
+
+// TestBrowserJourney walks the newcomer's sandbox journey in a real
+// Chromium against the server `go run ./cmd/zsjc` starts (dev mode: SQLite,
+// in-process cache, fake WeChat platform, push worker): a lawyer follows
+// the account on the sandbox phone and chats, registers and binds the demo
+// case with a power of attorney, staff approve in the console and open a
+// reading-room slot, the lawyer books it, staff confirm, and the pushes
+// appear on the phone. It saves a 375 px screenshot of every H5 page and of
+// the staff dashboard, and fails on any JavaScript error.
+//
+// Chromium is Debian's (/usr/bin/chromium). Without it the test skips,
+// unless ZSJC_REQUIRE_BROWSER=1 (CI), where it fails.
+func TestBrowserJourney(t *testing.T) {
+	chromium := findChromium(t)
+	if testing.Short() {
+		t.Skip("browser journey: skipped in -short mode")
+	}
+	t.Chdir("../..") // the repository root, where `go run ./cmd/zsjc` finds menu.yaml
+	base, password := startDevServer(t)
+	shots := screenshotDir(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(1280, 900))
+	defer cancelAlloc()
+
+	errs := &jsErrors{}
+	phone := newTab(t, alloc, errs, "phone")
+	b := &browser{t: t, shots: shots}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	// Follow the account on the sandbox phone and talk to it.
+	b.do(phone, "open the sandbox",
+		chromedp.EmulateViewport(1100, 900),
+		chromedp.Navigate(base+"/sandbox"),
+		chromedp.WaitReady(css(`#openid option[value="o-sandbox-lawyer"]`)),
+		chromedp.Evaluate[chromedp.Void](`(function(){var s=document.getElementById('openid');s.value='o-sandbox-lawyer';s.dispatchEvent(new Event('change'));})()`),
+		chromedp.WaitVisible(css(`#follow`)),
+		chromedp.Click(css(`#follow`)),
+		chromedp.WaitVisible(css(`.bubble.them`)),
+		// MENU chromedp.WaitVisible(css(`#menu .menu-btn`)),
+		chromedp.SendKeys(css(`#text`), "帮助"),
+		chromedp.Click(css(`#send button[type=submit]`)),
+		waitCount(`.bubble.them`, 2),
+	)
+	replies := step(b, phone, "read the replies", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('.bubble.them')).map(function(e){return e.textContent.trim()})`))
+	if len(replies) < 2 || replies[0] == "" || replies[1] == "" {
+		t.Fatalf("phone shows no replies to follow and 帮助: %q", replies)
+	}
+	b.shot(phone, "sandbox-phone")
+
+	// Register as a lawyer; the form shows the API's field errors first.
+	b.do(phone, "profile page", chromedp.EmulateViewport(375, 812),
+		chromedp.Navigate(base+"/sandbox/open?next=/h5/profile"), chromedp.WaitVisible(css(`#profile-form`)))
+	b.shot(phone, "h5-profile")
+	b.do(phone, "profile field errors",
+		chromedp.SendKeys(css(`#license-no`), "123"), chromedp.Click(css(`#profile-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#profile-form .field-error`)))
+	b.do(phone, "save profile",
+		chromedp.SetValue(css(`#lawyer-name`), "王律师"), chromedp.SetValue(css(`#license-no`), "11101201810123456"),
+		chromedp.SetValue(css(`#firm`), "北京某某律师事务所"), chromedp.SetValue(css(`#phone`), "13800138000"),
+		chromedp.Click(css(`#profile-form button[type=submit]`)), chromedp.WaitVisible(css(`#profile-form .form-ok`)))
+
+	// Bind the demo case with a power of attorney.
+	attorney := filepath.Join(t.TempDir(), "委托书.pdf")
+	if err := os.WriteFile(attorney, minimalPDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do(phone, "bind page", chromedp.Navigate(base+"/h5/bind?role=lawyer"), chromedp.WaitVisible(css(`#lawyer-form`)))
+	b.shot(phone, "h5-bind")
+	b.do(phone, "bind field errors", chromedp.Click(css(`#lawyer-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#lawyer-form .field-error`)))
+	b.do(phone, "bind as lawyer",
+		chromedp.SetValue(css(`#lawyer-case-no`), service.DemoCaseNo),
+		chromedp.SetUploadFiles(css(`#material-power_of_attorney`), []string{attorney}),
+		chromedp.Click(css(`#lawyer-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#bind-result`)))
+
+	// Staff log in, see the request on the dashboard and approve it.
+	staff := newTab(t, phone, errs, "staff") // a second tab of the same browser
+	b.do(staff, "staff login", chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(base+"/staff/login"), chromedp.WaitVisible(css(`#login-form`)),
+		chromedp.SendKeys(css(`#username`), "admin"), chromedp.SendKeys(css(`#password`), password),
+		chromedp.Click(css(`#login-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#stats`)), waitText(`#pending-bindings .n`, "1"))
+	b.do(staff, "dashboard at 375 px", chromedp.EmulateViewport(375, 812), waitText(`#overdue .n`, "0"))
+	b.shot(staff, "staff-dashboard")
+	b.do(staff, "approve the binding", chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(base+"/staff/bindings"), chromedp.WaitVisible(css(`#bindings button.approve`)),
+		chromedp.Click(css(`#bindings button.approve`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+
+	// Staff open a reading-room slot on the next working day but one.
+	day := nextWorkingDay(time.Now().In(shanghai(t)).AddDate(0, 0, 2))
+	b.do(staff, "open a slot",
+		chromedp.Navigate(base+"/staff/slots"), chromedp.WaitVisible(css(`#slot-form`)),
+		chromedp.SetValue(css(`#slot-date`), day), chromedp.Click(css(`#slot-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#slot-table`)))
+
+	// The lawyer sees the case, its timeline, and books the slot.
+	b.do(phone, "my cases", chromedp.Navigate(base+"/h5/"), chromedp.WaitVisible(css(`#cases a.row`)))
+	b.shot(phone, "h5-cases")
+	b.do(phone, "case detail", chromedp.Click(css(`#cases a.row`)), chromedp.WaitVisible(css(`#timeline`)),
+		chromedp.WaitVisible(css(`#days-left`)))
+	b.shot(phone, "h5-case")
+	caseURL := step(b, phone, "case url", chromedp.Location())
+	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)))
+	b.shot(phone, "h5-meeting")
+	b.do(phone, "meeting field errors", chromedp.Click(css(`#meeting-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#meeting-form .field-error`)))
+	b.do(phone, "review calendar", chromedp.Navigate(caseURL), chromedp.WaitVisible(css(`#book-review`)),
+		chromedp.Click(css(`#book-review`)), chromedp.WaitVisible(css(`#calendar .slot:not(.full)`)))
+	b.shot(phone, "h5-review")
+	b.do(phone, "book the slot", chromedp.Click(css(`#calendar .slot:not(.full)`)),
+		chromedp.Click(css(`#review-form button[type=submit]`)), chromedp.WaitVisible(css(`#reviews li`)))
+	b.shot(phone, "h5-appointments")
+
+	// Staff confirm the booking.
+	b.do(staff, "confirm the review",
+		chromedp.Navigate(base+"/staff/reviews"), chromedp.WaitVisible(css(`#reviews button.confirm`)),
+		chromedp.Click(css(`#reviews button.confirm`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+
+	// Both decisions reach the phone as template messages.
+	b.do(phone, "pushes on the phone", chromedp.EmulateViewport(1100, 900),
+		chromedp.Navigate(base+"/sandbox"), waitCount(`#chat .tmpl`, 2))
+	pushes := step(b, phone, "read the chat", chromedp.Text(css(`#chat`)))
+	for _, want := range []string{"已通过", "已确认"} {
+		if !strings.Contains(pushes, want) {
+			t.Errorf("phone chat lacks a push with %q:\n%s", want, pushes)
+		}
+	}
+	b.shot(phone, "sandbox-pushes")
+
+	if e := errs.list(); len(e) > 0 {
+		t.Errorf("pages logged JavaScript errors:\n%s", strings.Join(e, "\n"))
+	}
+	t.Logf("screenshots: %s", shots)
+}
+
+// findChromium returns Debian's Chromium, or skips (fails under
+// ZSJC_REQUIRE_BROWSER=1) when there is none.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("ZSJC_REQUIRE_BROWSER") == "1" {
+		t.Fatal("browser tests: no Chromium found (apt-get install -y chromium), and ZSJC_REQUIRE_BROWSER=1 requires it")
+	}
+	t.Skip("browser tests: no Chromium found (apt-get install -y chromium); skipping")
+	return ""
+}
+
+// startDevServer runs serve() as `go run ./cmd/zsjc` does with no
+// configuration, in a temp data dir on a free loopback port, and returns
+// its URL and the demo admin password it printed.
+func startDevServer(t *testing.T) (base, password string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base = "http://" + addr
+	env := map[string]string{"ZSJC_ADDR": addr, "ZSJC_DATA_DIR": t.TempDir(), "ZSJC_PUBLIC_URL": base,
+		"ZSJC_LOG_LEVEL": "warn"}
+	cfg, err := config.Load(func(k string) string { return env[k] }, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &lockedBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, out) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("server output:\n%s", out.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %v\n%s", err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m := regexp.MustCompile(`password (\S+) \(shown once\)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no demo admin password printed:\n%s", out.String())
+	}
+	return base, m[1]
+}
+
+// screenshotDir is $ZSJC_SCREENSHOT_DIR, or a new temp dir that outlives
+// the test so the screenshots can be looked at.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("ZSJC_SCREENSHOT_DIR"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d, err := os.MkdirTemp("", "zsjc-screenshots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func shanghai(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// nextWorkingDay is d, or the Monday after when d falls on a weekend
+// (the dev configuration has no holidays).
+func nextWorkingDay(d time.Time) string {
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d.Format("2006-01-02")
+}
+
+// jsErrors collects uncaught exceptions and console.error calls of every tab.
+type jsErrors struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (e *jsErrors) add(s string) {
+	e.mu.Lock()
+	e.errs = append(e.errs, s)
+	e.mu.Unlock()
+}
+
+func (e *jsErrors) list() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.errs...)
+}
+
+// newTab opens a tab (the browser's first when parent is the allocator,
+// else another tab of parent's browser) and records its JavaScript errors:
+// uncaught exceptions, unhandled rejections and console errors (but not the
+// browser's network log: a 422 answer to a bad form is expected).
+func newTab(t *testing.T, parent context.Context, errs *jsErrors, name string) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent)
+	t.Cleanup(cancel)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError && m.Source != "network" {
+				errs.add(fmt.Sprintf("%s: %s (%s:%d)", name, m, m.URL, m.Line))
+			}
+		}
+	}()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s tab: %v", name, err)
+	}
+	return ctx
+}
+
+// browser runs steps and names the failing one with the page it was on.
+type browser struct {
+	t     *testing.T
+	shots string
+}
+
+// stepTimeout bounds one step; the whole journey has two minutes.
+const stepTimeout = 20 * time.Second
+
+func (b *browser) do(tab context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	step(b, tab, name, chromedp.Steps(actions...))
+}
+
+// step runs one action that yields a value, failing the test with the page
+// it was on.
+func step[T any](b *browser, tab context.Context, name string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	sctx, cancel := context.WithTimeout(tab, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(sctx, a)
+	if err != nil {
+		url, _ := chromedp.Run(tab, chromedp.Location())
+		body, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		b.t.Fatalf("%s: %v\non %s:\n%s", name, err, url, body)
+	}
+	return v
+}
+
+// shot saves a full-page PNG of the tab as name.png.
+func (b *browser) shot(tab context.Context, name string) {
+	b.t.Helper()
+	png := step(b, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// waitCount waits until sel matches at least n elements.
+func waitCount(sel string, n int) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelectorAll(%q).length >= %d`, sel, n),
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout))
+}
+
+// waitText waits until the element sel shows exactly text.
+func waitText(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return !!e&&e.textContent.trim()===%q})()`, sel, text),
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout))
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// minimalPDF is a valid one-page PDF, as a lawyer's scanned power of attorney.
+var minimalPDF = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n" +
+	"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n" +
+	"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n" +
+	"trailer<</Root 1 0 R>>\n%%EOF\n")
