@@ -86,20 +86,35 @@ func DefaultTemplates() map[string]Template {
 	}
 }
 
+// semanticKeys are the keys a template field may name.
+var semanticKeys = []string{KeyCaseName, KeyStage, KeyTime, KeyDescription, KeyResult, KeyReason, KeyItem, KeyPlace}
+
 // Templates returns the defaults overlaid by the configuration: a
 // configured id replaces the empty one, configured fields replace the
-// default mapping of that kind as a whole.
-func Templates(cfg map[string]config.Template) map[string]Template {
+// default mapping of that kind as a whole. An unknown kind or key is an
+// error naming it.
+func Templates(cfg map[string]config.Template) (map[string]Template, error) {
 	out := DefaultTemplates()
-	for kind, c := range cfg {
-		t := out[kind]
+	for _, kind := range slices.Sorted(maps.Keys(cfg)) {
+		c := cfg[kind]
+		t, ok := out[kind]
+		if !ok {
+			return nil, fmt.Errorf("unknown push kind %q (known: %s)", kind, strings.Join(slices.Sorted(maps.Keys(out)), ", "))
+		}
 		t.ID = c.ID
 		if len(c.Fields) > 0 {
+			for field, spec := range c.Fields {
+				for _, key := range strings.Fields(spec) {
+					if !slices.Contains(semanticKeys, key) {
+						return nil, fmt.Errorf("%s field %s: unknown value %q (known: %s)", kind, field, key, strings.Join(semanticKeys, ", "))
+					}
+				}
+			}
 			t.Fields = maps.Clone(c.Fields)
 		}
 		out[kind] = t
 	}
-	return out
+	return out, nil
 }
 
 // errUnknownKind is a final error: no template can show the push.

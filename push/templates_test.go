@@ -37,10 +37,13 @@ func TestFieldValueRemovesLineBreaks(t *testing.T) {
 }
 
 func TestRenderMapsSemanticKeysToTemplateFields(t *testing.T) {
-	templates := Templates(map[string]config.Template{
+	templates, err := Templates(map[string]config.Template{
 		model.PushReviewResult: {ID: "TPL-REVIEW"},
 		model.PushCaseEvent:    {ID: "TPL-CASE", Fields: map[string]string{"keyword1": "case_name", "keyword2": "stage"}},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := renderer{templates: templates, publicURL: "https://zsjc.example.gov.cn/"}
 	msg, err := r.render(model.PushMessage{
 		OpenID: "o1", Kind: model.PushReviewResult, ClientMsgID: "cmid", URL: "/h5/reviews/7",
@@ -79,6 +82,16 @@ func TestRenderMapsSemanticKeysToTemplateFields(t *testing.T) {
 	}
 	if _, err := r.render(model.PushMessage{Kind: model.PushReminder, Data: `[1]`}); err == nil {
 		t.Fatal("non-object data rendered")
+	}
+}
+
+func TestTemplatesRefuseUnknownKindsAndKeys(t *testing.T) {
+	if _, err := Templates(map[string]config.Template{"case_events": {ID: "x"}}); err == nil || !strings.Contains(err.Error(), "case_events") {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	bad := map[string]config.Template{model.PushReminder: {ID: "x", Fields: map[string]string{"thing1": "time venue"}}}
+	if _, err := Templates(bad); err == nil || !strings.Contains(err.Error(), "venue") {
+		t.Fatalf("unknown key: %v", err)
 	}
 }
 

@@ -151,12 +151,6 @@ func New(db *gorm.DB, store cache.Store, sender Sender, m *Metrics, log *slog.Lo
 	if log == nil {
 		log = slog.Default()
 	}
-	for kind, t := range opt.Templates {
-		if t.ID == "" {
-			log.Warn("push template id not configured; WeChat will refuse these pushes",
-				"kind", kind, "template", t.Title, "config", "push.templates."+kind+".id")
-		}
-	}
 	return &Worker{db: db, cache: store, sender: sender, metrics: m, log: log, opt: opt,
 		render: renderer{templates: opt.Templates, publicURL: opt.PublicURL}}
 }

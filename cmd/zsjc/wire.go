@@ -23,6 +23,7 @@ import (
 	"zsjc/filestore"
 	"zsjc/handler"
 	"zsjc/model"
+	"zsjc/push"
 	"zsjc/secure"
 	"zsjc/service"
 )
@@ -36,6 +37,7 @@ type app struct {
 	svc      *service.Service
 	registry *prometheus.Registry
 	wx       *weChat
+	push     *push.Worker
 	closers  []func()
 }
 
@@ -141,6 +143,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			SandboxWeChat:      a.wx.sandbox != nil,
 			IntegrationSecret:  cfg.IntegrationSecret,
 		})
+	if a.push, err = newPushWorker(a); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -150,6 +156,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 func (a *app) workers() []func(context.Context) {
 	return []func(context.Context){
 		func(ctx context.Context) { a.svc.RunReminders(ctx, reminderInterval) },
+		a.push.Run,
 	}
 }
 

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"zsjc/config"
+	"zsjc/push"
+)
+
+// newPushWorker builds this instance's outbox worker. It sends through the
+// WeChat client (in the sandbox: the fake platform on our own server) and
+// reports on the app's registry, where zsjc_push_queue_depth is counted
+// from the database at each scrape.
+func newPushWorker(a *app) (*push.Worker, error) {
+	templates, err := push.Templates(a.cfg.Push.Templates)
+	if err != nil {
+		return nil, &config.Error{Var: "push.templates", Reason: err.Error()}
+	}
+	if a.wx.sandbox == nil {
+		for kind, t := range templates {
+			if t.ID == "" {
+				a.log.Warn("push template id not configured: WeChat will refuse these pushes",
+					"kind", kind, "template", t.Title, "yaml", "push.templates."+kind+".id")
+			}
+		}
+	}
+	push.RegisterQueueDepth(a.registry, a.db)
+	return push.New(a.db, a.cache, a.wx.client, push.NewMetrics(a.registry), a.log, push.Options{
+		Concurrency: a.cfg.Push.Concurrency, MaxAttempts: a.cfg.Push.MaxAttempts, Templates: templates,
+		PublicURL: sandboxBase(a.cfg), Location: a.cfg.Location(),
+	}), nil
+}
