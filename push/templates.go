@@ -20,13 +20,14 @@ import (
 // template in the WeChat console only needs a configuration change.
 //
 //	kind            keys the use case writes (all strings, all optional)
-//	case_event      case_name, stage (当前阶段), time (occurred, "2006-01-02 15:04"), description
-//	binding_result  case_name, result (已通过/已驳回/已解除), reason, time
-//	review_result   case_name, item (e.g. "阅卷预约 12月3日上午"), result (已确认/已驳回/已取消), time, place, reason
-//	meeting_result  case_name, item (e.g. "申请会见"), result, time, place, reason
-//	reminder        case_name, item, time, place
+//	case_event      case_name, case_no, stage (当前阶段), time ("2006-01-02 15:04", office time), description
+//	binding_result  case_name, case_no, result (已通过/已驳回/已解除), reason, time
+//	review_result   case_name, case_no, item (e.g. "阅卷预约"), result (已确认/已驳回/已取消), time, place, reason
+//	meeting_result  case_name, case_no, item (e.g. "申请会见"), result, time, place, reason
+//	reminder        case_name, case_no, item, time, place
 const (
 	KeyCaseName    = "case_name"
+	KeyCaseNo      = "case_no"
 	KeyStage       = "stage"
 	KeyTime        = "time"
 	KeyDescription = "description"
@@ -87,7 +88,7 @@ func DefaultTemplates() map[string]Template {
 }
 
 // semanticKeys are the keys a template field may name.
-var semanticKeys = []string{KeyCaseName, KeyStage, KeyTime, KeyDescription, KeyResult, KeyReason, KeyItem, KeyPlace}
+var semanticKeys = []string{KeyCaseName, KeyCaseNo, KeyStage, KeyTime, KeyDescription, KeyResult, KeyReason, KeyItem, KeyPlace}
 
 // Templates returns the defaults overlaid by the configuration: a
 // configured id replaces the empty one, configured fields replace the
