@@ -99,6 +99,34 @@ func (s *Service) replyBy() time.Time {
 	return s.opt.Calendar.AddWorkingDays(s.Now().In(s.opt.Location), s.opt.ReplyWorkingDays).UTC()
 }
 
+// viewsOf decorates rows of a request table for a list (staff: for the
+// staff's queue, with the lawyers).
+type viewsOf[T, V any] func(db *gorm.DB, rows []T, staff bool) ([]V, error)
+
+// listRows runs q, a query of a request table, capped at maxQueueRows, and
+// decorates the rows; what names the list in errors.
+func listRows[T, V any](db, q *gorm.DB, views viewsOf[T, V], staff bool, what string) ([]V, error) {
+	var rows []T
+	if err := q.Limit(maxQueueRows).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	return views(db, rows, staff)
+}
+
+// viewOne loads and decorates one row of a request table.
+func viewOne[T, V any](db *gorm.DB, id uint64, views viewsOf[T, V], staff bool, what string) (V, error) {
+	var row T
+	var none V
+	if err := db.Take(&row, id).Error; err != nil {
+		return none, fmt.Errorf("load %s %d: %w", what, id, notFoundIf(err))
+	}
+	out, err := views(db, []T{row}, staff)
+	if err != nil {
+		return none, err
+	}
+	return out[0], nil
+}
+
 // LawyerInfo is who made a request, as the staff queue shows it.
 type LawyerInfo struct {
 	Name        string `json:"name"`

@@ -208,12 +208,9 @@ func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to mode
 
 // MyMeetings lists the user's meeting requests, newest first.
 func (s *Service) MyMeetings(ctx context.Context, userID uint64) ([]MeetingView, error) {
-	var rows []model.MeetingRequest
 	db := s.db.WithContext(ctx)
-	if err := db.Where("user_id = ?", userID).Order("id DESC").Limit(maxQueueRows).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list meetings of user %d: %w", userID, err)
-	}
-	return s.meetingViews(db, rows, false)
+	return listRows(db, db.Where("user_id = ?", userID).Order("id DESC"), s.meetingViews, false,
+		fmt.Sprintf("meetings of user %d", userID))
 }
 
 // StaffMeetings is the staff queue of meeting requests (optionally of one
@@ -223,28 +220,15 @@ func (s *Service) StaffMeetings(ctx context.Context, status string) ([]MeetingVi
 		return nil, model.Invalid(map[string]string{"status": "未知的申请状态"})
 	}
 	db := s.db.WithContext(ctx)
-	q := db.Order("reply_by, id").Limit(maxQueueRows)
+	q := db.Order("reply_by, id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
-	var rows []model.MeetingRequest
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("meeting queue: %w", err)
-	}
-	return s.meetingViews(db, rows, true)
+	return listRows(db, q, s.meetingViews, true, "meeting queue")
 }
 
 func (s *Service) meetingView(ctx context.Context, id uint64, staff bool) (MeetingView, error) {
-	db := s.db.WithContext(ctx)
-	var m model.MeetingRequest
-	if err := db.Take(&m, id).Error; err != nil {
-		return MeetingView{}, fmt.Errorf("load meeting %d: %w", id, notFoundIf(err))
-	}
-	views, err := s.meetingViews(db, []model.MeetingRequest{m}, staff)
-	if err != nil {
-		return MeetingView{}, err
-	}
-	return views[0], nil
+	return viewOne(s.db.WithContext(ctx), id, s.meetingViews, staff, "meeting")
 }
 
 func (s *Service) meetingViews(db *gorm.DB, rows []model.MeetingRequest, staff bool) ([]MeetingView, error) {

@@ -315,12 +315,9 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 
 // MyReviews lists the user's bookings, newest first.
 func (s *Service) MyReviews(ctx context.Context, userID uint64) ([]ReviewView, error) {
-	var rows []model.ReviewBooking
 	db := s.db.WithContext(ctx)
-	if err := db.Where("user_id = ?", userID).Order("id DESC").Limit(maxQueueRows).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list reviews of user %d: %w", userID, err)
-	}
-	return s.reviewViews(db, rows, false)
+	return listRows(db, db.Where("user_id = ?", userID).Order("id DESC"), s.reviewViews, false,
+		fmt.Sprintf("reviews of user %d", userID))
 }
 
 // StaffReviews is the staff queue: bookings of a status and/or slot date,
@@ -337,18 +334,14 @@ func (s *Service) StaffReviews(ctx context.Context, status, date string) ([]Revi
 		return nil, err
 	}
 	db := s.db.WithContext(ctx)
-	q := db.Order("reply_by, id").Limit(maxQueueRows)
+	q := db.Order("reply_by, id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
 	if date != "" {
 		q = q.Where("slot_id IN (?)", db.Model(&model.ReviewSlot{}).Select("id").Where("date = ?", date))
 	}
-	var rows []model.ReviewBooking
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("review queue: %w", err)
-	}
-	return s.reviewViews(db, rows, true)
+	return listRows(db, q, s.reviewViews, true, "review queue")
 }
 
 // isMachineStatus reports whether st is a state of m.
@@ -358,16 +351,7 @@ func isMachineStatus(m model.Machine, st model.Status) bool {
 }
 
 func (s *Service) reviewView(ctx context.Context, id uint64, staff bool) (ReviewView, error) {
-	db := s.db.WithContext(ctx)
-	var b model.ReviewBooking
-	if err := db.Take(&b, id).Error; err != nil {
-		return ReviewView{}, fmt.Errorf("load review %d: %w", id, notFoundIf(err))
-	}
-	views, err := s.reviewViews(db, []model.ReviewBooking{b}, staff)
-	if err != nil {
-		return ReviewView{}, err
-	}
-	return views[0], nil
+	return viewOne(s.db.WithContext(ctx), id, s.reviewViews, staff, "review")
 }
 
 // reviewViews decorates bookings with their slots and cases (and, for
