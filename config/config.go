@@ -248,6 +248,10 @@ func (c *Config) Validate() error {
 	} else if c.Mode == ModeProd {
 		return &Error{Var: "ZSJC_DATA_KEY", Reason: "is required outside dev mode (32 random bytes as 64 hex digits or base64)"}
 	}
+	// A short shared secret could be guessed from signed requests offline.
+	if c.IntegrationSecret != "" && len(c.IntegrationSecret) < 16 {
+		return &Error{Var: "ZSJC_INTEGRATION_SECRET", Reason: "must be at least 16 characters (empty disables the integration API)"}
+	}
 	if c.WeChat.AESKey != "" {
 		if _, err := c.WeChat.AESKeyBytes(); err != nil {
 			return &Error{Var: "ZSJC_WECHAT_AES_KEY", Reason: err.Error()}
