@@ -22,6 +22,8 @@ var (
 	h5Pages = []string{
 		"/h5/", "/h5/bind", "/h5/profile", "/h5/appointments",
 		"/h5/cases/:id", "/h5/cases/:id/review", "/h5/cases/:id/meeting",
+		// The addresses pushes and replies link to.
+		"/h5/bindings", "/h5/reviews", "/h5/meetings",
 	}
 	staffPages = []string{
 		"/staff/", "/staff/login", "/staff/bindings", "/staff/reviews", "/staff/meetings",

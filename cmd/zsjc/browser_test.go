@@ -64,7 +64,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(css(`#follow`)),
 		chromedp.Click(css(`#follow`)),
 		chromedp.WaitVisible(css(`.bubble.them`)),
-		// MENU chromedp.WaitVisible(css(`#menu .menu-btn`)),
+		chromedp.WaitVisible(css(`#menu .menu-btn`)),
 		chromedp.SendKeys(css(`#text`), "帮助"),
 		chromedp.Click(css(`#send button[type=submit]`)),
 		waitCount(`.bubble.them`, 2),
@@ -158,6 +158,28 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 	b.shot(phone, "sandbox-pushes")
+
+	// The menu opens H5 pages in the phone's webview, logged in as the phone's user.
+	b.do(phone, "menu → 我的预约 in the webview",
+		chromedp.Click(css(`#menu .menu-item:first-child .menu-btn`)),
+		chromedp.WaitVisible(css(`#menu .submenu:not([hidden]) button`)),
+		chromedp.Evaluate[chromedp.Void](`Array.from(document.querySelectorAll('#menu .submenu button')).filter(function(b){return b.textContent==='我的预约'})[0].click()`),
+		chromedp.WaitVisible(css(`#webview iframe`)),
+		chromedp.Poll[chromedp.Void](`(function(){var d=document.getElementById('frame').contentDocument;return !!d&&!!d.querySelector('#reviews li')})()`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	b.shot(phone, "sandbox-webview")
+
+	// A party binds with name and id number and is approved at once.
+	b.do(phone, "party binds",
+		chromedp.Evaluate[chromedp.Void](`(function(){var s=document.getElementById('openid');s.value='o-sandbox-party';s.dispatchEvent(new Event('change'));})()`),
+		chromedp.Poll[chromedp.Void](`document.body.dataset.user === 'o-sandbox-party'`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)),
+		chromedp.EmulateViewport(375, 812),
+		chromedp.Navigate(base+"/sandbox/open?next=/h5/bind"), chromedp.WaitVisible(css(`#party-form`)),
+		chromedp.SetValue(css(`#party-case-no`), service.DemoCaseNo), chromedp.SetValue(css(`#party-name`), service.DemoParty.Name),
+		chromedp.SetValue(css(`#party-id-number`), service.DemoParty.IDNumber),
+		chromedp.Click(css(`#party-form button[type=submit]`)), chromedp.WaitVisible(css(`#bind-result`)),
+		chromedp.Click(css(`#party-form a.btn`)), chromedp.WaitVisible(css(`#timeline`)))
 
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("pages logged JavaScript errors:\n%s", strings.Join(e, "\n"))

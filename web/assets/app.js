@@ -99,9 +99,9 @@ var Z = (function () {
 
   // States every list and page shows.
   function loading(text) { return h('div', { class: 'state loading', role: 'status' }, h('span', { class: 'spinner' }), text || '加载中…'); }
-  function empty(text, action) { return h('div', { class: 'state empty' }, h('span', { class: 'icon' }, '📭'), h('p', null, text), action || null); }
+  function empty(text, action) { return h('div', { class: 'state empty' }, h('span', { class: 'icon', 'aria-hidden': 'true' }), h('p', null, text), action || null); }
   function failure(err, retry) {
-    return h('div', { class: 'state error', role: 'alert' }, h('span', { class: 'icon' }, '⚠️'),
+    return h('div', { class: 'state error', role: 'alert' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '!'),
       h('p', null, (err && err.message) || '加载失败'),
       retry ? h('button', { class: 'secondary small', type: 'button', onclick: retry }, '重试') : null);
   }

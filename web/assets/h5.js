@@ -29,10 +29,57 @@
   function caseTitle(x) { return caseName(x) || caseNo(x) || '案件 ' + x.case_id; }
   function profileOf(me) { return (me && (me.lawyer || me.lawyer_profile || me.profile)) || null; }
 
-  // ---- 我的案件 -----------------------------------------------------------
+  // ---- 我的案件 / 案件公开 -------------------------------------------------
+  // /h5/ shows the user's cases; ?tab=important and ?tab=documents show
+  // what the office publishes to everyone (the menu's 案件公开), from the
+  // public API, with no login needed.
+  var publicTabs = [['', '我的案件'], ['important', '重要案件'], ['documents', '法律文书']];
+
   function casesView() {
-    page('我的案件', 'cases');
-    Z.load(view, function () {
+    var tab = Z.param('tab') || '';
+    page(publicTabs.filter(function (t) { return t[0] === tab; }).concat([publicTabs[0]])[0][1], 'cases');
+    var box = h('div', { id: 'case-tab' });
+    Z.mount(view, h('div', { class: 'segmented', role: 'tablist' }, publicTabs.map(function (t) {
+      return h('button', { type: 'button', class: t[0] === tab ? 'active' : null, onclick: function () {
+        location.assign('/h5/' + (t[0] ? '?tab=' + t[0] : ''));
+      } }, t[1]);
+    })), box);
+    if (tab === 'important') importantCases(box);
+    else if (tab === 'documents') publicDocuments(box);
+    else myCases(box);
+  }
+
+  function importantCases(box) {
+    Z.load(box, function () { return Z.api('GET', '/api/public/cases'); }, function (res) {
+      var cases = items(res);
+      if (!cases.length) return Z.empty('暂无公开的重要案件信息');
+      return h('ul', { class: 'list', id: 'public-cases' }, cases.map(function (c) {
+        return h('li', null, h('div', { class: 'row-head' }, h('strong', null, c.name), h('small', null, Z.fmtDate(c.updated_at))),
+          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit].filter(Boolean).join(' · ')),
+          h('div', null, '阶段：', h('b', null, c.stage || '—'), c.result ? '，' + c.result : ''),
+          c.summary ? h('p', null, c.summary) : null);
+      }));
+    });
+  }
+
+  function publicDocuments(box) {
+    Z.load(box, function () { return Z.api('GET', '/api/public/documents'); }, function (res) {
+      var docs = items(res);
+      if (!docs.length) return Z.empty('暂无公开的法律文书');
+      return documentList(docs, '/api/public/documents/', 'public-documents');
+    });
+  }
+
+  function documentList(docs, base, id) {
+    return h('ul', { class: 'list', id: id }, docs.map(function (d) {
+      return h('li', null, h('a', { class: 'row', href: base + d.id + '/file', target: '_blank', rel: 'noopener' },
+        h('div', { class: 'row-head' }, h('strong', null, d.title), h('small', null, Z.fmtDate(d.published_at))),
+        h('div', { class: 'muted' }, [d.doc_no, d.type].filter(Boolean).join(' · '))));
+    }));
+  }
+
+  function myCases(box) {
+    Z.load(box, function () {
       return Promise.all([get('/cases'), get('/bindings')]);
     }, function (res) {
       var cases = items(res[0]);
@@ -99,11 +146,7 @@
               e.description ? h('div', null, e.description) : null);
           })) : Z.empty('暂无进程信息')),
         h('section', { class: 'card' }, h('h2', null, '法律文书'),
-          docs.length ? h('ul', { class: 'list', id: 'documents' }, docs.map(function (d) {
-            return h('li', null, h('a', { class: 'row', href: '/api/h5/documents/' + d.id + '/file', target: '_blank', rel: 'noopener' },
-              h('div', { class: 'row-head' }, h('strong', null, d.title), h('small', null, Z.fmtDate(d.published_at))),
-              h('div', { class: 'muted' }, [d.doc_no, d.type].filter(Boolean).join(' · '))));
-          })) : Z.empty('暂无已公开的法律文书')),
+          docs.length ? documentList(docs, '/api/h5/documents/', 'documents') : Z.empty('暂无法律文书')),
         binding ? h('p', null, h('button', { class: 'danger small', type: 'button', id: 'unbind', onclick: function () { unbind(binding); } }, '解除绑定')) : null
       ];
     });
@@ -140,7 +183,7 @@
 
   function partyForm() {
     var form = h('form', { id: 'party-form', novalidate: true },
-      Z.field('部门受案号', h('input', { name: 'case_no', id: 'party-case-no', required: true, placeholder: '如：京检刑受〔2026〕1号' })),
+      Z.field('部门受案号', h('input', { name: 'case_no', id: 'party-case-no', required: true, value: Z.param('case_no') || '', placeholder: '如：京检刑受〔2026〕1号' })),
       Z.field('姓名', h('input', { name: 'name', id: 'party-name', required: true, autocomplete: 'name' })),
       Z.field('身份证号', h('input', { name: 'id_number', id: 'party-id-number', required: true, maxlength: 18, autocomplete: 'off' }),
         '仅用于与案件当事人名单核对，加密保存。'),
@@ -164,7 +207,7 @@
       return h('input', { type: 'file', name: 'file-' + k[0], id: 'material-' + k[0], multiple: true, accept: 'image/jpeg,image/png,application/pdf', dataset: { kind: k[0] } });
     });
     var form = h('form', { id: 'lawyer-form', novalidate: true }, note,
-      Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true })),
+      Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true, value: Z.param('case_no') || '' })),
       h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', null, '委托材料'),
         materialKinds.map(function (k, i) {
           return h('div', { class: 'material' }, h('div', { class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
@@ -348,7 +391,11 @@
     ['/h5/cases/:id/meeting', meetingView],
     ['/h5/bind', bindView],
     ['/h5/profile', profileView],
-    ['/h5/appointments', appointmentsView]
+    ['/h5/appointments', appointmentsView],
+    // The addresses pushes and replies link to.
+    ['/h5/bindings', casesView],
+    ['/h5/reviews', appointmentsView],
+    ['/h5/meetings', appointmentsView]
   ], function () {
     page('页面不存在', '');
     Z.mount(view, Z.failure({ message: '页面不存在' }));

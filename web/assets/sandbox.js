@@ -54,11 +54,17 @@
   }
   function openLink(url) { return function (ev) { ev.preventDefault(); openPage(url); }; }
 
+  // fieldOrder sorts template fields as WeChat shows them: thing1, phrase2, time3 …
+  function fieldOrder(data) {
+    var n = function (k) { return Number((k.match(/\d+$/) || [0])[0]); };
+    return Object.keys(data || {}).sort(function (a, b) { return n(a) - n(b); });
+  }
+
   function templateCard(e) {
     var data = e.data || {};
     return h('div', { class: 'tmpl', dataset: { msgid: e.msgid } },
-      h('div', { class: 'tmpl-title' }, '服务通知 · ' + (e.title || e.template_id || '模板消息')),
-      Object.keys(data).map(function (k) { return h('div', { class: 'tmpl-row' }, h('span', null, k), h('span', null, data[k])); }),
+      h('div', { class: 'tmpl-title' }, '服务通知' + (e.template_id ? ' · ' + e.template_id : '')),
+      fieldOrder(data).map(function (k) { return h('div', { class: 'tmpl-row' }, h('span', null, k), h('span', null, data[k])); }),
       h('small', { class: 'muted' }, Z.fmtDateTime(e.at)),
       e.url ? h('a', { class: 'tmpl-link', href: '#', onclick: openLink(e.url) }, '详情 ›') : null);
   }
@@ -175,7 +181,7 @@
       items.forEach(function (m) {
         if (mine[m.msgid]) return;
         mine[m.msgid] = true;
-        remember({ kind: 'template', msgid: m.msgid, title: m.title, template_id: m.template_id, data: m.data, url: m.url, at: m.at });
+        remember({ kind: 'template', msgid: m.msgid, template_id: m.template_id, data: m.data, url: m.url, at: m.at });
       });
       renderLog(items);
     }, function () {});
@@ -185,8 +191,9 @@
     var ul = Z.clear(document.getElementById('templates'));
     if (!items.length) { ul.appendChild(h('li', { class: 'muted' }, '暂无')); return; }
     items.slice().reverse().forEach(function (m) {
-      ul.appendChild(h('li', null, h('div', { class: 'row-head' }, h('strong', null, m.title || m.template_id), h('small', null, Z.fmtDateTime(m.at))),
-        h('div', { class: 'muted' }, Object.keys(m.data || {}).map(function (k) { return k + '：' + m.data[k]; }).join('；'))));
+      ul.appendChild(h('li', null, h('div', { class: 'row-head' }, h('strong', null, 'msgid ' + m.msgid), h('small', null, Z.fmtDateTime(m.at))),
+        h('div', { class: 'muted' }, fieldOrder(m.data).map(function (k) { return k + '：' + m.data[k]; }).join('；')),
+        m.url ? h('div', { class: 'muted' }, m.url) : null));
     });
   }
 
@@ -199,7 +206,11 @@
     history().forEach(render);
     setFollowed(!!localStorage.getItem(followKey()));
     webview.hidden = true;
-    return api('POST', '/user', { openid: openid() }).then(pollTemplates);
+    var who = openid();
+    return api('POST', '/user', { openid: who }).then(function () {
+      document.body.dataset.user = who; // the server now logs this user in
+      return pollTemplates();
+    });
   }
   select.addEventListener('change', switchUser);
 
