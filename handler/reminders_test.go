@@ -3,13 +3,21 @@ package handler_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"zsjc/handler/handlertest"
 	"zsjc/model"
+	"zsjc/push"
 	"zsjc/testenv"
+	"zsjc/wechat"
 )
 
 // TestRemindersOnceAcrossInstancesNoneIfCancelled runs the reminder pass on
@@ -118,6 +126,61 @@ func TestRemindersOnceAcrossInstancesNoneIfCancelled(t *testing.T) {
 	if total := f.pushes("reminder:"); total != 3 {
 		t.Fatalf("%d reminder rows in all, want 3", total)
 	}
+
+	// Both instances' push workers drain the outbox: every reminder reaches
+	// WeChat exactly once.
+	sent := deliverAll(t, f, one, two)
+	var rows []model.PushMessage
+	if err := f.DB.Where("kind = ?", model.PushReminder).Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if sent[row.ClientMsgID] != 1 || row.Status != model.StatusSent {
+			t.Fatalf("reminder %s sent %d times, status %s", row.DedupKey, sent[row.ClientMsgID], row.Status)
+		}
+	}
+}
+
+// deliverAll runs a push worker on each instance until no push is left to
+// send, and returns how often each client_msg_id was sent.
+func deliverAll(t *testing.T, f *apptFixture, envs ...*handlertest.Env) map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	sent := map[string]int{}
+	var msgID atomic.Int64
+	sender := push.SenderFunc(func(_ context.Context, m wechat.TemplateMessage) (int64, error) {
+		mu.Lock()
+		sent[m.ClientMsgID]++
+		mu.Unlock()
+		return msgID.Add(1), nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, env := range envs {
+		w := push.New(env.DB, env.Cache, sender, push.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler),
+			push.Options{Poll: 5 * time.Millisecond, Now: env.Clock.Now, Location: env.Options.Location})
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Run(ctx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var left int64
+		if err := f.DB.Model(&model.PushMessage{}).Where("status IN ?",
+			[]model.Status{model.StatusQueued, model.StatusSending}).Count(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pushes still unsent", left)
+		}
+	}
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(sent)
 }
 
 // TestReminderRacingCancel: a cancel racing the reminder pass leaves either
