@@ -32,8 +32,8 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 	}
 	defer a.close()
 	if cfg.Dev() {
-		log.Info("dev mode: embedded SQLite under data dir, in-process cache; not for production",
-			"data_dir", cfg.DataDir, "redis", cfg.RedisAddr != "")
+		log.Info("dev mode: demo data, local WeChat sandbox and dev login; not for production",
+			"data_dir", cfg.DataDir, "embedded_db", cfg.MySQLDSN == "", "in_process_cache", cfg.RedisAddr == "")
 		pw, err := a.svc.SeedDemo(ctx)
 		if err != nil {
 			return err
@@ -48,7 +48,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return &config.Error{Var: "ZSJC_ADDR", Reason: err.Error()}
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "mode", string(cfg.Mode))
-	srv := &http.Server{
+	return runServer(ctx, a.httpServer(), ln, a.workers())
+}
+
+// httpServer is the HTTP server of the wired app.
+func (a *app) httpServer() *http.Server {
+	return &http.Server{
 		Handler:           handler.New(a.handlerDeps()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // uploads of up to 20 MiB on slow phones
@@ -56,7 +61,6 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	return runServer(ctx, srv, ln, a.workers())
 }
 
 // runServer serves on ln until ctx ends, then stops accepting, lets
