@@ -242,36 +242,44 @@ func TestLoginRefusesOpenRedirects(t *testing.T) {
 	}
 }
 
-func TestUserSessionExpiry(t *testing.T) {
-	env := handlertest.New(t)
-	me := func(c handlertest.Caller) int { return env.Do(c, http.MethodGet, "/api/h5/me", nil).Code }
+// assertSessionExpiry checks both timeouts of a kind of session on the
+// harness clock: login opens a fresh session, path is a page it may read.
+func assertSessionExpiry(t *testing.T, env *handlertest.Env, login func() handlertest.Caller, path string, idle, lifetime time.Duration) {
+	t.Helper()
+	get := func(c handlertest.Caller) int { return env.Do(c, http.MethodGet, path, nil).Code }
 
-	idle := env.LoginUser("o-idle")
-	env.Clock.Advance(service.UserSessionIdle - time.Minute)
-	if code := me(idle); code != http.StatusOK {
+	quiet := login()
+	env.Clock.Advance(idle - time.Minute)
+	if code := get(quiet); code != http.StatusOK {
 		t.Fatalf("within the idle timeout: %d", code)
 	}
-	env.Clock.Advance(service.UserSessionIdle - time.Minute) // use extended the session
-	if code := me(idle); code != http.StatusOK {
+	env.Clock.Advance(idle - time.Minute) // the use extended the session
+	if code := get(quiet); code != http.StatusOK {
 		t.Fatalf("within the idle timeout of the last use: %d", code)
 	}
-	env.Clock.Advance(service.UserSessionIdle)
-	if code := me(idle); code != http.StatusUnauthorized {
+	env.Clock.Advance(idle)
+	if code := get(quiet); code != http.StatusUnauthorized {
 		t.Fatalf("after the idle timeout: %d, want 401", code)
 	}
 
-	busy := env.LoginUser("o-busy")
+	busy := login()
 	start := env.Clock.Now()
-	for env.Clock.Now().Sub(start) < service.UserSessionLifetime-service.UserSessionIdle {
-		env.Clock.Advance(service.UserSessionIdle - time.Minute)
-		if code := me(busy); code != http.StatusOK {
+	for env.Clock.Now().Sub(start) < lifetime-idle {
+		env.Clock.Advance(idle - time.Minute)
+		if code := get(busy); code != http.StatusOK {
 			t.Fatalf("busy session after %v: %d", env.Clock.Now().Sub(start), code)
 		}
 	}
-	env.Clock.Set(start.Add(service.UserSessionLifetime))
-	if code := me(busy); code != http.StatusUnauthorized {
+	env.Clock.Set(start.Add(lifetime))
+	if code := get(busy); code != http.StatusUnauthorized {
 		t.Fatalf("after the absolute lifetime: %d, want 401", code)
 	}
+}
+
+func TestUserSessionExpiry(t *testing.T) {
+	env := handlertest.New(t)
+	login := func() handlertest.Caller { return env.LoginUser(env.Unique("o-")) }
+	assertSessionExpiry(t, env, login, "/api/h5/me", service.UserSessionIdle, service.UserSessionLifetime)
 }
 
 func TestDevLogin(t *testing.T) {

@@ -212,28 +212,8 @@ func TestStaffLoginRateLimitPerAddress(t *testing.T) {
 
 func TestStaffSessionExpiry(t *testing.T) {
 	env := handlertest.New(t)
-	me := func(c handlertest.Caller) int { return env.Do(c, http.MethodGet, "/api/staff/me", nil).Code }
-	idle := env.LoginStaff(model.StaffProsecutor)
-	env.Clock.Advance(service.StaffSessionIdle - time.Second)
-	if code := me(idle); code != http.StatusOK {
-		t.Fatalf("within 30 minutes: %d", code)
-	}
-	env.Clock.Advance(service.StaffSessionIdle)
-	if code := me(idle); code != http.StatusUnauthorized {
-		t.Fatalf("after 30 idle minutes: %d, want 401", code)
-	}
-	busy := env.LoginStaff(model.StaffProsecutor)
-	start := env.Clock.Now()
-	for env.Clock.Now().Sub(start) < service.StaffSessionLifetime-service.StaffSessionIdle {
-		env.Clock.Advance(service.StaffSessionIdle - time.Minute)
-		if code := me(busy); code != http.StatusOK {
-			t.Fatalf("busy session after %v: %d", env.Clock.Now().Sub(start), code)
-		}
-	}
-	env.Clock.Set(start.Add(service.StaffSessionLifetime))
-	if code := me(busy); code != http.StatusUnauthorized {
-		t.Fatalf("after the absolute lifetime: %d, want 401", code)
-	}
+	login := func() handlertest.Caller { return env.LoginStaff(model.StaffProsecutor) }
+	assertSessionExpiry(t, env, login, "/api/staff/me", service.StaffSessionIdle, service.StaffSessionLifetime)
 }
 
 func TestStaffAdministration(t *testing.T) {
