@@ -148,6 +148,19 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#reviews button.confirm`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
 
+	// Staff record a case event and publish a document; every console page renders.
+	b.do(staff, "record an event and publish a document",
+		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
+		chromedp.Click(css(`#cases a`)), chromedp.WaitVisible(css(`#event-form`)), chromedp.WaitVisible(css(`#party-table`)),
+		chromedp.SetValue(css(`#event-stage`), "提起公诉"), chromedp.SetValue(css(`#event-description`), "本院已向法院提起公诉。"),
+		chromedp.Click(css(`#event-form button[type=submit]`)), waitContains(`#timeline`, "提起公诉"),
+		chromedp.SetValue(css(`#doc-title`), "起诉书"), chromedp.SetUploadFiles(css(`#doc-file`), []string{attorney}),
+		chromedp.Click(css(`#doc-form button[type=submit]`)), waitContains(`#documents`, "起诉书"))
+	b.shot(staff, "staff-case")
+	for _, page := range []string{"/staff/meetings", "/staff/pushes", "/staff/audit", "/staff/users"} {
+		b.do(staff, page, chromedp.Navigate(base+page), waitLoaded())
+	}
+
 	// Both decisions reach the phone as template messages.
 	b.do(phone, "pushes on the phone", chromedp.EmulateViewport(1100, 900),
 		chromedp.Navigate(base+"/sandbox"), waitCount(`#chat .tmpl`, 2))
@@ -179,7 +192,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SetValue(css(`#party-case-no`), service.DemoCaseNo), chromedp.SetValue(css(`#party-name`), service.DemoParty.Name),
 		chromedp.SetValue(css(`#party-id-number`), service.DemoParty.IDNumber),
 		chromedp.Click(css(`#party-form button[type=submit]`)), chromedp.WaitVisible(css(`#bind-result`)),
-		chromedp.Click(css(`#party-form a.btn`)), chromedp.WaitVisible(css(`#timeline`)))
+		chromedp.Click(css(`#party-form a.btn`)), chromedp.WaitVisible(css(`#timeline`)),
+		waitContains(`#timeline`, "提起公诉"), waitContains(`#documents`, "起诉书"))
 
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("pages logged JavaScript errors:\n%s", strings.Join(e, "\n"))
@@ -378,6 +392,27 @@ func waitCount(sel string, n int) chromedp.Action[chromedp.Void] {
 func waitText(sel, text string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return !!e&&e.textContent.trim()===%q})()`, sel, text),
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout))
+}
+
+// waitContains waits until the element sel contains text.
+func waitContains(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return !!e&&e.textContent.indexOf(%q)>=0})()`, sel, text),
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout))
+}
+
+// waitLoaded waits until a console page has rendered its data (a table or
+// an empty state), and fails when it shows the failure state instead.
+func waitLoaded() chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#view .state.loading') && !!document.querySelector('#view table, #view .state.empty, #view .state.error')`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			msg, err := chromedp.Evaluate[string](`(function(){var e=document.querySelector('#view .state.error');return e?e.textContent:''})()`)(ctx, t)
+			if err == nil && msg != "" {
+				return fmt.Errorf("page shows a failure: %s", msg)
+			}
+			return err
+		}))
 }
 
 type lockedBuffer struct {

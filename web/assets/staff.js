@@ -316,7 +316,7 @@
   }
 
   function newCase() {
-    Z.dialog('新建案件', function () { return caseInputs({}); }, function (v) {
+    Z.dialog('新建案件', function () { return h('div', { class: 'form-grid' }, caseInputs({})); }, function (v) {
       return Z.api('POST', '/api/staff/cases', caseBody(v)).then(function (c) { location.assign('/staff/cases/' + c.id); });
     }, '保存');
   }
@@ -329,7 +329,7 @@
       var c = res[0];
       var events = c.timeline || c.events || [];
       var docs = res[1] ? items(res[1]) : (c.documents || []);
-      var form = h('form', { id: 'case-form', novalidate: true }, caseInputs(c), h('button', { type: 'submit' }, '保存'));
+      var form = h('form', { id: 'case-form', novalidate: true }, h('div', { class: 'form-grid' }, caseInputs(c)), h('button', { type: 'submit' }, '保存'));
       Z.onSubmit(form, function (v) {
         return Z.api('PUT', '/api/staff/cases/' + p.id, caseBody(v, c)).then(function () {
           form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
@@ -361,6 +361,7 @@
       });
       return [
         h('section', { class: 'card' }, h('h2', null, c.case_no + ' ' + c.name), form),
+        me() && me().role !== 'prosecutor' ? partiesSection(p.id) : null,
         h('section', { class: 'card' }, h('h2', null, '案件进程'),
           events.length ? h('ul', { class: 'timeline', id: 'timeline' }, events.map(function (e) {
             return h('li', null, h('b', null, e.stage), ' ', h('small', null, Z.fmtDateTime(e.occurred_at) + ' · ' + (e.source || '')), h('div', null, e.description));
@@ -372,6 +373,40 @@
           ], docs, 'documents') : Z.empty('暂无文书'), h('h3', null, '发布文书'), docForm)
       ];
     });
+  }
+
+  // partiesSection is the case's party list (当事人), against which parties'
+  // binding requests are matched; id numbers are shown masked only.
+  function partiesSection(caseID) {
+    var box = h('div', { id: 'parties' });
+    var form = h('form', { id: 'party-form', class: 'toolbar', novalidate: true },
+      Z.field('姓名', h('input', { name: 'name', id: 'new-party-name' })),
+      Z.field('身份', h('input', { name: 'role', id: 'new-party-role', list: 'party-roles', value: '犯罪嫌疑人' })),
+      h('datalist', { id: 'party-roles' }, ['犯罪嫌疑人', '被害人', '近亲属', '法定代理人'].map(function (r) { return h('option', { value: r }); })),
+      Z.field('身份证号', h('input', { name: 'id_number', id: 'new-party-id', maxlength: 18, autocomplete: 'off' })),
+      h('button', { type: 'submit' }, '添加当事人'));
+    function reload() {
+      Z.load(box, function () { return get('/cases/' + caseID + '/parties'); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty('当事人名单为空：当事人将无法绑定本案');
+        return table([
+          ['姓名', function (x) { return x.name; }], ['身份', function (x) { return x.role; }],
+          ['身份证号', function (x) { return x.id_number_masked; }],
+          ['操作', function (x) {
+            return h('button', { type: 'button', class: 'small danger', onclick: function () {
+              Z.confirmDialog('移除当事人', '确定从名单中移除 ' + x.name + '？', function () {
+                return Z.api('DELETE', '/api/staff/cases/' + caseID + '/parties/' + x.id).then(reload);
+              }, '移除');
+            } }, '移除');
+          }]
+        ], rows, 'party-table');
+      });
+    }
+    Z.onSubmit(form, function (v) {
+      return post('/cases/' + caseID + '/parties', v).then(function () { form.reset(); reload(); });
+    });
+    reload();
+    return h('section', { class: 'card' }, h('h2', null, '当事人名单'), box, form);
   }
 
   // ---- 阅卷日历 -----------------------------------------------------------
