@@ -48,6 +48,10 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return &config.Error{Var: "ZSJC_ADDR", Reason: err.Error()}
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "mode", string(cfg.Mode))
+	if a.wx.sandbox != nil {
+		base := sandboxBase(cfg)
+		fmt.Fprintf(stdout, "WeChat sandbox: open %s/sandbox in a browser (staff console: %s/staff/)\n", base, base)
+	}
 	return runServer(ctx, a.httpServer(), ln, a.workers())
 }
 
