@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, cfg, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
+	case "bench":
+		return bench(ctx, cfg, rest, stdout)
 	case "import":
 		return importCases(ctx, cfg, rest, stdout)
 	case "staff":
