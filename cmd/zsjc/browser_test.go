@@ -226,11 +226,12 @@ func startDevServer(t *testing.T) (base, password string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
-	base = "http://" + addr
-	env := map[string]string{"ZSJC_ADDR": addr, "ZSJC_DATA_DIR": t.TempDir(), "ZSJC_PUBLIC_URL": base,
-		"ZSJC_LOG_LEVEL": "warn"}
+	// No ZSJC_PUBLIC_URL, as for a newcomer: the sandbox lives at
+	// http://localhost:PORT, which is what serve prints.
+	base = fmt.Sprintf("http://localhost:%d", addr.Port)
+	env := map[string]string{"ZSJC_ADDR": addr.String(), "ZSJC_DATA_DIR": t.TempDir(), "ZSJC_LOG_LEVEL": "warn"}
 	cfg, err := config.Load(func(k string) string { return env[k] }, "")
 	if err != nil {
 		t.Fatal(err)
@@ -263,6 +264,9 @@ func startDevServer(t *testing.T) (base, password string) {
 	m := regexp.MustCompile(`password (\S+) \(shown once\)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no demo admin password printed:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "open "+base+"/sandbox") {
+		t.Errorf("serve does not print the sandbox URL %s/sandbox:\n%s", base, out.String())
 	}
 	return base, m[1]
 }
