@@ -63,11 +63,13 @@ func startInstance(t *testing.T, env map[string]string) *instance {
 		once.Do(func() {
 			cancel()
 			stopErr = <-done
-			a.close()
 		})
 		return stopErr
 	}
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() {
+		stop()
+		a.close()
+	})
 	return &instance{t: t, app: a, url: "http://" + cfg.Addr, stop: stop}
 }
 
@@ -222,7 +224,7 @@ func TestMySQLOutage(t *testing.T) {
 // SIGTERM under load: requests in flight finish, the push worker finishes
 // its sends and leaves no lease behind, and nothing queued is lost.
 func TestShutdownUnderLoad(t *testing.T) {
-	db, dsn := testenv.DBWithDSN(t)
+	_, dsn := testenv.DBWithDSN(t)
 	env := map[string]string{}
 	if dsn != "" {
 		env["ZSJC_MYSQL_DSN"] = dsn
@@ -231,9 +233,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 		env["ZSJC_REDIS_ADDR"] = testenv.RedisAddr()
 	}
 	in := startInstance(t, env)
-	if dsn == "" {
-		db = in.app.db
-	}
+	db := in.app.db
 	in.app.wx.sandbox.SetLatency(30 * time.Millisecond)
 	const queued = 300
 	now := time.Now().UTC()
