@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -411,5 +412,44 @@ func TestJSSDKConfig(t *testing.T) {
 	}
 	if r := env.Do(handlertest.Anonymous, http.MethodGet, "/api/h5/jssdk-config?url="+url.QueryEscape(page), nil); r.Code != http.StatusUnauthorized {
 		t.Errorf("anonymous: %d", r.Code)
+	}
+}
+
+// TestFirstLoginsRace: concurrent first logins of one openid, and
+// concurrent profile saves of one user, each end with exactly one row.
+func TestFirstLoginsRace(t *testing.T) {
+	env := handlertest.New(t, handlertest.WithDev())
+	const n = 8
+	sessions := make([]handlertest.Caller, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := env.Do(handlertest.Anonymous, http.MethodGet, "/h5/dev-login?openid=o-race&next=/h5/", nil)
+			if r.Code != http.StatusFound {
+				t.Errorf("login %d: %d %s", i, r.Code, r.Body)
+			}
+			sessions[i] = userCaller(r)
+		})
+	}
+	wg.Wait()
+	var users int64
+	env.DB.Model(&model.WeChatUser{}).Where("open_id = ?", "o-race").Count(&users)
+	if users != 1 {
+		t.Fatalf("%d user rows for one openid", users)
+	}
+	for i, s := range sessions {
+		wg.Go(func() {
+			r := env.Do(s, http.MethodPut, "/api/h5/me/lawyer", map[string]string{"name": fmt.Sprintf("律师%d", i),
+				"license_no": "11101201810123456", "firm": "某某律师事务所", "phone": "13812341234"})
+			if r.Code != http.StatusOK {
+				t.Errorf("save %d: %d %s", i, r.Code, r.Body)
+			}
+		})
+	}
+	wg.Wait()
+	var profiles int64
+	env.DB.Model(&model.LawyerProfile{}).Count(&profiles)
+	if profiles != 1 {
+		t.Errorf("%d profile rows for one user", profiles)
 	}
 }

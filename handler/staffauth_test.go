@@ -113,10 +113,12 @@ func TestStaffLoginContractAndCSRF(t *testing.T) {
 	if rows := auditRows(t, env, "staff.logout"); len(rows) != 1 || *rows[0].ActorID != st.ID {
 		t.Errorf("logout audit rows: %+v", rows)
 	}
-	for _, body := range []string{`{"username":"","password":""}`, `{"username":1}`, `nonsense`, ``} {
+	for _, body := range []string{`{"username":"","password":""}`, `{"username":1}`, `nonsense`, ``,
+		"{\"username\":\"\xff\xfe\",\"password\":\"x\"}", `{"username":"` + strings.Repeat("检", 100) + `","password":"x"}`,
+		`{"username":"admin' OR '1'='1","password":"x"}`} {
 		r := env.Do(handlertest.Anonymous, http.MethodPost, "/api/staff/login", body)
 		if r.Code < 400 || r.Code >= 500 {
-			t.Errorf("login body %q: %d", body, r.Code)
+			t.Errorf("login body %q: %d %s", body, r.Code, r.Body)
 		}
 	}
 }

@@ -70,17 +70,22 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 	if len(username) > 64 {
 		username = username[:64]
 	}
-	who := Actor{Name: username, IP: ip}
+	// A name no account can have is audited quoted, never stored raw: it
+	// may be any bytes.
+	who, detail := Actor{Name: username, IP: ip}, ""
+	if !usernamePattern.MatchString(username) {
+		who.Name, detail = "?", " username="+strconv.QuoteToASCII(username)
+	}
 	sid, sess, st, reason, err := s.staffLogin(ctx, username, password, ip)
 	if err != nil {
 		if reason == "" { // an outage, not a verdict on the credentials
 			return "", StaffSession{}, model.Staff{}, err
 		}
-		target := "username:" + username
+		target := "username:" + who.Name
 		if st.ID != 0 {
 			target = fmt.Sprintf("staff:%d", st.ID)
 		}
-		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason); aerr != nil {
+		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason+detail); aerr != nil {
 			return "", StaffSession{}, model.Staff{}, aerr
 		}
 		return "", StaffSession{}, model.Staff{}, err
@@ -113,10 +118,13 @@ func (s *Service) staffLogin(ctx context.Context, username, password, ip string)
 	} else if locked {
 		return "", sess, st, "locked", ErrAccountLocked
 	}
-	err = s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error
-	found := err == nil
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", sess, st, "", fmt.Errorf("load staff %q: %w", username, err)
+	found := false
+	if usernamePattern.MatchString(username) {
+		err = s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error
+		found = err == nil
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return "", sess, st, "", fmt.Errorf("load staff %q: %w", username, err)
+		}
 	}
 	hash := dummyHash()
 	if found {
