@@ -112,6 +112,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	}
 	a.closers = append(a.closers, func() { closeDB(a.db) })
 	if cfg.RedisAddr != "" {
+		cache.SetRedisLogger(log)
 		client := cache.NewRedisClient(cfg.RedisAddr, cfg.RedisPassword, cfg.RedisMaster)
 		a.closers = append(a.closers, func() { client.Close() })
 		a.cache = cache.NewRedis(client, "zsjc:")
