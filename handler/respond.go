@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -121,7 +122,7 @@ func idParam(c *gin.Context, name string) (uint64, error) {
 		return 0, model.ErrNotFound
 	}
 	id, err := strconv.ParseUint(raw, 10, 64)
-	if err != nil || id == 0 {
+	if err != nil || id == 0 || id > math.MaxInt64 { // SQL integers are signed
 		return 0, model.ErrNotFound
 	}
 	return id, nil

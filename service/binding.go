@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -91,6 +92,8 @@ func (s *Service) Bind(ctx context.Context, u UserSession, ip string, in BindInp
 			fe.Add("materials", "请上传委托书")
 		} else if len(in.Materials) > 10 {
 			fe.Add("materials", "材料不能超过 10 份")
+		} else if slices.ContainsFunc(in.Materials, func(id uint64) bool { return id == 0 || id > math.MaxInt64 }) {
+			fe.Add("materials", "材料不存在，请重新上传")
 		}
 		if err := fe.Err(); err != nil {
 			return BindingView{}, err
