@@ -47,7 +47,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(1280, 900))
+		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(1280, 900),
+		chromedp.Env("TZ=Asia/Shanghai")) // a phone in China: times typed are office time
 	defer cancelAlloc()
 
 	errs := &jsErrors{}
@@ -135,6 +136,10 @@ func TestBrowserJourney(t *testing.T) {
 	b.shot(phone, "h5-meeting")
 	b.do(phone, "meeting field errors", chromedp.Click(css(`#meeting-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#meeting-form .field-error`)))
+	b.do(phone, "request a meeting",
+		chromedp.SetValue(css(`#time1`), day+"T10:00"), chromedp.SetValue(css(`#time2`), day+"T15:00"),
+		chromedp.SetValue(css(`#meeting-note`), "提交辩护意见"),
+		chromedp.Click(css(`#meeting-form button[type=submit]`)), chromedp.WaitVisible(css(`#meetings li`)))
 	b.do(phone, "review calendar", chromedp.Navigate(caseURL), chromedp.WaitVisible(css(`#book-review`)),
 		chromedp.Click(css(`#book-review`)), chromedp.WaitVisible(css(`#calendar .slot:not(.full)`)))
 	b.shot(phone, "h5-review")
@@ -148,6 +153,17 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#reviews button.confirm`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
 
+	// Staff confirm the meeting with a time and a place; the lawyer cancels it.
+	b.do(staff, "confirm the meeting",
+		chromedp.Navigate(base+"/staff/meetings"), chromedp.WaitVisible(css(`#meetings button.confirm`)),
+		chromedp.Click(css(`#meetings button.confirm`)), chromedp.WaitVisible(css(`#meeting-place`)),
+		chromedp.SetValue(css(`#meeting-place`), "本院第二接待室"),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+	b.do(phone, "cancel the meeting",
+		chromedp.Navigate(base+"/h5/appointments"), waitContains(`#meetings`, "本院第二接待室"),
+		chromedp.Click(css(`#meetings button.danger`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), waitContains(`#meetings`, "已取消"))
+
 	// Staff record a case event and publish a document; every console page renders.
 	b.do(staff, "record an event and publish a document",
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
@@ -157,7 +173,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SetValue(css(`#doc-title`), "起诉书"), chromedp.SetUploadFiles(css(`#doc-file`), []string{attorney}),
 		chromedp.Click(css(`#doc-form button[type=submit]`)), waitContains(`#documents`, "起诉书"))
 	b.shot(staff, "staff-case")
-	for _, page := range []string{"/staff/meetings", "/staff/pushes", "/staff/audit", "/staff/users"} {
+	for _, page := range []string{"/staff/pushes", "/staff/audit", "/staff/users"} {
 		b.do(staff, page, chromedp.Navigate(base+page), waitLoaded())
 	}
 

@@ -93,7 +93,8 @@
           return h('li', null, h('a', { class: 'row', href: '/h5/cases/' + c.id },
             h('div', { class: 'row-head' }, h('strong', null, c.name), c.role ? h('span', { class: 'badge' }, Z.roleLabels[c.role] || c.role) : null),
             h('div', { class: 'muted' }, c.case_no),
-            h('div', null, '当前阶段：', h('b', null, c.stage || '—'))));
+            h('div', null, '当前阶段：', h('b', null, c.stage || '—'),
+              c.days_left !== null && c.days_left !== undefined ? h('small', { class: 'muted' }, c.days_left < 0 ? '　已超期' : '　距期限 ' + c.days_left + ' 天') : null)));
         })));
       } else {
         out.push(Z.empty('暂无已通过审核的案件。'));
