@@ -1,7 +1,10 @@
 package wechat_test
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
 	"net/url"
 	"strconv"
 	"testing"
@@ -67,6 +70,9 @@ func FuzzOpen(f *testing.F) {
 			body := []byte("<xml><Encrypt>" + enc + "</Encrypt></xml>")
 			in, err = safe.Open(signedQuery(safe, enc, true), body, fuzzNow)
 		}
+		if err == nil && shape%3 != 1 {
+			sameAsUnmarshal(t, payload, in.Message)
+		}
 		var rej *wechat.Rejection
 		switch {
 		case err != nil && !errors.As(err, &rej):
@@ -92,5 +98,62 @@ func TestOpenVectorRequest(t *testing.T) {
 	}
 	if _, err := c.Open(q, body, fuzzNow.Add(wechat.ReplayWindow+time.Second)); !errors.Is(err, wechat.ErrStale) {
 		t.Fatalf("replayed after the window: %v", err)
+	}
+}
+
+// sameAsUnmarshal checks the hand-walked decoder against xml.Unmarshal on
+// a flat document both accept.
+func sameAsUnmarshal(t *testing.T, doc []byte, got wechat.Message) {
+	t.Helper()
+	var want wechat.Message
+	if xml.Unmarshal(doc, &want) != nil || bytes.Count(doc, []byte("<")) > 40 || nested(doc) {
+		return
+	}
+	if got != want {
+		t.Fatalf("decoded %+v\nxml.Unmarshal %+v", got, want)
+	}
+}
+
+// nested reports whether a field element contains elements.
+func nested(doc []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth++; depth > 2 {
+				return true
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+func TestOpenCompatibleTextQuotingEncrypt(t *testing.T) {
+	phone := wechattest.CallbackClient{Token: wechattest.CallbackToken, AppID: wechattest.AppID,
+		EncodingAESKey: wechattest.EncodingAESKey, Mode: wechattest.Compatible, Now: func() time.Time { return fuzzNow }}
+	tricky := "<Encrypt>AAAA</Encrypt> ]]> & <b>"
+	req, err := phone.Request(wechattest.Text("o1", tricky, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	c, _ := wechat.NewCrypto(wechattest.CallbackToken, wechattest.AppID, wechattest.EncodingAESKey)
+	in, err := c.Open(req.URL.Query(), body, fuzzNow)
+	if err != nil || in.Message.Content != tricky {
+		t.Fatalf("Open = %+v, %v", in.Message, err)
+	}
+	raw, err := c.Reply(in, tricky, fuzzNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := phone.Open(200, raw)
+	if err != nil || reply.Content != tricky || reply.To != "o1" {
+		t.Fatalf("reply %+v, %v", reply, err)
 	}
 }

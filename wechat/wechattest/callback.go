@@ -79,8 +79,8 @@ type CallbackClient struct {
 	AppID          string
 	EncodingAESKey string
 	Mode           Mode
-	// Target is the callback URL: absolute for Send, a path
-	// ("/wechat/callback") is enough for Request/ServeTo.
+	// Target is the callback URL: absolute for Send, a path is enough for
+	// Request/ServeTo ("" means /wechat/callback).
 	Target string
 	// Now stamps the requests; nil means time.Now.
 	Now func() time.Time
@@ -93,6 +93,13 @@ func (c *CallbackClient) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+func (c *CallbackClient) target() string {
+	if c.Target == "" {
+		return "/wechat/callback"
+	}
+	return c.Target
 }
 
 func (c *CallbackClient) crypto() (*wechat.Crypto, error) {
@@ -108,7 +115,7 @@ func (c *CallbackClient) VerifyRequest(echostr string) *http.Request {
 	ts, nonce := strconv.FormatInt(c.now().Unix(), 10), randomString(5)
 	q := url.Values{"signature": {wechat.Signature(c.Token, ts, nonce)}, "timestamp": {ts}, "nonce": {nonce},
 		"echostr": {echostr}}
-	return httptest.NewRequest(http.MethodGet, c.Target+"?"+q.Encode(), nil)
+	return httptest.NewRequest(http.MethodGet, c.target()+"?"+q.Encode(), nil)
 }
 
 // Request builds the signed POST carrying m. The message's CreateTime is
@@ -139,7 +146,7 @@ func (c *CallbackClient) RequestRaw(plain []byte) (*http.Request, error) {
 		q.Set("msg_signature", wechat.Signature(c.Token, ts, nonce, enc))
 		body = encryptedBody(plain, enc, c.Mode == Compatible)
 	}
-	req := httptest.NewRequest(http.MethodPost, c.Target+"?"+q.Encode(), bytes.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, c.target()+"?"+q.Encode(), bytes.NewReader(body))
 	req.Header.Set("Content-Type", "text/xml")
 	return req, nil
 }
