@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"zsjc/model"
 	"zsjc/secure"
@@ -423,8 +424,10 @@ func (s *Service) decideBinding(ctx context.Context, a Actor, id uint64, to mode
 // exactly the legal ones win. It audits and, with notify, queues the
 // result push in the same transaction.
 func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, reason string, notify bool) (model.Binding, error) {
+	// Lock the row by primary key first: on InnoDB a bare conditional UPDATE
+	// may go through the status index, and two of them can deadlock.
 	var b model.Binding
-	if err := tx.Take(&b, id).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&b, id).Error; err != nil {
 		return b, notFoundIf(err)
 	}
 	now := s.Now()
