@@ -68,6 +68,9 @@
     if (x.party) return [x.party.name, h('div', { class: 'muted' }, x.party.role || '')];
     return '—';
   }
+  var caseColumn = ['案件', caseCell];
+  var submittedColumn = ['提交时间', function (x) { return Z.fmtDateTime(x.created_at); }];
+
   function overdue(x) {
     if (x.overdue !== undefined) return x.overdue;
     return x.status === 'pending' && !!x.reply_by && new Date(x.reply_by) < new Date();
@@ -166,8 +169,7 @@
       title: '绑定审核', path: '/bindings', statuses: ['pending', 'approved', 'rejected', 'revoked', ''], tableId: 'bindings',
       emptyText: '没有符合条件的绑定申请',
       columns: [
-        ['提交时间', function (b) { return Z.fmtDateTime(b.created_at); }],
-        ['案件', caseCell],
+        submittedColumn, caseColumn,
         ['身份', function (b) { return Z.roleLabels[b.role] || b.role; }],
         ['申请人', applicant],
         ['材料', function (b) {
@@ -196,7 +198,7 @@
       dateFilter: true, tableId: 'reviews', emptyText: '没有符合条件的阅卷预约',
       columns: [
         ['时段', function (r) { var s = r.slot || {}; return [(s.date || r.date || '') + ' ' + (Z.periodLabels[s.period || r.period] || ''), h('div', { class: 'muted' }, s.room || r.room || '')]; }],
-        ['案件', caseCell],
+        caseColumn,
         ['律师', applicant],
         ['方式', function (r) { return r.copy_method || '—'; }],
         ['答复期限', function (r) { return Z.fmtDateTime(r.reply_by); }],
@@ -223,8 +225,7 @@
       title: '会见申请', path: '/meetings', statuses: ['pending', 'confirmed', 'rejected', 'cancelled', ''], tableId: 'meetings',
       emptyText: '没有符合条件的会见申请',
       columns: [
-        ['提交时间', function (m) { return Z.fmtDateTime(m.created_at); }],
-        ['案件', caseCell],
+        submittedColumn, caseColumn,
         ['律师', applicant],
         ['事项', function (m) { return m.type; }],
         ['希望时间 / 安排', function (m) {
