@@ -16,7 +16,6 @@ import (
 	"zsjc/handler/handlertest"
 	"zsjc/model"
 	"zsjc/service"
-	"zsjc/testenv"
 )
 
 func createStaff(t *testing.T, env *handlertest.Env, role string) model.Staff {
@@ -157,12 +156,8 @@ func TestStaffLoginDoesNotRevealUsernames(t *testing.T) {
 }
 
 func TestStaffLockoutHoldsAcrossInstances(t *testing.T) {
-	db, dsn := testenv.DBWithDSN(t)
-	c1, second := testenv.CacheWithPrefix(t)
-	clock := &handlertest.Clock{}
-	clock.Set(handlertest.Start)
-	a := handlertest.NewOn(t, db, c1, clock)
-	b := handlertest.NewOn(t, testenv.Open(t, db, dsn), second(), clock)
+	a, b := handlertest.NewPair(t)
+	clock := a.Clock
 	st := createStaff(t, a, model.StaffAdmin)
 
 	for i := range service.LoginMaxFailures {

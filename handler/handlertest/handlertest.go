@@ -131,6 +131,16 @@ func New(t testing.TB, opts ...Option) *Env {
 	return NewOn(t, db, c, &Clock{now: Start}, opts...)
 }
 
+// NewPair starts two instances sharing one database, one cache (through
+// two clients) and one clock, as two servers behind a load balancer.
+func NewPair(t testing.TB, opts ...Option) (*Env, *Env) {
+	t.Helper()
+	db, dsn := testenv.DBWithDSN(t)
+	first, second := testenv.CacheWithPrefix(t)
+	clock := &Clock{now: Start}
+	return NewOn(t, db, first, clock, opts...), NewOn(t, testenv.Open(t, db, dsn), second(), clock, opts...)
+}
+
 // NewOn starts an instance on the given database and cache, so a test can
 // run a second instance sharing them (testenv.Open, CacheWithPrefix).
 func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Option) *Env {
