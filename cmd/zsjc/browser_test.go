@@ -113,9 +113,10 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(css(`#stats`)), waitText(`#pending-bindings .n`, "1"))
 	b.do(staff, "dashboard at 375 px", chromedp.EmulateViewport(375, 812), waitText(`#overdue .n`, "0"))
 	b.shot(staff, "staff-dashboard")
-	b.do(staff, "approve the binding", chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(base+"/staff/bindings"), chromedp.WaitVisible(css(`#bindings button.approve`)),
-		chromedp.Click(css(`#bindings button.approve`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
+	b.do(staff, "binding queue", chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(base+"/staff/bindings"), chromedp.WaitVisible(css(`#bindings button.approve`)))
+	b.shot(staff, "staff-bindings")
+	b.do(staff, "approve the binding", chromedp.Click(css(`#bindings button.approve`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
 
 	// Staff open a reading-room slot on the next working day but one.

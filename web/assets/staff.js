@@ -106,6 +106,7 @@
       });
     }
     filters.addEventListener('submit', function (ev) { ev.preventDefault(); reload(); });
+    filters.addEventListener('change', reload);
     reload();
   }
 
