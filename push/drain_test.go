@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -96,12 +97,17 @@ func assertShownOnce(t *testing.T, db *gorm.DB, p *wechattest.Platform, n int) {
 }
 
 // drainOptions are the settings of the 10,000-push runs: enough sends in
-// flight to keep two instances busy at 20 ms a send.
+// flight to keep two instances busy at 20 ms a send, and a short backoff so
+// that a send timing out on an overloaded test machine comes back within
+// the test's patience.
 func drainOptions(lease time.Duration) Options {
-	return Options{Concurrency: 48, Poll: 10 * time.Millisecond, Lease: lease, SendTimeout: lease / 2}
+	return Options{Concurrency: 48, Poll: 10 * time.Millisecond, Lease: lease, SendTimeout: lease * 4 / 5,
+		Backoff: Backoff{Base: 100 * time.Millisecond, Max: time.Second}}
 }
 
-const drainPushes = 10000
+// drainPushes is the size of the two-instance runs; under the race
+// detector, which slows everything about tenfold, a tenth of it.
+const drainPushes = 10000 / raceScale
 
 func TestTwoInstancesSendTenThousandPushesEachOnce(t *testing.T) {
 	db, dsn := testenv.DBWithDSN(t)
@@ -121,7 +127,7 @@ func TestTwoInstancesSendTenThousandPushesEachOnce(t *testing.T) {
 	for _, inst := range []instance{a, b} {
 		wg.Go(func() { inst.w.Run(ctx) })
 	}
-	waitFor(t, 50*time.Second, func() bool { return countRows(t, db, "status = ?", model.StatusSent) == drainPushes })
+	waitFor(t, 50*time.Second, func() bool { return countRows(t, db, "status = ?", model.StatusSent) == drainPushes }, db)
 	cancel()
 	wg.Wait()
 	t.Logf("%d pushes through 2 instances in %s (%s)", drainPushes, time.Since(started).Round(time.Millisecond), testenv.Describe())
@@ -151,7 +157,7 @@ func TestKilledInstanceLosesNoPushAndShowsNoneTwice(t *testing.T) {
 	platform, apiBase := startPlatform(t, fakeLatency)
 	queue(t, db, "follower", drainPushes, time.Now())
 
-	const lease = 3 * time.Second
+	const lease = 5 * time.Second
 	var killed atomic.Bool
 	revive := make(chan struct{})
 	var hung, hungAfterShown atomic.Int32
@@ -183,13 +189,13 @@ func TestKilledInstanceLosesNoPushAndShowsNoneTwice(t *testing.T) {
 	var wgB sync.WaitGroup
 	wgB.Go(func() { b.w.Run(ctxB) })
 
-	waitFor(t, 50*time.Second, func() bool { return len(platform.Sent()) >= drainPushes/4 })
+	waitFor(t, 50*time.Second, func() bool { return len(platform.Sent()) >= drainPushes/4 }, db)
 	// From now on every send A starts hangs; once all its slots hang, its
 	// loop stops too: a dead process holding leases.
 	killed.Store(true)
 	waitFor(t, 10*time.Second, func() bool { return hung.Load() == int32(a.w.opt.Concurrency) })
 	kill()
-	waitFor(t, 50*time.Second, func() bool { return countRows(t, db, "status = ?", model.StatusSent) == drainPushes })
+	waitFor(t, 50*time.Second, func() bool { return countRows(t, db, "status = ?", model.StatusSent) == drainPushes }, db)
 	stopB()
 	wgB.Wait()
 
@@ -209,13 +215,25 @@ func TestKilledInstanceLosesNoPushAndShowsNoneTwice(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or fails the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+// waitFor polls cond until it holds or fails the test after timeout,
+// saying how far the outbox got.
+func waitFor(t testing.TB, timeout time.Duration, cond func() bool, db ...*gorm.DB) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", timeout)
+			progress := ""
+			for _, d := range db {
+				var counts []struct {
+					Status string
+					N      int
+				}
+				d.Model(&model.PushMessage{}).Select("status, COUNT(*) AS n").Group("status").Scan(&counts)
+				var errs []string
+				d.Model(&model.PushMessage{}).Where("last_error <> ''").Limit(3).Pluck("last_error", &errs)
+				progress = fmt.Sprintf("; rows by status: %v; errors: %q", counts, errs)
+			}
+			t.Fatalf("condition not met within %s%s", timeout, progress)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

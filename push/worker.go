@@ -142,7 +142,10 @@ type Worker struct {
 	opt     Options
 	render  renderer
 	claims  atomic.Uint64
-	commits committer
+	// leaseScan is when claim last looked for expired leases (unix ns,
+	// machine clock).
+	leaseScan atomic.Int64
+	commits   committer
 }
 
 // New returns a worker; Run starts it.
@@ -252,20 +255,32 @@ func (w *Worker) claim(ctx context.Context, n int) ([]claimed, error) {
 	lease := fmt.Sprintf("%s:%d", w.opt.Owner, w.claims.Add(1))
 	var rows []model.PushMessage
 	err := w.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ids, err := w.dueIDs(tx, now, n)
-		if err != nil || len(ids) == 0 {
+		var err error
+		if rows, err = w.dueRows(tx, now, n); err != nil || len(rows) == 0 {
 			return err
 		}
-		err = tx.Model(&model.PushMessage{}).
+		ids := make([]uint64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		res := tx.Model(&model.PushMessage{}).
 			Where("id IN ? AND status IN ? AND next_attempt_at <= ?", ids, claimable, now).
 			Updates(map[string]any{
 				"status": model.StatusSending, "lease_owner": lease, "lease_until": until,
 				"next_attempt_at": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now,
-			}).Error
-		if err != nil {
-			return err
+			})
+		if res.Error != nil {
+			return res.Error
 		}
-		return tx.Where("id IN ? AND lease_owner = ?", ids, lease).Find(&rows).Error
+		if res.RowsAffected != int64(len(rows)) { // not with the rows locked or the one SQLite connection
+			return tx.Where("id IN ? AND lease_owner = ?", ids, lease).Find(&rows).Error
+		}
+		for i := range rows {
+			r := &rows[i]
+			r.Status, r.LeaseOwner, r.LeaseUntil, r.NextAttemptAt = model.StatusSending, lease, &until, until
+			r.Attempts++
+		}
+		return nil
 	}, w.claimTxOptions())
 	if err != nil {
 		return nil, fmt.Errorf("claim %d pushes: %w", n, err)
@@ -280,28 +295,35 @@ func (w *Worker) claim(ctx context.Context, n int) ([]claimed, error) {
 // claimable are the states a due push is claimed from.
 var claimable = []model.Status{model.StatusSending, model.StatusQueued}
 
-// dueIDs picks the ids to claim, expired leases first (they are few, and
-// have waited longest). On MySQL the rows stay locked until the claim
+// dueRows picks the rows to claim: expired leases first (they have waited
+// longest), looked for at most once per Poll since they are rare, then
+// queued pushes in due order. On MySQL the rows stay locked until the claim
 // commits and rows locked by another instance's claim are skipped; SQLite's
 // single connection already serialises claims.
-func (w *Worker) dueIDs(tx *gorm.DB, now time.Time, n int) ([]uint64, error) {
-	var ids []uint64
-	for _, st := range claimable {
-		if len(ids) == n {
+func (w *Worker) dueRows(tx *gorm.DB, now time.Time, n int) ([]model.PushMessage, error) {
+	states := claimable
+	// Paced by the machine's clock: the business clock may stand still in tests.
+	if last := w.leaseScan.Load(); last != 0 && time.Since(time.Unix(0, last)) < w.opt.Poll {
+		states = []model.Status{model.StatusQueued}
+	} else {
+		w.leaseScan.Store(time.Now().UnixNano())
+	}
+	var rows []model.PushMessage
+	for _, st := range states {
+		if len(rows) == n {
 			break
 		}
-		q := tx.Model(&model.PushMessage{}).Where("status = ? AND next_attempt_at <= ?", st, now).
-			Order("next_attempt_at").Limit(n - len(ids))
+		q := tx.Where("status = ? AND next_attempt_at <= ?", st, now).Order("next_attempt_at").Limit(n - len(rows))
 		if model.IsMySQL(tx) {
 			q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 		}
-		var got []uint64
-		if err := q.Pluck("id", &got).Error; err != nil {
+		var got []model.PushMessage
+		if err := q.Find(&got).Error; err != nil {
 			return nil, err
 		}
-		ids = append(ids, got...)
+		rows = append(rows, got...)
 	}
-	return ids, nil
+	return rows, nil
 }
 
 // claimTxOptions runs MySQL claims in READ COMMITTED, where FOR UPDATE
