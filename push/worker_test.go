@@ -331,3 +331,33 @@ func TestQuotaErrorPausesEveryInstanceUntilTheNextDay(t *testing.T) {
 		t.Fatal("still reported as paused")
 	}
 }
+
+// TestStopFinishesSendsInFlight: a graceful stop (SIGTERM) claims nothing
+// more but lets the sends in flight finish and record their outcome, so no
+// lease is left to expire.
+func TestStopFinishesSendsInFlight(t *testing.T) {
+	db := testenv.DB(t)
+	queue(t, db, "f", 40, time.Now())
+	var started atomic.Int32
+	sender := SenderFunc(func(ctx context.Context, _ wechat.TemplateMessage) (int64, error) {
+		started.Add(1)
+		time.Sleep(200 * time.Millisecond)
+		return 1, ctx.Err()
+	})
+	inst := newInstance(db, testenv.Cache(t), sender, Options{Concurrency: 8, Poll: 5 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		inst.w.Run(ctx)
+	}()
+	waitFor(t, 5*time.Second, func() bool { return started.Load() > 0 })
+	cancel()
+	<-stopped
+	if n := countRows(t, db, "status = ?", model.StatusSending); n != 0 {
+		t.Fatalf("%d pushes left leased after a graceful stop", n)
+	}
+	if sent := countRows(t, db, "status = ?", model.StatusSent); sent != int64(started.Load()) || sent == 40 {
+		t.Fatalf("%d sent, %d sends started; want every started send recorded and the rest left queued", sent, started.Load())
+	}
+}
