@@ -204,6 +204,11 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`(function(){var s=document.getElementById('openid');s.value='o-sandbox-party';s.dispatchEvent(new Event('change'));})()`),
 		chromedp.Poll[chromedp.Void](`document.body.dataset.user === 'o-sandbox-party'`,
 			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)),
+		// Following through the case's QR code answers with a link to bind it.
+		chromedp.Click(css(`#scan button[type=submit]`)), waitContains(`#chat`, "点此绑定该案件"),
+		chromedp.Evaluate[chromedp.Void](`Array.from(document.querySelectorAll('#chat a')).filter(function(a){return a.textContent==='点此绑定该案件'})[0].click()`),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function(){var d=document.getElementById('frame').contentDocument;var i=d&&d.getElementById('party-case-no');return !!i&&i.value===%q})()`, service.DemoCaseNo),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)),
 		chromedp.EmulateViewport(375, 812),
 		chromedp.Navigate(base+"/sandbox/open?next=/h5/bind"), chromedp.WaitVisible(css(`#party-form`)),
 		chromedp.SetValue(css(`#party-case-no`), service.DemoCaseNo), chromedp.SetValue(css(`#party-name`), service.DemoParty.Name),

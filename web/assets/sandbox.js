@@ -123,6 +123,18 @@
     Z.clear(chat);
   });
 
+  // A parametric QR code of a case: following through it is a subscribe
+  // with qrscene_<case no>, scanning it as a follower a SCAN event.
+  document.getElementById('scan').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var scene = document.getElementById('scene').value.trim();
+    if (!scene) return;
+    var followed = !!localStorage.getItem(followKey());
+    remember({ kind: 'system', text: '你扫描了案件二维码（' + scene + '）' });
+    send(followed ? { type: 'event', event: 'SCAN', key: scene } : { type: 'event', event: 'subscribe', key: 'qrscene_' + scene })
+      .then(function () { setFollowed(true); }, function () {});
+  });
+
   document.getElementById('send').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var input = document.getElementById('text');
@@ -221,6 +233,7 @@
     if (saved && s.openids.some(function (o) { return o.openid === saved; })) select.value = saved;
     if (s.demo) {
       document.getElementById('demo-case').textContent = s.demo.case_no;
+      document.getElementById('scene').value = s.demo.case_no;
       document.getElementById('demo-party').textContent = '演示当事人：' + s.demo.party_name + '，身份证号 ' + s.demo.party_id_number + '（测试数据）';
     }
     renderMenu(s.menu);
