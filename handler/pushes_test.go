@@ -3,6 +3,7 @@ package handler_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func TestStaffPushesListAndRetry(t *testing.T) {
 	env := handlertest.New(t)
 	manager := env.LoginStaff(model.StaffCaseManager)
 	insert := func(key string, status model.Status) model.PushMessage {
-		row := model.PushMessage{OpenID: "o-" + key, Kind: model.PushBindingResult, DedupKey: key,
+		row := model.PushMessage{OpenID: "o-" + key, Kind: model.PushBindingResult, DedupKey: key + ":o-" + key,
 			ClientMsgID: service.ClientMsgID(key), Data: `{"case_name":"王某盗窃案","result":"已通过"}`,
 			Status: status, Attempts: 1, NextAttemptAt: time.Now().UTC(), LastError: "wechat errcode 43004: require subscribe"}
 		if err := env.DB.Create(&row).Error; err != nil {
@@ -35,12 +36,18 @@ func TestStaffPushesListAndRetry(t *testing.T) {
 			Data        map[string]string `json:"data"`
 			LastError   string            `json:"last_error"`
 			OpenID      string            `json:"openid"`
+			DedupKey    string            `json:"dedup_key"`
+			Cause       string            `json:"cause"`
 		} `json:"items"`
 	}
 	res.JSON(t, &page)
 	if res.Code != http.StatusOK || len(page.Items) != 1 || page.Items[0].ID != failed.ID ||
-		page.Items[0].StatusLabel != "发送失败" || page.Items[0].Data["case_name"] != "王某盗窃案" || page.Items[0].OpenID != "" {
+		page.Items[0].StatusLabel != "发送失败" || page.Items[0].Data["case_name"] != "王某盗窃案" ||
+		page.Items[0].OpenID != "" || page.Items[0].DedupKey != "" || page.Items[0].Cause != "binding:1" {
 		t.Fatalf("failed list: %d %s", res.Code, res.Body)
+	}
+	if strings.Contains(string(res.Body), "o-binding") {
+		t.Fatalf("the list shows the recipient's openid: %s", res.Body)
 	}
 	if res := env.Do(manager, http.MethodGet, "/api/staff/pushes?status=lost", nil); res.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad status filter: %d %s", res.Code, res.Body)

@@ -91,10 +91,16 @@ type PushItem struct {
 	model.PushMessage
 	Data        map[string]string `json:"data"`
 	StatusLabel string            `json:"status_label"`
+	// Cause is the event the push tells of ("event:42", "binding:7:approved").
+	Cause string `json:"cause"`
+	// DedupKey shadows the row's and stays empty: it ends in the
+	// recipient's openid, which the console does not show.
+	DedupKey string `json:"dedup_key,omitempty"`
 }
 
 func pushItem(row model.PushMessage) PushItem {
-	item := PushItem{PushMessage: row, StatusLabel: row.Status.Label()}
+	item := PushItem{PushMessage: row, StatusLabel: row.Status.Label(),
+		Cause: strings.TrimSuffix(row.DedupKey, ":"+row.OpenID)}
 	// Rows are written by enqueue from a map of strings; anything else
 	// shows as no values rather than failing the whole list.
 	_ = json.Unmarshal([]byte(row.Data), &item.Data)
