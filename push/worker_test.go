@@ -17,32 +17,22 @@ import (
 	"gorm.io/gorm"
 
 	"zsjc/cache"
+	"zsjc/handler/handlertest"
 	"zsjc/model"
 	"zsjc/service"
 	"zsjc/testenv"
 	"zsjc/wechat"
 )
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // start is a Wednesday, 10:00 in Beijing.
-var start = time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
+var start = handlertest.Start
+
+// newClock is a settable clock at start.
+func newClock() *handlertest.Clock {
+	c := &handlertest.Clock{}
+	c.Set(start)
+	return c
+}
 
 var shanghai = func() *time.Location {
 	loc, err := time.LoadLocation("Asia/Shanghai")
@@ -139,7 +129,7 @@ func apiError(code int) error { return &wechat.APIError{Code: code, Msg: "refuse
 
 func TestErrcodeClasses(t *testing.T) {
 	db := testenv.DB(t)
-	clk := &clock{now: start}
+	clk := newClock()
 	answers := map[string]error{
 		"ok":        nil,
 		"43004":     apiError(ErrcodeNotSubscribed),
@@ -231,7 +221,7 @@ func TestBackoffSchedule(t *testing.T) {
 
 func TestTransientFailuresBackOffUntilMaxAttemptsThenFail(t *testing.T) {
 	db := testenv.DB(t)
-	clk := &clock{now: start}
+	clk := newClock()
 	queue(t, db, "flaky", 1, start)
 	var calls atomic.Int32
 	sender := SenderFunc(func(context.Context, wechat.TemplateMessage) (int64, error) {
@@ -278,7 +268,7 @@ func TestTransientFailuresBackOffUntilMaxAttemptsThenFail(t *testing.T) {
 func TestQuotaErrorPausesEveryInstanceUntilTheNextDay(t *testing.T) {
 	db, dsn := testenv.DBWithDSN(t)
 	store, sameCache := testenv.CacheWithPrefix(t)
-	clk := &clock{now: start} // 10:00 in Beijing
+	clk := newClock() // 10:00 in Beijing
 	queue(t, db, "q", 20, start)
 	var quotaLeft atomic.Int32
 	quotaLeft.Store(5)
