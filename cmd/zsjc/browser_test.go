@@ -174,8 +174,17 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SetValue(css(`#doc-title`), "起诉书"), chromedp.SetUploadFiles(css(`#doc-file`), []string{attorney}),
 		chromedp.Click(css(`#doc-form button[type=submit]`)), waitContains(`#documents`, "起诉书"))
 	b.shot(staff, "staff-case")
+	b.do(staff, "create a staff account",
+		chromedp.Navigate(base+"/staff/users"), chromedp.WaitVisible(css(`#new-user`)), chromedp.Click(css(`#new-user`)),
+		chromedp.WaitVisible(css(`#new-username`)), chromedp.SetValue(css(`#new-username`), "anguan1"),
+		chromedp.SetValue(css(`#new-display-name`), "案管一"), chromedp.SetValue(css(`#new-role`), "case_manager"),
+		chromedp.SetValue(css(`#new-password`), "weak"), chromedp.Click(css(`dialog[open] button[type=submit]`)),
+		chromedp.WaitVisible(css(`dialog[open] .field-error`)),
+		chromedp.SetValue(css(`#new-password`), "Anguan-2026"), chromedp.Click(css(`dialog[open] button[type=submit]`)),
+		waitContains(`#user-table`, "anguan1"))
 	for _, page := range []string{"/staff/pushes", "/staff/audit", "/staff/users"} {
 		b.do(staff, page, chromedp.Navigate(base+page), waitLoaded())
+		b.shot(staff, strings.ReplaceAll(strings.Trim(page, "/"), "/", "-"))
 	}
 
 	// Both decisions reach the phone as template messages.

@@ -494,17 +494,38 @@
   // ---- 审计日志（管理员） -------------------------------------------------
   function auditView() {
     var root = page('审计日志');
+    var filters = h('form', { class: 'toolbar', id: 'audit-filters', novalidate: true },
+      [['actor', '操作人'], ['action', '动作'], ['target', '对象']].map(function (f) {
+        return Z.field(f[1], h('input', { name: f[0], id: 'audit-' + f[0], value: Z.param(f[0]) || '' }));
+      }),
+      Z.field('从', h('input', { type: 'date', name: 'from', id: 'audit-from', value: Z.param('from') || '' })),
+      Z.field('到', h('input', { type: 'date', name: 'to', id: 'audit-to', value: Z.param('to') || '' })),
+      h('button', { type: 'submit', class: 'secondary' }, '查询'));
     var box = h('div', { id: 'audit' });
-    Z.mount(root, root.firstChild, box);
-    Z.load(box, function () { return get('/audit' + location.search); }, function (res) {
-      var rows = items(res);
-      if (!rows.length) return Z.empty('暂无审计记录');
-      return table([
-        ['时间', function (a) { return Z.fmtDateTime(a.at); }], ['操作人', function (a) { return a.actor; }],
-        ['动作', function (a) { return a.action; }], ['对象', function (a) { return a.target; }],
-        ['IP', function (a) { return a.ip; }], ['详情', function (a) { return a.detail || ''; }]
-      ], rows, 'audit-table');
-    });
+    Z.mount(root, root.firstChild, filters, box);
+    function show(pageNo) {
+      var q = new URLSearchParams(Z.values(filters));
+      Array.from(q.keys()).forEach(function (k) { if (!q.get(k)) q.delete(k); });
+      if (pageNo > 1) q.set('page', pageNo);
+      history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
+      Z.load(box, function () { return get('/audit' + (q.toString() ? '?' + q : '')); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty('没有符合条件的审计记录');
+        var pages = Math.max(1, Math.ceil((res.total || rows.length) / (res.page_size || rows.length)));
+        var current = res.page || 1;
+        return [table([
+          ['时间', function (a) { return Z.fmtDateTime(a.at); }], ['操作人', function (a) { return a.actor; }],
+          ['动作', function (a) { return a.action; }], ['对象', function (a) { return a.target; }],
+          ['IP', function (a) { return a.ip; }], ['详情', function (a) { return a.detail || ''; }]
+        ], rows, 'audit-table'),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'secondary small', disabled: current <= 1, onclick: function () { show(current - 1); } }, '上一页'),
+          h('span', { class: 'muted' }, '第 ' + current + ' / ' + pages + ' 页，共 ' + (res.total || rows.length) + ' 条'),
+          h('button', { type: 'button', class: 'secondary small', disabled: current >= pages, onclick: function () { show(current + 1); } }, '下一页'))];
+      });
+    }
+    Z.onSubmit(filters, function () { show(1); });
+    show(Number(Z.param('page')) || 1);
   }
 
   // ---- 用户管理（管理员） -------------------------------------------------
@@ -522,11 +543,28 @@
           ['用户名', function (u) { return u.username; }], ['姓名', function (u) { return u.display_name; }],
           ['角色', function (u) { return roleNames[u.role] || u.role; }],
           ['状态', function (u) { return u.disabled ? Z.badge('cancelled', '已停用') : (u.locked_until && new Date(u.locked_until) > new Date() ? Z.badge('failed', '已锁定') : Z.badge('approved', '正常')); }],
-          ['最近登录', function (u) { return Z.fmtDateTime(u.last_login_at) || '—'; }]
+          ['最近登录', function (u) { return Z.fmtDateTime(u.last_login_at) || '—'; }],
+          ['操作', function (u) { return h('div', { class: 'actions' }, userActions(u, reload)); }]
         ], rows, 'user-table');
       });
     }
     reload();
+  }
+
+  function userActions(u, reload) {
+    var toggle = u.disabled ? ['启用', 'enable', 'secondary'] : ['停用', 'disable', 'danger'];
+    return [
+      h('button', { type: 'button', class: 'small ' + toggle[2], onclick: function () {
+        Z.confirmDialog(toggle[0] + '账号', '确定' + toggle[0] + ' ' + u.username + '？', function () {
+          return post('/users/' + u.id + '/' + toggle[1]).then(reload);
+        }, toggle[0]);
+      } }, toggle[0]),
+      h('button', { type: 'button', class: 'small secondary', onclick: function () {
+        Z.dialog('重置密码：' + u.username, function () {
+          return Z.field('新密码', h('input', { name: 'password', id: 'reset-password', type: 'password', autocomplete: 'new-password' }), '告知本人后请其尽快修改');
+        }, function (v) { return post('/users/' + u.id + '/reset-password', { password: v.password }).then(reload); }, '重置');
+      } }, '重置密码')
+    ];
   }
 
   function newUser(reload) {
@@ -535,7 +573,7 @@
         Z.field('用户名', h('input', { name: 'username', id: 'new-username', autocomplete: 'off' })),
         Z.field('姓名', h('input', { name: 'display_name', id: 'new-display-name' })),
         Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(roleNames).map(function (r) { return h('option', { value: r }, roleNames[r]); }))),
-        Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 10 位，包含字母和数字')
+        Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 8 位，含大写、小写、数字、符号中的三类')
       ];
     }, function (v) { return post('/users', v).then(reload); }, '创建');
   }
