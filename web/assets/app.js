@@ -179,15 +179,30 @@ var Z = (function () {
   function dialog(title, build, submit, submitLabel) {
     var dlg = h('dialog');
     var form = h('form', { method: 'dialog' });
-    function close() { dlg.close(); dlg.remove(); }
+    // Older in-app browsers (iOS before 15.4) have no <dialog>: show it as
+    // a fixed panel over a backdrop instead.
+    var native = typeof dlg.showModal === 'function';
+    var backdrop = native ? null : h('div', { class: 'dialog-backdrop' });
+    function close() {
+      if (native) dlg.close();
+      dlg.remove();
+      if (backdrop) backdrop.remove();
+    }
     mount(form, h('h2', null, title), build(form),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, submitLabel || '确定'),
         h('button', { type: 'button', class: 'secondary', onclick: close }, '取消')));
     onSubmit(form, function (v) { return Promise.resolve(submit(v)).then(close); });
     dlg.appendChild(form);
-    document.body.appendChild(dlg);
-    dlg.showModal();
+    if (native) {
+      document.body.appendChild(dlg);
+      dlg.showModal();
+    } else {
+      dlg.className = 'dialog-fallback';
+      dlg.setAttribute('open', '');
+      document.body.appendChild(backdrop);
+      document.body.appendChild(dlg);
+    }
     var first = form.querySelector('input, textarea, select');
     if (first) first.focus();
     return dlg;
@@ -253,6 +268,9 @@ var Z = (function () {
   var weekdays = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 
   function param(name) { return new URLSearchParams(location.search).get(name); }
+  // sitePath reports whether p is a path on this site: one leading slash,
+  // not "//host" nor "/\host" (browsers read \ as /).
+  function sitePath(p) { return !!p && p.charAt(0) === '/' && !/^\/[\/\\]/.test(p); }
 
   // match tests a route pattern like '/h5/cases/:id' against a path and
   // returns its parameters, or null.
@@ -284,6 +302,6 @@ var Z = (function () {
     dialog: dialog, confirmDialog: confirmDialog, badge: badge, options: options, statusLabels: statusLabels,
     roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,
-    weekdays: weekdays, param: param, route: route, pad: pad
+    weekdays: weekdays, param: param, sitePath: sitePath, route: route, pad: pad
   };
 })();

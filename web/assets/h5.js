@@ -261,7 +261,7 @@
       Z.onSubmit(form, function (v) {
         return Z.api('PUT', '/api/h5/me/lawyer', v).then(function () {
           var next = Z.param('next');
-          if (next && next.charAt(0) === '/' && next.charAt(1) !== '/') { location.assign(next); return; }
+          if (Z.sitePath(next)) { location.assign(next); return; }
           form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
         });
       });
