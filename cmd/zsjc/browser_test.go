@@ -70,6 +70,13 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#send button[type=submit]`)),
 		waitCount(`.bubble.them`, 2),
 	)
+	// The error listener works: an uncaught exception in a page is seen.
+	b.do(phone, "throw a probe error", chromedp.Evaluate[chromedp.Void](`setTimeout(function(){throw new Error('zsjc-probe')})`))
+	for deadline := time.Now().Add(5 * time.Second); !errs.take("zsjc-probe"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an uncaught exception in the page was not reported: the JavaScript error check is blind")
+		}
+	}
 	replies := step(b, phone, "read the replies", chromedp.Evaluate[[]string](
 		`Array.from(document.querySelectorAll('.bubble.them')).map(function(e){return e.textContent.trim()})`))
 	if len(replies) < 2 || replies[0] == "" || replies[1] == "" {
@@ -346,6 +353,21 @@ func (e *jsErrors) add(s string) {
 	e.mu.Lock()
 	e.errs = append(e.errs, s)
 	e.mu.Unlock()
+}
+
+// take removes the errors that mention s and reports whether there were any.
+func (e *jsErrors) take(s string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	kept := e.errs[:0]
+	for _, m := range e.errs {
+		if !strings.Contains(m, s) {
+			kept = append(kept, m)
+		}
+	}
+	found := len(kept) < len(e.errs)
+	e.errs = kept
+	return found
 }
 
 func (e *jsErrors) list() []string {
