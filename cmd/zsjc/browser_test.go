@@ -131,7 +131,8 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(staff, "open a slot",
 		chromedp.Navigate(base+"/staff/slots"), chromedp.WaitVisible(css(`#slot-form`)),
 		chromedp.SetValue(css(`#slot-date`), day), chromedp.Click(css(`#slot-form button[type=submit]`)),
-		chromedp.WaitVisible(css(`#slot-table`)))
+		chromedp.WaitVisible(css(`#slot-calendar .week-slot`)))
+	b.shot(staff, "staff-slots")
 
 	// The lawyer sees the case, its timeline, and books the slot.
 	b.do(phone, "my cases", chromedp.Navigate(base+"/h5/"), chromedp.WaitVisible(css(`#cases a.row`)))

@@ -440,18 +440,10 @@
       Z.load(box, function () { return get('/review-slots?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to)); }, function (res) {
         var rows = items(res);
         if (!rows.length) return Z.empty('未来 ' + slotDays + ' 天还没有开放阅卷时段');
-        return table([
-          ['日期', function (s) { var d = new Date(s.date + 'T00:00:00'); return s.date + ' ' + Z.weekdays[d.getDay()]; }],
-          ['时段', function (s) { return (Z.periodLabels[s.period] || s.period) + (s.start_time ? ' ' + s.start_time + '–' + s.end_time : ''); }],
-          ['阅卷室', function (s) { return s.room; }],
-          ['已约 / 名额', function (s) { return s.booked + ' / ' + s.capacity; }],
-          ['状态', function (s) { return s.closed ? Z.badge('cancelled', '已关闭') : (s.booked >= s.capacity ? Z.badge('failed', '已满') : Z.badge('approved', '可预约')); }],
-          ['操作', function (s) {
-            return s.closed ? null : h('button', { type: 'button', class: 'small danger', onclick: function () {
-              Z.confirmDialog('关闭时段', '关闭后律师不能再预约该时段，已有预约不受影响。确定关闭？', function () { return post('/review-slots/' + s.id + '/close').then(reload); }, '关闭');
-            } }, '关闭');
-          }]
-        ], rows.sort(function (a, b) { return (a.date + a.period + a.room).localeCompare(b.date + b.period + b.room); }), 'slot-table');
+        return weekGrid(from, to, rows, function (day) {
+          one.querySelector('[name=date]').value = day;
+          one.querySelector('[name=room]').focus();
+        }, reload);
       });
     }
     Z.onSubmit(one, function (v) {
@@ -464,6 +456,32 @@
       });
     });
     reload();
+  }
+
+  // weekGrid lays the slots out as a calendar, a row per week from Monday;
+  // tapping a day puts it into the single-slot form.
+  function weekGrid(from, to, slots, pickDay, reload) {
+    var byDay = {};
+    slots.forEach(function (s) { (byDay[s.date] = byDay[s.date] || []).push(s); });
+    var day = new Date(from.getFullYear(), from.getMonth(), from.getDate());
+    day.setDate(day.getDate() - (day.getDay() + 6) % 7);
+    var cells = Z.weekdays.slice(1).concat(Z.weekdays[0]).map(function (w) { return h('div', { class: 'week-head' }, w); });
+    for (; day <= to || day.getDay() !== 1; day.setDate(day.getDate() + 1)) {
+      var iso = Z.isoDay(day);
+      var past = day < new Date(from.getFullYear(), from.getMonth(), from.getDate());
+      cells.push(h('div', { class: 'week-day' + (past ? ' past' : ''), dataset: { date: iso } },
+        h('button', { type: 'button', class: 'week-date', disabled: past, onclick: pickDay.bind(null, iso) }, iso.slice(5)),
+        (byDay[iso] || []).sort(function (a, b) { return (a.period + a.room).localeCompare(b.period + b.room); }).map(function (s) {
+          return h('div', { class: 'week-slot' + (s.closed ? ' closed' : s.booked >= s.capacity ? ' full' : '') },
+            h('span', null, (Z.periodLabels[s.period] || s.period) + ' ' + s.room),
+            h('span', null, s.closed ? '已关闭' : s.booked + '/' + s.capacity),
+            s.closed ? null : h('button', { type: 'button', class: 'link', title: '关闭该时段', onclick: function () {
+              Z.confirmDialog('关闭时段', s.date + ' ' + (Z.periodLabels[s.period] || '') + ' ' + s.room + '：关闭后律师不能再预约，已有预约不受影响。确定关闭？',
+                function () { return post('/review-slots/' + s.id + '/close').then(reload); }, '关闭');
+            } }, '×'));
+        })));
+    }
+    return h('div', { class: 'week-grid', id: 'slot-calendar' }, cells);
   }
 
   // ---- 推送 ---------------------------------------------------------------
