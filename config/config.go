@@ -101,7 +101,10 @@ type Push struct {
 // Template tells which WeChat template a push kind uses and which template
 // field carries which value of the push.
 type Template struct {
-	ID     string            `yaml:"id"`
+	ID string `yaml:"id"`
+	// Fields maps a template field ("thing1") to the push values shown in
+	// it, space-separated ("time place"); the values of each push kind are
+	// listed in package push. Empty keeps the kind's default mapping.
 	Fields map[string]string `yaml:"fields"`
 }
 
@@ -189,8 +192,8 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		cfg.Mode = Mode(v)
 	}
 	ints := map[string]*int{
-		"ZSJC_PUSH_CONCURRENCY":  &cfg.Push.Concurrency,
-		"ZSJC_PUSH_MAX_ATTEMPTS": &cfg.Push.MaxAttempts,
+		"ZSJC_PUSH_CONCURRENCY":   &cfg.Push.Concurrency,
+		"ZSJC_PUSH_MAX_ATTEMPTS":  &cfg.Push.MaxAttempts,
 		"ZSJC_REPLY_WORKING_DAYS": &cfg.Business.ReplyWorkingDays,
 	}
 	for name, dst := range ints {
