@@ -1,6 +1,8 @@
 package push
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -103,5 +105,34 @@ func TestEveryPushKindHasAChineseDefaultTemplate(t *testing.T) {
 		if !ok || tpl.Title == "" || len(tpl.Fields) == 0 {
 			t.Fatalf("kind %s: default %+v", kind, tpl)
 		}
+	}
+}
+
+func TestTemplatesFromYAML(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zsjc.yaml")
+	yaml := `push:
+  concurrency: 16
+  templates:
+    case_event:
+      id: TPL-CASE-EVENT
+    review_result:
+      id: TPL-REVIEW
+      fields: {keyword1: item, keyword2: result, keyword3: time place}
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(string) string { return "" }, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, err := Templates(cfg.Push.Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Push.Concurrency != 16 || templates[model.PushCaseEvent].ID != "TPL-CASE-EVENT" ||
+		templates[model.PushCaseEvent].Fields["thing2"] != KeyStage ||
+		templates[model.PushReviewResult].Fields["keyword3"] != "time place" || templates[model.PushReminder].ID != "" {
+		t.Fatalf("templates %+v", templates)
 	}
 }
