@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -150,11 +149,6 @@ func (s *Server) sandboxMessages(c *gin.Context) error {
 	return nil
 }
 
-// sandboxMsgID numbers the phone's text messages as WeChat's MsgId does.
-var sandboxMsgID atomic.Int64
-
-func init() { sandboxMsgID.Store(time.Now().UnixNano() / 1000) }
-
 type sandboxCallbackBody struct {
 	OpenID  string `json:"openid"`
 	Type    string `json:"type"` // event | text
@@ -180,7 +174,8 @@ func (s *Server) sandboxCallback(c *gin.Context, h http.Handler) error {
 	var msg wechattest.Message
 	switch {
 	case in.Type == "text" && in.Content != "" && len(in.Content) <= 2000:
-		msg = wechattest.Text(openid, in.Content, sandboxMsgID.Add(1))
+		// A MsgId unique across restarts, as the callback deduplicates on it.
+		msg = wechattest.Text(openid, in.Content, time.Now().UnixNano())
 	case in.Type == "event" && slices.Contains(sandboxEvents, in.Event) && len(in.Key) <= 512:
 		msg = wechattest.Event(openid, in.Event, in.Key)
 	default:
