@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"zsjc/handler"
 	"zsjc/handler/handlertest"
+	"zsjc/wechat"
 	"zsjc/wechat/wechattest"
 )
 
@@ -168,6 +170,41 @@ func TestSandboxAPIRefusesBadInput(t *testing.T) {
 	} {
 		if c.rec.Code != c.want {
 			t.Errorf("%s: %d %s, want %d", c.name, c.rec.Code, c.rec.Body, c.want)
+		}
+	}
+}
+
+// The phone's messages go through the real callback (signed, encrypted in
+// safe mode) and come back as the opened passive reply.
+func TestSandboxCallbackReturnsTheReply(t *testing.T) {
+	platform := wechattest.New()
+	crypto, err := wechat.NewCrypto(wechattest.CallbackToken, platform.AppID(), wechattest.EncodingAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := handlertest.New(t, handlertest.WithDev(), handlertest.WithPlatform(platform))
+	env.Clock.Set(time.Now()) // the sandbox stamps callbacks with the wall clock, as WeChat does
+	h := handler.New(handler.Deps{Service: env.Svc, Log: slog.New(slog.DiscardHandler), Dev: true,
+		Sandbox: sandboxFor(platform), WeChat: crypto})
+	for _, body := range []string{
+		`{"openid":"o-sandbox-party","type":"event","event":"subscribe"}`,
+		`{"openid":"o-sandbox-party","type":"text","content":"帮助"}`,
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/sandbox/api/callback", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out struct {
+			Reply struct {
+				MsgType string `json:"msg_type"`
+				Content string `json:"content"`
+			} `json:"reply"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, rec.Code, rec.Body)
+		}
+		if out.Reply.MsgType != "text" || out.Reply.Content == "" {
+			t.Errorf("%s: reply %+v, want a text reply", body, out.Reply)
 		}
 	}
 }
