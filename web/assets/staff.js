@@ -485,13 +485,16 @@
   }
 
   // ---- 推送 ---------------------------------------------------------------
+  var pushKinds = { case_event: '案件进展', binding_result: '绑定结果', review_result: '阅卷预约结果', meeting_result: '会见申请结果', reminder: '前一日提醒' };
+
   function pushesView() {
     queue({
       title: '推送消息', path: '/pushes', statuses: ['failed', 'queued', 'sending', 'sent', 'delivered', ''], tableId: 'pushes',
       emptyText: '没有符合条件的推送',
       columns: [
         ['创建时间', function (m) { return Z.fmtDateTime(m.created_at); }],
-        ['类型', function (m) { return m.kind; }],
+        ['类型', function (m) { return pushKinds[m.kind] || m.kind; }],
+        ['事由', function (m) { return m.cause || '—'; }],
         ['尝试次数', function (m) { return String(m.attempts); }],
         ['最近错误', function (m) { return m.last_error || '—'; }],
         ['状态', function (m) { return Z.badge(m); }]
