@@ -201,3 +201,20 @@ func TestSDKCacheAdapter(t *testing.T) {
 		t.Fatalf("Delete: %v", err)
 	}
 }
+
+func TestPlatformLatencyMeetsTheCallersDeadline(t *testing.T) {
+	f := newFleet(t)
+	if _, err := f.a.AccessToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.platform.SetLatency(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := f.a.SendTemplate(ctx, wechat.TemplateMessage{ToUser: "o1", TemplateID: "T", ClientMsgID: "slow"}); err == nil {
+		t.Fatal("a send slower than the deadline succeeded")
+	}
+	f.platform.SetLatency(0)
+	if n := len(f.platform.Sent()); n != 0 {
+		t.Fatalf("the abandoned send was recorded %d times", n)
+	}
+}
