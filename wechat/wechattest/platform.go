@@ -20,6 +20,7 @@
 package wechattest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -111,6 +112,10 @@ func (p *Platform) Secret() string { return p.secret }
 // ServeHTTP answers one API request after the configured latency.
 func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := p.Latency(); d > 0 {
+		// Read the body first: only then does net/http watch the
+		// connection and end r.Context() when the caller gives up.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
