@@ -1,9 +1,9 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math"
 	"net/http"
 	"time"
@@ -98,7 +98,12 @@ func (h *wechatCallback) post(c *gin.Context) {
 		h.reject(c, start, &http.MaxBytesError{Limit: maxCallbackBody})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
+	var buf bytes.Buffer
+	if n := c.Request.ContentLength; n > 0 {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom keeps MinRead spare
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
+	body := buf.Bytes()
 	if err != nil {
 		h.reject(c, start, err)
 		return

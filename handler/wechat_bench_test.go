@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,7 +65,8 @@ func serveOne(b *testing.B, h http.Handler, c signedCallback) {
 // ZSJC_TEST_REDIS_ADDR is set —, encrypted and signed passive reply)
 // beside a bare Gin handler answering "success" and the SDK's own
 // server.Serve (same checks and reply, no dedup, no limits). Each
-// sub-benchmark runs one of them; "interleaved" runs all three in
+// sub-benchmark runs one of them, one request at a time or, under
+// "parallel/", 16 per CPU at once; "interleaved" runs all three in
 // alternating chunks, so that load from other processes hits them alike,
 // and reports the ratios: x-bare-gin is our throughput as a fraction of
 // bare Gin's, x-sdk as a multiple of the SDK's.
@@ -83,6 +85,22 @@ func BenchmarkWeChatCallback(b *testing.B) {
 			for i := range b.N {
 				serveOne(b, h, calls[i])
 			}
+		})
+	}
+	// Throughput with many deliveries in flight, as a server sees them: the
+	// round trip to Redis overlaps with other requests' work.
+	for _, s := range servers {
+		b.Run("parallel/"+s.name, func(b *testing.B) {
+			h, calls := s.make(b), prepareTexts(b, b.N)
+			var next atomic.Int64
+			b.SetParallelism(16)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					serveOne(b, h, calls[next.Add(1)-1])
+				}
+			})
 		})
 	}
 	b.Run("interleaved", func(b *testing.B) {
