@@ -27,12 +27,10 @@ const (
 	DefaultOpenBase = "https://open.weixin.qq.com"
 )
 
-// errcodes the client reacts to.
+// errcodes on which the client drops its token and retries once.
 const (
 	ErrCodeInvalidToken = 40001 // token not valid (another instance refreshed it, or revoked)
 	ErrCodeTokenExpired = 42001
-	ErrCodeNotFollowing = 43004 // template send to a user who does not follow: final
-	ErrCodeQuota        = 45009 // daily API quota reached: back off
 )
 
 // Config configures a Client.
