@@ -28,7 +28,7 @@ func (s *Server) bindingRoutes(h5 *gin.RouterGroup) {
 }
 
 func (s *Server) staffBindings(c *gin.Context) error {
-	items, err := s.svc.StaffBindings(c.Request.Context(), model.Status(c.Query("status")))
+	items, err := s.svc.StaffBindings(c.Request.Context(), actor(c), model.Status(c.Query("status")))
 	if err != nil {
 		return err
 	}

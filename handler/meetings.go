@@ -65,7 +65,7 @@ func (s *Server) cancelMeeting(c *gin.Context) error {
 }
 
 func (s *Server) staffMeetings(c *gin.Context) error {
-	items, err := s.svc.StaffMeetings(c.Request.Context(), c.Query("status"))
+	items, err := s.svc.StaffMeetings(c.Request.Context(), actor(c), c.Query("status"))
 	if err != nil {
 		return err
 	}

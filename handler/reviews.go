@@ -135,7 +135,7 @@ func (s *Server) closeSlot(c *gin.Context) error {
 }
 
 func (s *Server) staffReviews(c *gin.Context) error {
-	items, err := s.svc.StaffReviews(c.Request.Context(), c.Query("status"), c.Query("date"))
+	items, err := s.svc.StaffReviews(c.Request.Context(), actor(c), c.Query("status"), c.Query("date"))
 	if err != nil {
 		return err
 	}

@@ -304,13 +304,17 @@ type MaterialEntry struct {
 }
 
 // StaffBindings lists bindings in a status (pending by default), oldest
-// first, for the review queue.
-func (s *Service) StaffBindings(ctx context.Context, status model.Status) ([]StaffBinding, error) {
+// first, for the review queue. It shows applicants' personal data (party
+// names, masked id numbers, lawyer profiles), so each read is audited.
+func (s *Service) StaffBindings(ctx context.Context, a Actor, status model.Status) ([]StaffBinding, error) {
 	if status == "" {
 		status = model.StatusPending
 	}
 	if !slices.Contains([]model.Status{model.StatusPending, model.StatusApproved, model.StatusRejected, model.StatusRevoked}, status) {
 		return nil, model.Invalid(map[string]string{"status": "状态须为 pending、approved、rejected 或 revoked"})
+	}
+	if err := s.Audit(ctx, a, "binding.list", "bindings", "status="+string(status)); err != nil {
+		return nil, err
 	}
 	db := s.db.WithContext(ctx)
 	var rows []struct {

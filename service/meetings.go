@@ -214,10 +214,14 @@ func (s *Service) MyMeetings(ctx context.Context, userID uint64) ([]MeetingView,
 }
 
 // StaffMeetings is the staff queue of meeting requests (optionally of one
-// status), the most urgent reply deadline first.
-func (s *Service) StaffMeetings(ctx context.Context, status string) ([]MeetingView, error) {
+// status), the most urgent reply deadline first. It shows the lawyers'
+// profiles, so each read is audited.
+func (s *Service) StaffMeetings(ctx context.Context, a Actor, status string) ([]MeetingView, error) {
 	if status != "" && !isMachineStatus(model.MeetingMachine, model.Status(status)) {
 		return nil, model.Invalid(map[string]string{"status": "未知的申请状态"})
+	}
+	if err := s.Audit(ctx, a, "meeting.list", "meetings", "status="+status); err != nil {
+		return nil, err
 	}
 	db := s.db.WithContext(ctx)
 	q := db.Order("reply_by, id")

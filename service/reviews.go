@@ -321,8 +321,9 @@ func (s *Service) MyReviews(ctx context.Context, userID uint64) ([]ReviewView, e
 }
 
 // StaffReviews is the staff queue: bookings of a status and/or slot date,
-// the most urgent reply deadline first.
-func (s *Service) StaffReviews(ctx context.Context, status, date string) ([]ReviewView, error) {
+// the most urgent reply deadline first. It shows the lawyers' profiles, so
+// each read is audited.
+func (s *Service) StaffReviews(ctx context.Context, a Actor, status, date string) ([]ReviewView, error) {
 	fe := model.FieldErrors{}
 	if status != "" && !isMachineStatus(model.ReviewMachine, model.Status(status)) {
 		fe.Add("status", "未知的预约状态")
@@ -331,6 +332,9 @@ func (s *Service) StaffReviews(ctx context.Context, status, date string) ([]Revi
 		s.parseDate(fe, "date", date)
 	}
 	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.Audit(ctx, a, "review.list", "reviews", "status="+status+" date="+date); err != nil {
 		return nil, err
 	}
 	db := s.db.WithContext(ctx)
