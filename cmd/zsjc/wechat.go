@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 
 	"zsjc/cache"
@@ -40,7 +41,8 @@ func setupWeChat(cfg *config.Config, store cache.Store, log *slog.Logger) (*weCh
 	}
 	var err error
 	w.client, err = wechat.NewClient(wechat.Config{AppID: w.cfg.AppID, Secret: w.cfg.Secret,
-		APIBase: w.cfg.APIBase, OpenBase: w.cfg.OpenBase, Cache: store, Log: log})
+		APIBase: w.cfg.APIBase, OpenBase: w.cfg.OpenBase, Cache: store, Log: log,
+		Transport: platformTransport(cfg.Push.Concurrency)})
 	if err != nil {
 		return nil, &config.Error{Var: "ZSJC_WECHAT_APPID", Reason: err.Error()}
 	}
@@ -62,4 +64,14 @@ func sandboxBase(cfg *config.Config) string {
 		port = p
 	}
 	return fmt.Sprintf("http://localhost:%s", port)
+}
+
+// platformTransport keeps enough idle connections to the platform for the
+// push worker's concurrent sends (the default keeps two per host, so every
+// further send would open a new TLS connection).
+func platformTransport(concurrency int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = concurrency + 8
+	t.MaxIdleConns = max(t.MaxIdleConns, t.MaxIdleConnsPerHost)
+	return t
 }
