@@ -248,3 +248,44 @@ func (s *Service) reminderMarker(set map[string]any, start time.Time) {
 func (s *Service) localTimeLabel(t time.Time) string {
 	return t.In(s.opt.Location).Format("2006-01-02 15:04")
 }
+
+// lockForUpdate makes the next read lock its rows for the transaction. A
+// booking or meeting request locks its binding this way, so a concurrent
+// revocation either waits for it (and then ends it) or wins first (and the
+// request is refused): no appointment outlives its binding.
+func lockForUpdate(tx *gorm.DB) *gorm.DB {
+	return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+}
+
+// endAppointments cancels the live file reviews and meeting requests of a
+// lawyer's binding that has just been revoked, giving booked places back.
+// The lawyer is told of the revocation itself; no push per appointment.
+func (s *Service) endAppointments(tx *gorm.DB, b model.Binding) error {
+	var reviews []model.ReviewBooking
+	live := []model.Status{model.StatusPending, model.StatusConfirmed}
+	if err := lockForUpdate(tx).Where("binding_id = ? AND status IN ?", b.ID, live).Find(&reviews).Error; err != nil {
+		return fmt.Errorf("live reviews of binding %d: %w", b.ID, err)
+	}
+	for _, r := range reviews {
+		err := transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, r.ID, 0, model.StatusCancelled,
+			map[string]any{"live_key": nil, "slot_key": nil, "reason": "案件绑定已解除"})
+		if err != nil {
+			return fmt.Errorf("cancel review %d of revoked binding %d: %w", r.ID, b.ID, err)
+		}
+		if err := s.releasePlace(tx, r.SlotID); err != nil {
+			return err
+		}
+	}
+	var meetings []uint64
+	if err := tx.Model(&model.MeetingRequest{}).Where("binding_id = ? AND status IN ?", b.ID, live).Pluck("id", &meetings).Error; err != nil {
+		return fmt.Errorf("live meetings of binding %d: %w", b.ID, err)
+	}
+	for _, id := range meetings {
+		err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, 0, model.StatusCancelled,
+			map[string]any{"reason": "案件绑定已解除"})
+		if err != nil {
+			return fmt.Errorf("cancel meeting %d of revoked binding %d: %w", id, b.ID, err)
+		}
+	}
+	return nil
+}

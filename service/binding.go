@@ -472,6 +472,11 @@ func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, r
 	if err := s.audit(tx, a, "binding."+string(to), bindingTarget(id), reason); err != nil {
 		return b, err
 	}
+	if to == model.StatusRevoked {
+		if err := s.endAppointments(tx, b); err != nil {
+			return b, err
+		}
+	}
 	if !notify {
 		return b, nil
 	}

@@ -73,7 +73,7 @@ func (s *Service) RequestMeeting(ctx context.Context, userID uint64, in MeetingI
 		Preferred1: preferred[0], Preferred2: preferred[1], Note: strings.TrimSpace(in.Note),
 		Status: model.StatusPending, ReplyBy: s.replyBy()}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		binding, err := approvedLawyerBinding(tx, userID, in.CaseID)
+		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 		if err != nil {
 			return err
 		}

@@ -80,7 +80,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	}
 	var booking model.ReviewBooking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		binding, err := approvedLawyerBinding(tx, userID, in.CaseID)
+		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 		if err != nil {
 			return err
 		}
