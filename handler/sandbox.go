@@ -25,7 +25,7 @@ type Sandbox struct {
 	// the callback path, served in process.
 	Callback wechattest.CallbackClient
 	// Menu is the custom menu (WeChat's button JSON) shown when the platform
-	// has none yet, e.g. read from menu.yaml.
+	// has none yet, e.g. the shipped config/menu.yaml.
 	Menu json.RawMessage
 }
 

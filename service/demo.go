@@ -68,7 +68,28 @@ func (s *Service) SeedDemo(ctx context.Context) (adminPassword string, err error
 	if err != nil {
 		return "", fmt.Errorf("seed demo case: %w", err)
 	}
+	if err := s.seedDemoSlots(ctx); err != nil {
+		return "", err
+	}
 	return adminPassword, nil
+}
+
+// seedDemoSlots opens the reading room for the next two weeks of working
+// days when no slot exists yet, so a newcomer can book at once.
+func (s *Service) seedDemoSlots(ctx context.Context) error {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&model.ReviewSlot{}).Count(&n).Error; err != nil || n > 0 {
+		return err
+	}
+	today := s.Now().In(s.opt.Location)
+	_, err := s.CreateSlots(ctx, System, SlotRangeInput{
+		From: today.AddDate(0, 0, 1).Format(model.DateLayout), To: today.AddDate(0, 0, 14).Format(model.DateLayout),
+		Periods: []string{"am", "pm"}, Room: "第一阅卷室", Capacity: 3,
+	})
+	if err != nil {
+		return fmt.Errorf("seed demo slots: %w", err)
+	}
+	return nil
 }
 
 // sealParty builds a party row with its id number encrypted, hashed and masked.

@@ -234,7 +234,7 @@ func sceneOf(eventKey string) string {
 	return scene
 }
 
-// MenuHelpKey is the CLICK key of the 帮助 menu button (menu.yaml).
+// MenuHelpKey is the CLICK key of the 帮助 menu button (config/menu.yaml).
 const MenuHelpKey = "HELP"
 
 // weChatReply is the passive text reply to e, "" for none.

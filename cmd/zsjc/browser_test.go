@@ -37,7 +37,6 @@ func TestBrowserJourney(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser journey: skipped in -short mode")
 	}
-	t.Chdir("../..") // the repository root, where `go run ./cmd/zsjc` finds menu.yaml
 	base, password := startDevServer(t)
 	shots := screenshotDir(t)
 

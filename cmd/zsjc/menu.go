@@ -34,12 +34,17 @@ type menuButton struct {
 	SubButtons []menuButton `yaml:"sub_buttons"`
 }
 
-// loadMenu reads and checks a menu file and builds the SDK's buttons,
-// linking pages under publicURL.
+// loadMenu reads and checks a menu file ("" for the shipped one) and
+// builds the SDK's buttons, linking pages under publicURL.
 func loadMenu(path, publicURL string) ([]*menu.Button, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("menu: %w", err)
+	raw := config.DefaultMenu
+	if path != "" {
+		var err error
+		if raw, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("menu: %w", err)
+		}
+	} else {
+		path = "config/menu.yaml"
 	}
 	var f menuFile
 	if err := yaml.Unmarshal(raw, &f); err != nil {
@@ -116,7 +121,7 @@ func (b menuButton) build(publicURL string, maxNameBytes int) (*menu.Button, err
 func menuPush(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("menu push", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	file := fs.String("f", "menu.yaml", "menu file")
+	file := fs.String("f", "", "menu file (default: the shipped config/menu.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"menu push: " + err.Error()}
 	}

@@ -37,7 +37,7 @@ func TestMenuPushCreatesTheShippedMenu(t *testing.T) {
 		"ZSJC_WECHAT_TOKEN": "tok", "ZSJC_WECHAT_API_BASE": srv.URL, "ZSJC_PUBLIC_URL": "https://zsjc.example.gov.cn",
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"menu", "push", "-f", "../../menu.yaml"}, func(k string) string { return vars[k] }, nil, &out); err != nil {
+	if err := run(context.Background(), []string{"menu", "push", "-f", "../../config/menu.yaml"}, func(k string) string { return vars[k] }, nil, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "3 buttons") {
@@ -101,7 +101,7 @@ func TestDevSandboxWithoutConfiguration(t *testing.T) {
 	port := in.url[strings.LastIndex(in.url, ":")+1:]
 	vars := map[string]string{"ZSJC_MODE": "dev", "ZSJC_ADDR": "127.0.0.1:" + port, "ZSJC_DATA_DIR": t.TempDir()}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"menu", "push", "-f", "../../menu.yaml"}, func(k string) string { return vars[k] }, nil, &out); err != nil {
+	if err := run(context.Background(), []string{"menu", "push"}, func(k string) string { return vars[k] }, nil, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(wx.sandbox.Menu(), []byte("业务办理")) {

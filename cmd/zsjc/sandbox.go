@@ -7,14 +7,10 @@ import (
 	"zsjc/wechat/wechattest"
 )
 
-// sandboxMenuFile is the custom menu the sandbox phone shows until `zsjc
-// menu push` gives the fake platform one.
-const sandboxMenuFile = "menu.yaml"
-
 // sandboxDeps is what the /sandbox page drives when the fake platform runs
 // (dev mode without WeChat credentials): the platform itself, a callback
 // client that signs and encrypts as WeChat does with the sandbox account's
-// callback credentials, and the menu of menu.yaml. Nil otherwise, and the
+// callback credentials, and the shipped menu (config/menu.yaml). Nil otherwise, and the
 // page is not mounted.
 func (a *app) sandboxDeps() *handler.Sandbox {
 	if a.wx.sandbox == nil {
@@ -29,7 +25,7 @@ func (a *app) sandboxDeps() *handler.Sandbox {
 		Callback: wechattest.CallbackClient{Token: a.wx.cfg.Token, AppID: a.wx.cfg.AppID,
 			EncodingAESKey: a.wx.cfg.AESKey, Mode: mode, Target: "/wechat/callback"},
 	}
-	buttons, err := loadMenu(sandboxMenuFile, sandboxBase(a.cfg))
+	buttons, err := loadMenu("", sandboxBase(a.cfg))
 	if err != nil {
 		a.log.Warn("sandbox: no custom menu to show on the phone", "err", err)
 		return sb
