@@ -27,6 +27,22 @@ type Sandbox struct {
 	// Menu is the custom menu (WeChat's button JSON) shown when the platform
 	// has none yet, e.g. the shipped config/menu.yaml.
 	Menu json.RawMessage
+	// Templates names the templates by id, so the phone shows a message's
+	// title and field names as WeChat does.
+	Templates map[string]SandboxTemplate
+}
+
+// SandboxTemplate is what the phone shows of a template.
+type SandboxTemplate struct {
+	Title  string            `json:"title"`
+	Labels map[string]string `json:"labels"`
+}
+
+// sandboxMessage is a template message as the phone shows it.
+type sandboxMessage struct {
+	wechattest.SentMessage
+	Title  string            `json:"title,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // sandboxOpenIDCookie names the test user the fake OAuth page logs in.
@@ -139,10 +155,11 @@ func (s *Server) sandboxMessages(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var out []wechattest.SentMessage
+	var out []sandboxMessage
 	for _, m := range s.sandbox.Platform.Sent() {
 		if m.ToUser == openid {
-			out = append(out, m)
+			t := s.sandbox.Templates[m.TemplateID]
+			out = append(out, sandboxMessage{SentMessage: m, Title: t.Title, Labels: t.Labels})
 		}
 	}
 	list(c, out)

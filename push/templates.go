@@ -50,6 +50,9 @@ type Template struct {
 	// Fields maps a template field ("thing1") to the semantic keys whose
 	// values fill it, separated by spaces ("time place" → "12月3日 10:00 第一阅卷室").
 	Fields map[string]string
+	// Labels are the default fields' Chinese names, as WeChat shows them
+	// (the sandbox phone shows them too).
+	Labels map[string]string
 }
 
 // DefaultTemplates are the templates of each kind before configuration:
@@ -58,32 +61,32 @@ type Template struct {
 func DefaultTemplates() map[string]Template {
 	return map[string]Template{
 		model.PushCaseEvent: {Title: "案件进展提醒", Fields: map[string]string{
-			"thing1": KeyCaseName, // 案件名称
-			"thing2": KeyStage,    // 当前阶段
-			"time3":  KeyTime,     // 时间
-		}},
+			"thing1": KeyCaseName,
+			"thing2": KeyStage,
+			"time3":  KeyTime,
+		}, Labels: map[string]string{"thing1": "案件名称", "thing2": "当前阶段", "time3": "时间"}},
 		model.PushBindingResult: {Title: "案件绑定结果通知", Fields: map[string]string{
-			"thing1":  KeyCaseName, // 案件名称
-			"phrase2": KeyResult,   // 绑定结果
-			"thing3":  KeyReason,   // 说明
-		}},
+			"thing1":  KeyCaseName,
+			"phrase2": KeyResult,
+			"thing3":  KeyReason,
+		}, Labels: map[string]string{"thing1": "案件名称", "phrase2": "绑定结果", "thing3": "说明"}},
 		model.PushReviewResult: {Title: "预约结果通知", Fields: map[string]string{
-			"thing1":  KeyItem,                  // 预约事项
-			"phrase2": KeyResult,                // 结果
-			"thing3":  KeyTime + " " + KeyPlace, // 时间地点
-			"thing4":  KeyReason,                // 说明
-		}},
+			"thing1":  KeyItem,
+			"phrase2": KeyResult,
+			"thing3":  KeyTime + " " + KeyPlace,
+			"thing4":  KeyReason,
+		}, Labels: map[string]string{"thing1": "预约事项", "phrase2": "结果", "thing3": "时间地点", "thing4": "说明"}},
 		model.PushMeetingResult: {Title: "会见申请结果通知", Fields: map[string]string{
-			"thing1":  KeyItem,                  // 申请事项
-			"phrase2": KeyResult,                // 结果
-			"thing3":  KeyTime + " " + KeyPlace, // 时间地点
-			"thing4":  KeyReason,                // 说明
-		}},
+			"thing1":  KeyItem,
+			"phrase2": KeyResult,
+			"thing3":  KeyTime + " " + KeyPlace,
+			"thing4":  KeyReason,
+		}, Labels: map[string]string{"thing1": "申请事项", "phrase2": "结果", "thing3": "时间地点", "thing4": "说明"}},
 		model.PushReminder: {Title: "预约提醒", Fields: map[string]string{
-			"thing1": KeyItem,  // 预约事项
-			"time2":  KeyTime,  // 时间
-			"thing3": KeyPlace, // 地点
-		}},
+			"thing1": KeyItem,
+			"time2":  KeyTime,
+			"thing3": KeyPlace,
+		}, Labels: map[string]string{"thing1": "预约事项", "time2": "时间", "thing3": "地点"}},
 	}
 }
 
@@ -112,6 +115,7 @@ func Templates(cfg map[string]config.Template) (map[string]Template, error) {
 				}
 			}
 			t.Fields = maps.Clone(c.Fields)
+			t.Labels = nil // the default names belong to the default fields
 		}
 		out[kind] = t
 	}

@@ -198,7 +198,8 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(phone, "pushes on the phone", chromedp.EmulateViewport(1100, 900),
 		chromedp.Navigate(base+"/sandbox"), waitCount(`#chat .tmpl`, 2))
 	pushes := step(b, phone, "read the chat", chromedp.Text(css(`#chat`)))
-	for _, want := range []string{"已通过", "已确认"} {
+	// Values, and the templates' titles and field names as WeChat shows them.
+	for _, want := range []string{"已通过", "已确认", "案件绑定结果通知", "绑定结果", "预约结果通知", "预约事项"} {
 		if !strings.Contains(pushes, want) {
 			t.Errorf("phone chat lacks a push with %q:\n%s", want, pushes)
 		}

@@ -14,14 +14,20 @@ func newPushWorker(a *app) (*push.Worker, error) {
 	if err != nil {
 		return nil, &config.Error{Var: "push.templates", Reason: err.Error()}
 	}
-	if a.wx.sandbox == nil {
-		for kind, t := range templates {
-			if t.ID == "" {
-				a.log.Warn("push template id not configured: WeChat will refuse these pushes",
-					"kind", kind, "template", t.Title, "yaml", "push.templates."+kind+".id")
-			}
+	for kind, t := range templates {
+		switch {
+		case t.ID != "":
+		case a.wx.sandbox != nil:
+			// The sandbox phone shows a template's title and field names
+			// by its id.
+			t.ID = "sandbox_" + kind
+			templates[kind] = t
+		default:
+			a.log.Warn("push template id not configured: WeChat will refuse these pushes",
+				"kind", kind, "template", t.Title, "yaml", "push.templates."+kind+".id")
 		}
 	}
+	a.pushTemplates = templates
 	push.RegisterQueueDepth(a.registry, a.db)
 	return push.New(a.db, a.cache, a.wx.client, push.NewMetrics(a.registry), a.log, push.Options{
 		Concurrency: a.cfg.Push.Concurrency, MaxAttempts: a.cfg.Push.MaxAttempts, Templates: templates,

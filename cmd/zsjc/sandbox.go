@@ -25,6 +25,10 @@ func (a *app) sandboxDeps() *handler.Sandbox {
 		Callback: wechattest.CallbackClient{Token: a.wx.cfg.Token, AppID: a.wx.cfg.AppID,
 			EncodingAESKey: a.wx.cfg.AESKey, Mode: mode, Target: "/wechat/callback"},
 	}
+	sb.Templates = map[string]handler.SandboxTemplate{}
+	for _, t := range a.pushTemplates {
+		sb.Templates[t.ID] = handler.SandboxTemplate{Title: t.Title, Labels: t.Labels}
+	}
 	buttons, err := loadMenu("", sandboxBase(a.cfg))
 	if err != nil {
 		a.log.Warn("sandbox: no custom menu to show on the phone", "err", err)

@@ -37,8 +37,10 @@ type app struct {
 	svc      *service.Service
 	registry *prometheus.Registry
 	wx       *weChat
-	push     *push.Worker
-	closers  []func()
+	// pushTemplates are the push kinds' templates (the sandbox shows them).
+	pushTemplates map[string]push.Template
+	push          *push.Worker
+	closers       []func()
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

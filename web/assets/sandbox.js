@@ -60,11 +60,14 @@
     return Object.keys(data || {}).sort(function (a, b) { return n(a) - n(b); });
   }
 
+  // label is a template field's Chinese name where the template is known.
+  function label(e, k) { return (e.labels && e.labels[k]) || k; }
+
   function templateCard(e) {
     var data = e.data || {};
     return h('div', { class: 'tmpl', dataset: { msgid: e.msgid } },
-      h('div', { class: 'tmpl-title' }, '服务通知' + (e.template_id ? ' · ' + e.template_id : '')),
-      fieldOrder(data).map(function (k) { return h('div', { class: 'tmpl-row' }, h('span', null, k), h('span', null, data[k])); }),
+      h('div', { class: 'tmpl-title' }, e.title || ('服务通知' + (e.template_id ? ' · ' + e.template_id : ''))),
+      fieldOrder(data).map(function (k) { return h('div', { class: 'tmpl-row' }, h('span', null, label(e, k)), h('span', null, data[k])); }),
       h('small', { class: 'muted' }, Z.fmtDateTime(e.at)),
       e.url ? h('a', { class: 'tmpl-link', href: '#', onclick: openLink(e.url) }, '详情 ›') : null);
   }
@@ -193,7 +196,7 @@
       items.forEach(function (m) {
         if (mine[m.msgid]) return;
         mine[m.msgid] = true;
-        remember({ kind: 'template', msgid: m.msgid, template_id: m.template_id, data: m.data, url: m.url, at: m.at });
+        remember({ kind: 'template', msgid: m.msgid, template_id: m.template_id, title: m.title, labels: m.labels, data: m.data, url: m.url, at: m.at });
       });
       renderLog(items);
     }, function () {});
@@ -204,7 +207,7 @@
     if (!items.length) { ul.appendChild(h('li', { class: 'muted' }, '暂无')); return; }
     items.slice().reverse().forEach(function (m) {
       ul.appendChild(h('li', null, h('div', { class: 'row-head' }, h('strong', null, 'msgid ' + m.msgid), h('small', null, Z.fmtDateTime(m.at))),
-        h('div', { class: 'muted' }, fieldOrder(m.data).map(function (k) { return k + '：' + m.data[k]; }).join('；')),
+        h('div', { class: 'muted' }, fieldOrder(m.data).map(function (k) { return label(m, k) + '：' + m.data[k]; }).join('；')),
         m.url ? h('div', { class: 'muted' }, m.url) : null));
     });
   }
