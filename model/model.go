@@ -36,7 +36,7 @@ type Case struct {
 	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
 	ProsecutorID *uint64    `json:"prosecutor_id,omitempty"`
 	AcceptedAt   time.Time  `json:"accepted_at"`
-	Deadline     *time.Time `json:"deadline,omitempty"` // 办案期限
+	Deadline     *time.Time `json:"deadline,omitempty"`     // 办案期限
 	Measure      string     `gorm:"size:64" json:"measure"` // 强制措施
 	Stage        string     `gorm:"size:64;not null" json:"stage"`
 	Result       string     `gorm:"size:200" json:"result"` // 处理结果
@@ -165,7 +165,7 @@ type BindingMaterial struct {
 // ReviewSlot is a half-day in a reading room with a number of places.
 type ReviewSlot struct {
 	ID        uint64    `gorm:"primaryKey" json:"id"`
-	Date      string    `gorm:"size:10;not null;uniqueIndex:idx_slot,priority:1" json:"date"` // YYYY-MM-DD, office time zone
+	Date      string    `gorm:"size:10;not null;uniqueIndex:idx_slot,priority:1" json:"date"`  // YYYY-MM-DD, office time zone
 	Period    string    `gorm:"size:8;not null;uniqueIndex:idx_slot,priority:2" json:"period"` // am | pm
 	Room      string    `gorm:"size:64;not null;uniqueIndex:idx_slot,priority:3" json:"room"`
 	StartTime string    `gorm:"size:5" json:"start_time"` // HH:MM
