@@ -4,11 +4,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/zsjc ./cmd/zsjc
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/zsjc ./cmd/zsjc && mkdir -p /out/data
 
 # Run as an unprivileged user; uploads and documents live in /data.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/zsjc /zsjc
+# The data dir belongs to the unprivileged user, so a fresh volume does too.
+COPY --from=build --chown=65532:65532 /out/data /data
 ENV ZSJC_DATA_DIR=/data ZSJC_ADDR=:8080
 VOLUME /data
 EXPOSE 8080

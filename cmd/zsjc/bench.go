@@ -108,6 +108,9 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdout io.Wri
 	}
 	defer base.Close()
 
+	if err := loadgen.CheckLoopback(bc.PublicURL); err != nil {
+		return err
+	}
 	b := &benchRun{a: a, o: o, url: bc.PublicURL, base: base, out: stdout, client: loadgen.Client(max(o.workers, 64))}
 	fmt.Fprintf(stdout, "zsjc bench: %d CPUs, %s, %s; closed-loop runs of %s with %d clients\n",
 		runtime.NumCPU(), dbName(&bc), cacheDesc(&bc), o.duration, o.workers)
