@@ -2,13 +2,17 @@ package wechat
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"zsjc/secure"
 )
@@ -100,39 +104,40 @@ type envelope struct {
 // base64 with encoding/xml is most of the cost of a callback); if that
 // does not verify — say a compatible-mode text quoted "<Encrypt>" — the
 // body is parsed properly and checked again.
-func (c *Crypto) signedEncrypt(q url.Values, body []byte) (string, error) {
+func (c *Crypto) signedEncrypt(q url.Values, body []byte) ([]byte, error) {
 	ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
 	quick, ok := cutEncrypt(body)
-	if ok && c.VerifyMsgSignature(ts, nonce, quick, sig) {
+	if ok && c.verifyMsgSignature(ts, nonce, quick, sig) {
 		return quick, nil
 	}
 	var env envelope
 	if xml.Unmarshal(body, &env) != nil || env.Encrypt == "" {
-		return "", ErrMalformed
+		return nil, ErrMalformed
 	}
-	if (ok && env.Encrypt == quick) || !c.VerifyMsgSignature(ts, nonce, env.Encrypt, sig) {
-		return "", ErrBadMsgSignature
+	if (ok && env.Encrypt == string(quick)) || !c.VerifyMsgSignature(ts, nonce, env.Encrypt, sig) {
+		return nil, ErrBadMsgSignature
 	}
-	return env.Encrypt, nil
+	return []byte(env.Encrypt), nil
 }
 
-// cutEncrypt finds the text of the first <Encrypt> element, CDATA or not.
-func cutEncrypt(body []byte) (string, bool) {
+// cutEncrypt finds the text of the first <Encrypt> element, CDATA or not;
+// the result shares body's memory.
+func cutEncrypt(body []byte) ([]byte, bool) {
 	_, rest, ok := bytes.Cut(body, []byte("<Encrypt>"))
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	val, _, ok := bytes.Cut(rest, []byte("</Encrypt>"))
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	val = bytes.TrimSpace(val)
 	if inner, ok := bytes.CutPrefix(val, []byte("<![CDATA[")); ok {
 		if val, ok = bytes.CutSuffix(inner, []byte("]]>")); !ok {
-			return "", false
+			return nil, false
 		}
 	}
-	return string(val), len(val) > 0
+	return val, len(val) > 0
 }
 
 // Open verifies and decodes a callback POST (query q, body) the way
@@ -161,7 +166,9 @@ func (c *Crypto) Open(q url.Values, body []byte, now time.Time) (Inbound, error)
 		if err != nil {
 			return Inbound{}, err
 		}
-		msg, _, err := c.Decrypt(encrypted)
+		buf := getScratch() // decodeMessage copies what it keeps
+		defer putScratch(buf)
+		msg, _, err := c.decrypt(buf, encrypted)
 		switch {
 		case errors.Is(err, ErrAppIDMismatch):
 			return Inbound{}, ErrForeignAppID
@@ -184,12 +191,102 @@ func (c *Crypto) Open(q url.Values, body []byte, now time.Time) (Inbound, error)
 	return in, nil
 }
 
-// decodeMessage reads the top-level fields of a message document. It walks
-// encoding/xml's tokens itself rather than calling xml.Unmarshal: the same
-// parser and well-formedness checks without the reflection, which was a
-// quarter of a callback's cost. Nested elements are skipped, a repeated
-// field keeps its last value, anything after the root element is ignored.
+// decodeMessage reads the top-level fields of a message document. WeChat's
+// messages are flat — <xml>, then elements holding plain text or one CDATA
+// section — and decodeFlat reads exactly that shape without a general
+// parser. Anything else (entities, comments, attributes, nested elements,
+// carriage returns, characters XML forbids, a malformed document) goes to
+// decodeTokens, which gives the same result for every document decodeFlat
+// accepts (FuzzDecodeFlat checks that).
 func decodeMessage(raw []byte) (Message, error) {
+	if m, ok := decodeFlat(raw); ok {
+		return m, nil
+	}
+	return decodeTokens(raw)
+}
+
+// decodeFlat decodes a flat message; ok is false when raw is not one.
+func decodeFlat(raw []byte) (m Message, ok bool) {
+	rest, ok := bytes.CutPrefix(raw, []byte("<xml>"))
+	for ok {
+		rest = bytes.TrimLeft(rest, " \t\n")
+		if bytes.HasPrefix(rest, []byte("</xml>")) {
+			return m, true
+		}
+		var name, text []byte
+		if name, text, rest, ok = cutFlatElement(rest); ok {
+			ok = m.set(string(name), text) == nil
+		}
+	}
+	return Message{}, false
+}
+
+// cutFlatElement cuts <Name>text</Name> or <Name><![CDATA[text]]></Name>
+// off the front of b, for a plain ASCII name and literal text only.
+func cutFlatElement(b []byte) (name, text, rest []byte, ok bool) {
+	if len(b) < 2 || b[0] != '<' || !isNameStart(b[1]) {
+		return nil, nil, nil, false
+	}
+	end := 2
+	for end < len(b) && isNameByte(b[end]) {
+		end++
+	}
+	if end == len(b) || b[end] != '>' {
+		return nil, nil, nil, false
+	}
+	name, rest = b[1:end], b[end+1:]
+	if inner, ok := bytes.CutPrefix(rest, []byte("<![CDATA[")); ok {
+		text, rest, ok = bytes.Cut(inner, []byte("]]>"))
+		if !ok || !literalText(text) {
+			return nil, nil, nil, false
+		}
+	} else {
+		i := bytes.IndexByte(rest, '<')
+		if i < 0 {
+			return nil, nil, nil, false
+		}
+		text, rest = rest[:i], rest[i:]
+		if bytes.IndexByte(text, '&') >= 0 || bytes.Contains(text, []byte("]]>")) || !literalText(text) {
+			return nil, nil, nil, false
+		}
+	}
+	if len(rest) < len(name)+3 || rest[0] != '<' || rest[1] != '/' ||
+		!bytes.Equal(rest[2:2+len(name)], name) || rest[2+len(name)] != '>' {
+		return nil, nil, nil, false
+	}
+	return name, text, rest[len(name)+3:], true
+}
+
+func isNameStart(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '_'
+}
+
+func isNameByte(b byte) bool {
+	return isNameStart(b) || '0' <= b && b <= '9' || b == '-' || b == '.'
+}
+
+// literalText reports whether encoding/xml would read s as itself: valid
+// UTF-8 of characters XML allows, and no carriage return (which it turns
+// into a line feed).
+func literalText(s []byte) bool {
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		switch {
+		case r == utf8.RuneError && size == 1,
+			r < 0x20 && r != '\t' && r != '\n',
+			r == 0xFFFE, r == 0xFFFF:
+			return false
+		}
+		s = s[size:]
+	}
+	return true
+}
+
+// decodeTokens walks encoding/xml's tokens rather than calling
+// xml.Unmarshal: the same parser and well-formedness checks without the
+// reflection. Nested elements are skipped, a repeated field keeps its last
+// value, anything after the root element is ignored.
+func decodeTokens(raw []byte) (Message, error) {
 	d := xml.NewDecoder(bytes.NewReader(raw))
 	var m Message
 	var field string
@@ -272,29 +369,25 @@ func (m *Message) set(field string, text []byte) error {
 // text goes into CDATA (base64, hex and the nonce need no escaping).
 func (c *Crypto) Reply(in Inbound, content string, now time.Time) ([]byte, error) {
 	ts := strconv.FormatInt(now.Unix(), 10)
-	b := make([]byte, 0, 160+len(content))
-	b = append(b, "<xml><ToUserName>"...)
-	b = appendCDATA(b, in.Message.FromUserName)
-	b = append(b, "</ToUserName><FromUserName>"...)
-	b = appendCDATA(b, in.Message.ToUserName)
-	b = append(b, "</FromUserName><CreateTime>"...)
-	b = append(b, ts...)
-	b = append(b, "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>"...)
-	b = appendCDATA(b, content)
-	b = append(b, "</Content></xml>"...)
 	if !in.Encrypted {
-		return b, nil
+		return appendReplyXML(make([]byte, 0, 160+len(content)), in.Message, content, ts), nil
 	}
-	enc, err := c.EncryptRandom(b)
-	if err != nil {
-		return nil, err
+	buf := getScratch()
+	defer putScratch(buf)
+	// The sealed payload is built in place: random prefix, length, XML.
+	p := slices.Grow((*buf)[:0], 20+160+len(content))[:20]
+	if _, err := rand.Read(p[:16]); err != nil {
+		return nil, fmt.Errorf("encrypt reply: %w", err)
 	}
+	p = c.seal(appendReplyXML(p, in.Message, content, ts))
+	*buf = p
 	nonce := secure.Token(8)
-	out := make([]byte, 0, 200+len(enc))
+	out := make([]byte, 0, 200+base64.StdEncoding.EncodedLen(len(p)))
 	out = append(out, "<xml><Encrypt><![CDATA["...)
-	out = append(out, enc...)
+	out = base64.StdEncoding.AppendEncode(out, p)
+	enc := out[len("<xml><Encrypt><![CDATA["):]
 	out = append(out, "]]></Encrypt><MsgSignature><![CDATA["...)
-	out = append(out, Signature(c.Token, ts, nonce, enc)...)
+	out = appendSignature(out, []byte(c.Token), []byte(ts), []byte(nonce), enc)
 	out = append(out, "]]></MsgSignature><TimeStamp>"...)
 	out = append(out, ts...)
 	out = append(out, "</TimeStamp><Nonce><![CDATA["...)
@@ -303,9 +396,30 @@ func (c *Crypto) Reply(in Inbound, content string, now time.Time) ([]byte, error
 	return out, nil
 }
 
+// appendReplyXML appends the plain reply document to b.
+func appendReplyXML(b []byte, to Message, content, ts string) []byte {
+	b = append(b, "<xml><ToUserName>"...)
+	b = appendCDATA(b, to.FromUserName)
+	b = append(b, "</ToUserName><FromUserName>"...)
+	b = appendCDATA(b, to.ToUserName)
+	b = append(b, "</FromUserName><CreateTime>"...)
+	b = append(b, ts...)
+	b = append(b, "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>"...)
+	b = appendCDATA(b, content)
+	return append(b, "</Content></xml>"...)
+}
+
 // appendCDATA appends s as CDATA, splitting any "]]>" across two sections.
 func appendCDATA(b []byte, s string) []byte {
 	b = append(b, "<![CDATA["...)
-	b = append(b, strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>")...)
+	for {
+		before, after, found := strings.Cut(s, "]]>")
+		b = append(b, before...)
+		if !found {
+			break
+		}
+		b = append(b, "]]]]><![CDATA[>"...)
+		s = after
+	}
 	return append(b, "]]>"...)
 }
