@@ -30,10 +30,26 @@ func requestID(base *slog.Logger) gin.HandlerFunc {
 			id = secure.Token(12)
 		}
 		c.Set(ctxRequestID, id)
-		c.Set(ctxLogger, base.With("request_id", id))
+		c.Set(ctxLogger, &requestLog{base: base, id: id})
 		c.Header(headerReqID, id)
 		c.Next()
 	}
+}
+
+// requestLog is a request's id and its logger, which carries the id and is
+// built on first use: most requests log only the access line, which
+// accessLog writes without it.
+type requestLog struct {
+	base   *slog.Logger
+	id     string
+	logger *slog.Logger
+}
+
+func (r *requestLog) get() *slog.Logger {
+	if r.logger == nil {
+		r.logger = r.base.With("request_id", r.id)
+	}
+	return r.logger
 }
 
 // securityHeaders keeps browsers from sniffing types, framing our pages on other sites or
@@ -56,13 +72,21 @@ func accessLog(c *gin.Context) {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	logger(c).Log(c.Request.Context(), level, "http",
-		"method", c.Request.Method,
-		"path", c.Request.URL.Path,
-		"status", status,
-		"bytes", c.Writer.Size(),
-		"ms", float64(time.Since(start).Microseconds())/1000,
-		"ip", c.ClientIP(),
+	l, idAttr := slog.Default(), slog.Attr{}
+	if r, ok := c.Get(ctxLogger); ok {
+		rl := r.(*requestLog)
+		l, idAttr = rl.base, slog.String("request_id", rl.id) // the same line as rl.get().LogAttrs
+	}
+	if !l.Enabled(c.Request.Context(), level) {
+		return
+	}
+	l.LogAttrs(c.Request.Context(), level, "http", idAttr,
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", status),
+		slog.Int("bytes", c.Writer.Size()),
+		slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+		slog.String("ip", c.ClientIP()),
 	)
 }
 

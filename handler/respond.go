@@ -130,8 +130,8 @@ func idParam(c *gin.Context, name string) (uint64, error) {
 
 // logger returns the request-scoped logger (carrying the request id).
 func logger(c *gin.Context) *slog.Logger {
-	if l, ok := c.Get(ctxLogger); ok {
-		return l.(*slog.Logger)
+	if r, ok := c.Get(ctxLogger); ok {
+		return r.(*requestLog).get()
 	}
 	return slog.Default()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -98,7 +99,8 @@ func (h *wechatCallback) post(c *gin.Context) {
 		h.reject(c, start, &http.MaxBytesError{Limit: maxCallbackBody})
 		return
 	}
-	var buf bytes.Buffer
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
 	if n := c.Request.ContentLength; n > 0 {
 		buf.Grow(int(n) + bytes.MinRead) // ReadFrom keeps MinRead spare
 	}
@@ -108,7 +110,7 @@ func (h *wechatCallback) post(c *gin.Context) {
 		h.reject(c, start, err)
 		return
 	}
-	in, err := h.crypto.Open(c.Request.URL.Query(), body, h.svc.Now())
+	in, err := h.crypto.Open(c.Request.URL.Query(), body, h.svc.Now()) // in keeps no part of body
 	if err != nil {
 		h.reject(c, start, err)
 		return
@@ -144,6 +146,16 @@ func (h *wechatCallback) post(c *gin.Context) {
 	}
 	h.done(start, outcome)
 	c.Data(http.StatusOK, "application/xml; charset=utf-8", reply)
+}
+
+// bodyBuffers recycles the callback bodies (a few KiB each).
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxCallbackBody+bytes.MinRead {
+		b.Reset()
+		bodyBuffers.Put(b)
+	}
 }
 
 var (

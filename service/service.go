@@ -68,6 +68,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	opt    Options
+	texts  weChatTexts // fixed WeChat replies, from opt
 }
 
 // New returns a Service.
@@ -87,8 +88,10 @@ func New(d Deps, opt Options) *Service {
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60
 	}
-	return &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
+	s := &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
 		log: d.Log, now: d.Now, opt: opt}
+	s.texts = s.newWeChatTexts()
+	return s
 }
 
 // DB exposes the database to the wiring code (health checks, workers).

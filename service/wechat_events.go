@@ -241,7 +241,10 @@ const MenuHelpKey = "HELP"
 func (s *Service) weChatReply(e WeChatEvent) string {
 	switch e.Event {
 	case "subscribe":
-		return s.welcomeText(sceneOf(e.EventKey))
+		if scene := sceneOf(e.EventKey); scene != "" {
+			return s.texts.welcome + "\n\n" + s.bindCaseText(scene)
+		}
+		return s.texts.welcome
 	case "SCAN":
 		if scene := sceneOf(e.EventKey); scene != "" {
 			return s.bindCaseText(scene)
@@ -249,7 +252,7 @@ func (s *Service) weChatReply(e WeChatEvent) string {
 		return ""
 	case "CLICK":
 		if e.EventKey == MenuHelpKey {
-			return s.helpText()
+			return s.texts.help
 		}
 		return ""
 	}
@@ -259,42 +262,44 @@ func (s *Service) weChatReply(e WeChatEvent) string {
 	content := strings.TrimSpace(e.Content)
 	switch {
 	case strings.Contains(content, "帮助"):
-		return s.helpText()
+		return s.texts.help
 	case strings.Contains(content, "绑定"):
-		return "【绑定案件】" + s.link("/h5/bind", "点此绑定案件") + "\n" +
-			"当事人及近亲属：填写部门受案号、姓名和身份证号，核对一致即可绑定。\n" +
-			"律师：请先" + s.link("/h5/profile", "完成律师登记") + "，再填写部门受案号并上传委托书，经案管部门审核后绑定。"
+		return s.texts.bind
 	case strings.Contains(content, "进度"), strings.Contains(content, "查询"):
-		return "【案件进度】绑定案件后可查看案件的程序性信息、办理进度和公开的法律文书：" +
-			s.link("/h5/", "我的案件") + "\n尚未绑定案件？回复“绑定”。"
+		return s.texts.progress
 	case strings.Contains(content, "预约"):
-		return "【预约阅卷】律师在已绑定的案件页面选择“预约阅卷”，挑选阅卷室的时段即可提交：" +
-			s.link("/h5/", "我的案件") + "\n查看或取消已有预约：" + s.link("/h5/appointments", "我的预约")
+		return s.texts.booking
 	case strings.Contains(content, "会见"):
-		return "【申请会见】在已绑定的案件页面选择“申请会见”，填写事由和两个希望的时间，承办检察官确认后会推送通知：" +
-			s.link("/h5/", "我的案件") + "\n查看申请进度：" + s.link("/h5/appointments", "我的预约")
+		return s.texts.meeting
 	}
 	return ""
 }
 
-func (s *Service) welcomeText(scene string) string {
-	text := "欢迎关注“掌上检察”！\n\n" + s.menuGuide()
-	if scene != "" {
-		text += "\n\n" + s.bindCaseText(scene)
-	}
-	return text
+// weChatTexts are the replies that depend on the configuration only,
+// built once by New rather than on every callback.
+type weChatTexts struct {
+	welcome, help, bind, progress, booking, meeting string
 }
 
-func (s *Service) helpText() string {
-	return "【使用帮助】\n" + s.menuGuide() + "\n\n如需人工帮助，请在工作时间拨打本院案件管理部门电话。"
-}
-
-func (s *Service) menuGuide() string {
-	return "底部菜单：\n" +
+func (s *Service) newWeChatTexts() weChatTexts {
+	menuGuide := "底部菜单：\n" +
 		"· 业务办理：律师服务（律师登记、阅卷预约、申请会见）、当事人服务（绑定案件）、我的预约\n" +
 		"· 案件公开：案件查询、法律文书、重要案件\n" +
 		"· 帮助：查看本说明\n\n" +
 		"也可以直接回复：绑定、进度、预约、会见。首次使用请先" + s.link("/h5/bind", "绑定案件") + "。"
+	return weChatTexts{
+		welcome: "欢迎关注“掌上检察”！\n\n" + menuGuide,
+		help:    "【使用帮助】\n" + menuGuide + "\n\n如需人工帮助，请在工作时间拨打本院案件管理部门电话。",
+		bind: "【绑定案件】" + s.link("/h5/bind", "点此绑定案件") + "\n" +
+			"当事人及近亲属：填写部门受案号、姓名和身份证号，核对一致即可绑定。\n" +
+			"律师：请先" + s.link("/h5/profile", "完成律师登记") + "，再填写部门受案号并上传委托书，经案管部门审核后绑定。",
+		progress: "【案件进度】绑定案件后可查看案件的程序性信息、办理进度和公开的法律文书：" +
+			s.link("/h5/", "我的案件") + "\n尚未绑定案件？回复“绑定”。",
+		booking: "【预约阅卷】律师在已绑定的案件页面选择“预约阅卷”，挑选阅卷室的时段即可提交：" +
+			s.link("/h5/", "我的案件") + "\n查看或取消已有预约：" + s.link("/h5/appointments", "我的预约"),
+		meeting: "【申请会见】在已绑定的案件页面选择“申请会见”，填写事由和两个希望的时间，承办检察官确认后会推送通知：" +
+			s.link("/h5/", "我的案件") + "\n查看申请进度：" + s.link("/h5/appointments", "我的预约"),
+	}
 }
 
 func (s *Service) bindCaseText(caseNo string) string {
