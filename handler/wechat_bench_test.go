@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -104,25 +103,12 @@ func BenchmarkWeChatCallback(b *testing.B) {
 		})
 	}
 	b.Run("interleaved", func(b *testing.B) {
-		const chunk = 250
-		hs := make([]http.Handler, len(servers))
-		calls := make([][]signedCallback, len(servers))
+		runs := make([]func(int), len(servers))
 		for k, s := range servers {
-			hs[k], calls[k] = s.make(b), prepareTexts(b, b.N)
+			h, calls := s.make(b), prepareTexts(b, b.N)
+			runs[k] = func(i int) { serveOne(b, h, calls[i]) }
 		}
-		spent := make([]time.Duration, len(servers))
-		b.ResetTimer()
-		for start, round := 0, 0; start < b.N; start, round = start+chunk, round+1 {
-			end := min(start+chunk, b.N)
-			for j := range hs {
-				k := (j + round) % len(hs) // rotate who goes first
-				t0 := time.Now()
-				for i := start; i < end; i++ {
-					serveOne(b, hs[k], calls[k][i])
-				}
-				spent[k] += time.Since(t0)
-			}
-		}
+		spent := interleave(b, runs...)
 		for k, s := range servers {
 			b.ReportMetric(float64(spent[k].Nanoseconds())/float64(b.N), s.name+"-ns/op")
 		}
