@@ -137,7 +137,10 @@ func (h *wechatCallback) post(c *gin.Context) {
 		c.String(http.StatusOK, "success")
 		return
 	}
-	reply, err := h.crypto.Reply(in, out.Reply, h.svc.Now())
+	replyBuf := replyBuffers.Get().(*[]byte)
+	defer putReplyBuffer(replyBuf) // c.Data has copied the reply out by then
+	reply, err := h.crypto.AppendReply((*replyBuf)[:0], in, out.Reply, h.svc.Now())
+	*replyBuf = reply
 	if err != nil {
 		logger(c).Error("wechat reply", "err", err)
 		h.done(start, outcome)
@@ -148,13 +151,23 @@ func (h *wechatCallback) post(c *gin.Context) {
 	c.Data(http.StatusOK, "application/xml; charset=utf-8", reply)
 }
 
-// bodyBuffers recycles the callback bodies (a few KiB each).
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bodyBuffers and replyBuffers recycle the callback bodies and the
+// encrypted replies (a few KiB each).
+var (
+	bodyBuffers  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+)
 
 func putBodyBuffer(b *bytes.Buffer) {
 	if b.Cap() <= maxCallbackBody+bytes.MinRead {
 		b.Reset()
 		bodyBuffers.Put(b)
+	}
+}
+
+func putReplyBuffer(b *[]byte) {
+	if cap(*b) <= maxCallbackBody {
+		replyBuffers.Put(b)
 	}
 }
 

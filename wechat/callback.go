@@ -368,9 +368,14 @@ func (m *Message) set(field string, text []byte) error {
 // Both documents are written directly: their shape is fixed, and every
 // text goes into CDATA (base64, hex and the nonce need no escaping).
 func (c *Crypto) Reply(in Inbound, content string, now time.Time) ([]byte, error) {
+	return c.AppendReply(nil, in, content, now)
+}
+
+// AppendReply is Reply appending to dst (a buffer the caller recycles).
+func (c *Crypto) AppendReply(dst []byte, in Inbound, content string, now time.Time) ([]byte, error) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	if !in.Encrypted {
-		return appendReplyXML(make([]byte, 0, 160+len(content)), in.Message, content, ts), nil
+		return appendReplyXML(slices.Grow(dst, 160+len(content)), in.Message, content, ts), nil
 	}
 	buf := getScratch()
 	defer putScratch(buf)
@@ -382,10 +387,11 @@ func (c *Crypto) Reply(in Inbound, content string, now time.Time) ([]byte, error
 	p = c.seal(appendReplyXML(p, in.Message, content, ts))
 	*buf = p
 	nonce := secure.Token(8)
-	out := make([]byte, 0, 200+base64.StdEncoding.EncodedLen(len(p)))
+	out := slices.Grow(dst, 200+base64.StdEncoding.EncodedLen(len(p)))
 	out = append(out, "<xml><Encrypt><![CDATA["...)
+	encAt := len(out)
 	out = base64.StdEncoding.AppendEncode(out, p)
-	enc := out[len("<xml><Encrypt><![CDATA["):]
+	enc := out[encAt:]
 	out = append(out, "]]></Encrypt><MsgSignature><![CDATA["...)
 	out = appendSignature(out, []byte(c.Token), []byte(ts), []byte(nonce), enc)
 	out = append(out, "]]></MsgSignature><TimeStamp>"...)
