@@ -121,6 +121,11 @@ func bodyLimit(def int64, limits map[string]int64) gin.HandlerFunc {
 	}
 }
 
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
 // httpMetrics counts requests and their latency by route pattern.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
@@ -148,6 +153,10 @@ func (m *httpMetrics) handler(c *gin.Context) {
 	if route == "" {
 		route = "unmatched" // keeps label cardinality bounded
 	}
-	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
-	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	method := c.Request.Method
+	if !knownMethods[method] {
+		method = "other" // clients choose the method token: keep the label set bounded
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 }
