@@ -39,4 +39,3 @@ func TestStaffQueueReadsAreAudited(t *testing.T) {
 		t.Fatalf("%d review.list rows after a refused read, want 1", n)
 	}
 }
-
