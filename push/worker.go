@@ -88,6 +88,15 @@ type Options struct {
 	Now      func() time.Time
 	// Jitter returns a number in [0,1) (default math/rand).
 	Jitter func() float64
+	// Deliveries applies a delivery report that WeChat sent before the
+	// push was marked sent (nil: none are kept).
+	Deliveries EarlyDeliveries
+}
+
+// EarlyDeliveries applies a delivery report kept for a push that had not
+// yet been recorded as sent when WeChat reported it.
+type EarlyDeliveries interface {
+	ApplyEarlyDelivery(ctx context.Context, wechatMsgID int64) error
 }
 
 func (o *Options) defaults() {
@@ -371,6 +380,11 @@ func (w *Worker) markSent(ctx context.Context, c claimed, msgID int64) {
 		"status": model.StatusSent, "we_chat_msg_id": msgID, "sent_at": now, "last_error": "",
 	}) {
 		w.metrics.count(c.row.Kind, ResultSent, "0")
+		if w.opt.Deliveries != nil {
+			if err := w.opt.Deliveries.ApplyEarlyDelivery(ctx, msgID); err != nil {
+				w.log.Warn("apply early delivery report", "push_id", c.row.ID, "err", err)
+			}
+		}
 	}
 }
 

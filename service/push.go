@@ -3,11 +3,15 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
+	"zsjc/cache"
 	"zsjc/model"
 )
 
@@ -46,7 +50,7 @@ func (s *Service) RecordPushDelivery(ctx context.Context, wechatMsgID int64, sta
 		return fmt.Errorf("push delivery of msgid 0: %w", model.ErrNotFound)
 	}
 	updates["status"] = to
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&model.PushMessage{}).
 			Where("we_chat_msg_id = ? AND status = ?", wechatMsgID, model.StatusSent).
 			Updates(updates)
@@ -65,6 +69,39 @@ func (s *Service) RecordPushDelivery(ctx context.Context, wechatMsgID int64, sta
 		}
 		return fmt.Errorf("push delivery of msgid %d: %w", wechatMsgID, model.StateConflict("推送消息", row.Status))
 	})
+	if !errors.Is(err, model.ErrNotFound) {
+		return err
+	}
+	// WeChat can report a delivery before the worker has committed the
+	// msgid it was answered with. Keep the report for the worker, which
+	// applies it right after recording the send (ApplyEarlyDelivery).
+	if cerr := s.cache.Set(ctx, earlyDeliveryKey(wechatMsgID), status, earlyDeliveryTTL); cerr != nil {
+		return fmt.Errorf("keep early delivery report of msgid %d: %w", wechatMsgID, unavailable(cerr))
+	}
+	return err
+}
+
+// earlyDeliveryTTL is how long a report that arrived before its push was
+// recorded waits for it.
+const earlyDeliveryTTL = 10 * time.Minute
+
+func earlyDeliveryKey(msgID int64) string { return "push:early:" + strconv.FormatInt(msgID, 10) }
+
+// ApplyEarlyDelivery records a delivery report that arrived before the
+// push with this msgid was marked sent; the push worker calls it after
+// marking a push sent. Nothing waiting is the usual case.
+func (s *Service) ApplyEarlyDelivery(ctx context.Context, wechatMsgID int64) error {
+	status, err := s.cache.Get(ctx, earlyDeliveryKey(wechatMsgID))
+	if errors.Is(err, cache.ErrMiss) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("early delivery report of msgid %d: %w", wechatMsgID, err)
+	}
+	if err := s.RecordPushDelivery(ctx, wechatMsgID, status); err != nil {
+		return err
+	}
+	return s.cache.Del(ctx, earlyDeliveryKey(wechatMsgID))
 }
 
 // truncateBytes cuts s to at most n bytes without splitting a character.
