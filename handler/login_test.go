@@ -453,3 +453,28 @@ func TestFirstLoginsRace(t *testing.T) {
 		t.Errorf("%d profile rows for one user", profiles)
 	}
 }
+
+// A use is recorded at most once a minute: a session never outlives its
+// idle timeout after the last recorded use, and goes idle at most a minute
+// early.
+func TestSessionUseRecordedOncePerMinute(t *testing.T) {
+	env := handlertest.New(t)
+	u := env.LoginUser("o-touch")
+	me := func() int { return env.Do(u, http.MethodGet, "/api/h5/me", nil).Code }
+	env.Clock.Advance(30 * time.Second)
+	if me() != http.StatusOK { // not recorded: within the minute
+		t.Fatal("session refused 30 s after login")
+	}
+	env.Clock.Advance(service.UserSessionIdle - 31*time.Second)
+	if me() != http.StatusOK { // recorded: idle − 1 s after the login
+		t.Fatal("session refused before its idle timeout")
+	}
+	env.Clock.Advance(service.UserSessionIdle - time.Second)
+	if me() != http.StatusOK {
+		t.Fatal("a recorded use did not extend the session")
+	}
+	env.Clock.Advance(service.UserSessionIdle)
+	if me() != http.StatusUnauthorized {
+		t.Fatal("session outlived its idle timeout")
+	}
+}

@@ -127,10 +127,16 @@ func (s *Service) putSession(ctx context.Context, key string, v any, idle time.D
 	return nil
 }
 
+// sessionTouchEvery spares a cache write on every request: a use is
+// recorded at most once a minute, so a session may go idle up to a minute
+// before the full idle timeout, never after it.
+const sessionTouchEvery = time.Minute
+
 // getSession decodes the session at key into v, refuses it past its idle
-// timeout or absolute lifetime, and records this use. The idle timeout is
-// checked against the service clock as well as kept as the key's TTL, so
-// it holds whatever clock the cache runs on.
+// timeout or absolute lifetime, and records this use (at most once per
+// sessionTouchEvery). The idle timeout is checked against the service
+// clock as well as kept as the key's TTL, so it holds whatever clock the
+// cache runs on.
 func (s *Service) getSession(ctx context.Context, key string, v any, createdAt, seenAt *time.Time, idle, lifetime time.Duration) error {
 	if len(key) > 120 {
 		return model.ErrUnauthorized
@@ -150,6 +156,9 @@ func (s *Service) getSession(ctx context.Context, key string, v any, createdAt, 
 	if left <= 0 || now.Sub(*seenAt) >= idle {
 		_ = s.cache.Del(ctx, key)
 		return model.ErrUnauthorized
+	}
+	if now.Sub(*seenAt) < sessionTouchEvery {
+		return nil
 	}
 	*seenAt = now
 	touched, err := json.Marshal(v)
