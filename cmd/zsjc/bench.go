@@ -33,6 +33,7 @@ type benchOptions struct {
 	duration    time.Duration // per closed-loop run
 	workers     int
 	rate        int // requests/s of the open-loop callback run
+	callbacks   int // pre-signed callbacks for the closed-loop run (its count bound)
 	racers      int
 	places      int
 	pushes      int
@@ -50,6 +51,7 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdout io.Wri
 	fs.DurationVar(&o.duration, "duration", 4*time.Second, "length of each closed-loop run")
 	fs.IntVar(&o.workers, "workers", 16, "concurrent clients of the closed-loop runs")
 	fs.IntVar(&o.rate, "rate", 1000, "requests per second of the open-loop callback run")
+	fs.IntVar(&o.callbacks, "callbacks", 60000, "callbacks signed in advance for the closed-loop run (it stops after them)")
 	fs.IntVar(&o.racers, "racers", 500, "lawyers racing for one slot")
 	fs.IntVar(&o.places, "places", 10, "places of the contended slot")
 	fs.IntVar(&o.pushes, "pushes", 5000, "pushes to drain")
@@ -59,8 +61,8 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdout io.Wri
 		return usageError{"bench: " + err.Error()}
 	}
 	if o.duration <= 0 || o.duration > time.Minute || o.workers < 1 || o.workers > 256 || o.rate < 1 || o.rate > 20000 ||
-		o.racers < 1 || o.racers > 5000 || o.places < 1 || o.pushes < 1 || o.pushes > 100000 {
-		return usageError{"bench: flag out of range (duration ≤ 1m, workers ≤ 256, rate ≤ 20000, racers ≤ 5000, pushes ≤ 100000)"}
+		o.racers < 1 || o.racers > 5000 || o.places < 1 || o.pushes < 1 || o.pushes > 100000 || o.callbacks < 1 || o.callbacks > 200000 {
+		return usageError{"bench: flag out of range (duration ≤ 1m, workers ≤ 256, rate ≤ 20000, racers ≤ 5000, pushes ≤ 100000, callbacks ≤ 200000)"}
 	}
 
 	port, err := freeLoopbackPort()
@@ -145,7 +147,7 @@ func (b *benchRun) report(r loadgen.Result, baseline loadgen.Result) {
 func (b *benchRun) callbacks(ctx context.Context) error {
 	fmt.Fprintln(b.out, "\n(a) WeChat callbacks, safe mode, with Redis/in-process dedup")
 	rated := b.o.rate * int(b.o.duration.Seconds()+1)
-	signed, err := b.signedCallbacks(callbackPool + rated)
+	signed, err := b.signedCallbacks(b.o.callbacks + rated)
 	if err != nil {
 		return err
 	}
@@ -176,7 +178,7 @@ func (b *benchRun) callbacks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := loadgen.Closed(ctx, "safe-mode callback", b.o.workers, callbackPool, b.o.duration,
+	res, err := loadgen.Closed(ctx, "safe-mode callback", b.o.workers, b.o.callbacks, b.o.duration,
 		func(ctx context.Context, i int) error { return post(ctx, signed[i]) })
 	if err != nil {
 		return err
@@ -191,9 +193,6 @@ func (b *benchRun) callbacks(ctx context.Context) error {
 	fmt.Fprintf(b.out, "  %s\n", fixed)
 	return nil
 }
-
-// callbackPool bounds the closed-loop callback run in count.
-const callbackPool = 60000
 
 // signedCallback is one callback ready to post.
 type signedCallback struct {
