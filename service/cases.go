@@ -309,20 +309,6 @@ func (s *Service) UserCases(ctx context.Context, userID uint64) ([]CaseView, err
 	return s.views(cases), nil
 }
 
-// UserCase is CaseDetail for a user with an approved binding to the case;
-// anyone else gets ErrNotFound, as for a case that does not exist.
-// The access check is part of the case query (one round trip less).
-func (s *Service) UserCase(ctx context.Context, userID, caseID uint64) (CaseDetail, error) {
-	db := s.db.WithContext(ctx)
-	approved := s.db.Model(&model.Binding{}).Select("1").
-		Where("bindings.case_id = cases.id AND bindings.user_id = ? AND bindings.status = ?", userID, model.StatusApproved)
-	var c model.Case
-	if err := db.Where("EXISTS (?)", approved).Take(&c, caseID).Error; err != nil {
-		return CaseDetail{}, notFoundIf(err)
-	}
-	return s.withTimeline(db, c)
-}
-
 // requireApproved answers ErrNotFound unless the user holds an approved
 // binding to the case.
 func requireApproved(db *gorm.DB, userID, caseID uint64) error {

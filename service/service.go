@@ -69,6 +69,8 @@ type Service struct {
 	now    func() time.Time
 	opt    Options
 	texts  weChatTexts // fixed WeChat replies, from opt
+	// caseCache holds H5 case views; nil when writes cannot be watched.
+	caseCache *caseCache
 }
 
 // New returns a Service.
@@ -91,6 +93,13 @@ func New(d Deps, opt Options) *Service {
 	s := &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
 		log: d.Log, now: d.Now, opt: opt}
 	s.texts = s.newWeChatTexts()
+	if s.db != nil {
+		if err := s.watchCaseData(); err != nil {
+			s.log.Error("H5 case views are read uncached", "err", err)
+		} else {
+			s.caseCache = &caseCache{entries: map[uint64]caseEntry{}}
+		}
+	}
 	return s
 }
 
@@ -109,9 +118,17 @@ func (s *Service) Now() time.Time { return s.now().UTC() }
 // Location is the office's time zone.
 func (s *Service) Location() *time.Location { return s.opt.Location }
 
-// tx runs fn in one transaction.
+// tx runs fn in one transaction; once it is committed, a write to case
+// data gives it a new version (see casecache.go).
 func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	changes := &txChanges{}
+	err := s.db.WithContext(context.WithValue(ctx, txChangesKey{}, changes)).Transaction(fn)
+	if err == nil {
+		for _, changed := range changes.services {
+			changed.caseDataChanged(ctx)
+		}
+	}
+	return err
 }
 
 // notFoundIf turns gorm's record-not-found into the domain's one 404.

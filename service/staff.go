@@ -87,7 +87,7 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.
 		return model.Staff{}, fmt.Errorf("hash password: %w", err)
 	}
 	st := model.Staff{Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, PasswordHash: string(hash)}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&st).Error; err != nil {
 			if model.IsDuplicate(err) {
 				return model.Invalid(map[string]string{"username": "该用户名已被使用"})

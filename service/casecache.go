@@ -1,0 +1,210 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"zsjc/cache"
+	"zsjc/model"
+	"zsjc/secure"
+)
+
+// The H5 case page is the hottest read: every bound lawyer and party opens
+// it from each push. Its data (the case, its timeline and who holds an
+// approved binding) is kept in process, tagged with a fleet-wide version
+// held in the shared cache. Every committed write to those tables, from
+// any instance and any code path (a GORM callback sees them all), sets a
+// new random version after its commit, so an edit shows and a revoked
+// binding loses access on every instance as soon as the write is
+// committed. A version that was never set, or lost with a Redis restart,
+// is replaced by a new random one, which no cached entry carries.
+const (
+	caseDataVersionKey = "h5:casever"
+	// caseCacheMaxAge bounds how long an entry is trusted should a version
+	// write be lost (the shared cache unreachable just then).
+	caseCacheMaxAge = 10 * time.Second
+	// caseCacheSize bounds memory: entries are small, cases are thousands.
+	caseCacheSize = 4096
+)
+
+// caseDataTables are the tables an H5 case view is read from.
+var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindings": true}
+
+// caseEntry is what an H5 case view needs of one case, as loaded at a
+// version. found is false for an id without a case, so that probing absent
+// ids takes the same path as reading cases one is not bound to.
+type caseEntry struct {
+	version  string
+	loadedAt time.Time
+	found    bool
+	c        model.Case
+	timeline []model.CaseEvent
+	approved []uint64 // users with an approved binding
+}
+
+type caseCache struct {
+	mu      sync.RWMutex
+	entries map[uint64]caseEntry
+}
+
+func (cc *caseCache) get(id uint64, version string) (caseEntry, bool) {
+	if cc == nil {
+		return caseEntry{}, false
+	}
+	cc.mu.RLock()
+	e, ok := cc.entries[id]
+	cc.mu.RUnlock()
+	return e, ok && e.version == version && time.Since(e.loadedAt) < caseCacheMaxAge
+}
+
+func (cc *caseCache) put(id uint64, e caseEntry) {
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if len(cc.entries) >= caseCacheSize {
+		for k := range cc.entries { // map order is random: evict any one
+			delete(cc.entries, k)
+			break
+		}
+	}
+	cc.entries[id] = e
+}
+
+func (cc *caseCache) clear() {
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	clear(cc.entries)
+	cc.mu.Unlock()
+}
+
+// txChanges collects, inside one s.tx, the services whose case data the
+// transaction wrote, so that their version changes only after the commit.
+type txChanges struct {
+	mu       sync.Mutex
+	services []*Service
+}
+
+func (ch *txChanges) add(s *Service) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if !slices.Contains(ch.services, s) {
+		ch.services = append(ch.services, s)
+	}
+}
+
+type txChangesKey struct{}
+
+// watchCaseData registers the GORM callback that notices every write to
+// caseDataTables. It runs after GORM commits a single statement; inside a
+// transaction of s.tx it only takes note, and s.tx acts after the commit.
+// Each Service registers its own (SQLite tests run two on one handle).
+func (s *Service) watchCaseData() error {
+	hook := func(db *gorm.DB) {
+		if db.Error != nil || db.RowsAffected == 0 || !caseDataTables[db.Statement.Table] {
+			return
+		}
+		ctx := db.Statement.Context
+		if ch, ok := ctx.Value(txChangesKey{}).(*txChanges); ok {
+			ch.add(s)
+			return
+		}
+		s.caseDataChanged(ctx)
+	}
+	name := fmt.Sprintf("zsjc:case_data_changed:%p", s)
+	const after = "gorm:commit_or_rollback_transaction"
+	cb := s.db.Callback()
+	if err := errors.Join(
+		cb.Create().After(after).Register(name, hook),
+		cb.Update().After(after).Register(name, hook),
+		cb.Delete().After(after).Register(name, hook),
+	); err != nil {
+		return fmt.Errorf("watch case data: %w", err)
+	}
+	return nil
+}
+
+// caseDataChanged gives case data a new version, dropping every instance's
+// cached case views. It runs after a commit, so it must not be cut short
+// by the request ending.
+func (s *Service) caseDataChanged(ctx context.Context) {
+	s.caseCache.clear()
+	ctx = context.WithoutCancel(ctx)
+	if err := s.cache.Set(ctx, caseDataVersionKey, secure.Token(12), 0); err != nil {
+		s.log.ErrorContext(ctx, "case data version not changed: other instances may show case views up to the cache's max age old",
+			"max_age", caseCacheMaxAge.String(), "err", err)
+	}
+}
+
+// caseDataVersion is the current fleet-wide version of case data.
+func (s *Service) caseDataVersion(ctx context.Context) (string, error) {
+	v, err := s.cache.Get(ctx, caseDataVersionKey)
+	if errors.Is(err, cache.ErrMiss) {
+		fresh := secure.Token(12)
+		var set bool
+		if set, err = s.cache.SetNX(ctx, caseDataVersionKey, fresh, 0); set {
+			return fresh, nil
+		}
+		if err == nil {
+			v, err = s.cache.Get(ctx, caseDataVersionKey)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("case data version: %w", unavailable(err))
+	}
+	return v, nil
+}
+
+// caseData is the case's entry at the current version, loaded on a miss.
+func (s *Service) caseData(ctx context.Context, id uint64) (caseEntry, error) {
+	version, err := s.caseDataVersion(ctx)
+	if err != nil {
+		return caseEntry{}, err
+	}
+	if e, ok := s.caseCache.get(id, version); ok {
+		return e, nil
+	}
+	e := caseEntry{version: version, loadedAt: time.Now()}
+	db := s.db.WithContext(ctx)
+	err = db.Take(&e.c, id).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+	case err != nil:
+		return caseEntry{}, fmt.Errorf("load case %d: %w", id, err)
+	default:
+		e.found = true
+		d, err := s.withTimeline(db, e.c)
+		if err != nil {
+			return caseEntry{}, err
+		}
+		e.timeline = d.Timeline
+		if err := db.Model(&model.Binding{}).Where("case_id = ? AND status = ?", id, model.StatusApproved).
+			Pluck("user_id", &e.approved).Error; err != nil {
+			return caseEntry{}, fmt.Errorf("approved users of case %d: %w", id, err)
+		}
+	}
+	s.caseCache.put(id, e)
+	return e, nil
+}
+
+// UserCase is CaseDetail for a user with an approved binding to the case;
+// anyone else gets ErrNotFound, as for a case that does not exist.
+func (s *Service) UserCase(ctx context.Context, userID, caseID uint64) (CaseDetail, error) {
+	e, err := s.caseData(ctx, caseID)
+	if err != nil {
+		return CaseDetail{}, err
+	}
+	if !e.found || !slices.Contains(e.approved, userID) {
+		return CaseDetail{}, model.ErrNotFound
+	}
+	return CaseDetail{CaseView: s.view(e.c), Timeline: e.timeline}, nil
+}
