@@ -17,6 +17,9 @@ var ErrMiss = errors.New("cache: key not found")
 type Store interface {
 	// Get returns the value of key, or ErrMiss.
 	Get(ctx context.Context, key string) (string, error)
+	// GetMulti returns the values of the keys that exist, in one round
+	// trip; missing keys are absent from the map.
+	GetMulti(ctx context.Context, keys ...string) (map[string]string, error)
 	// Set stores value under key for ttl (0: no expiry).
 	Set(ctx context.Context, key, value string, ttl time.Duration) error
 	// SetNX stores value only if key does not exist; it reports whether it did.

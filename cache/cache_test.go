@@ -42,6 +42,17 @@ func TestStoreContract(t *testing.T) {
 				t.Fatalf("TTL of key without expiry = %v, %v; want negative", d, err)
 			}
 
+			if err := s.Set(ctx, "other", "", 0); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.GetMulti(ctx, "k", "missing", "other")
+			if err != nil || len(got) != 2 || got["k"] != "v" || got["other"] != "" {
+				t.Fatalf("GetMulti = %q, %v; want k=v and other empty, missing absent", got, err)
+			}
+			if got, err := s.GetMulti(ctx, "missing"); err != nil || len(got) != 0 {
+				t.Fatalf("GetMulti of a missing key = %q, %v", got, err)
+			}
+
 			ok, err := s.SetNX(ctx, "nx", "first", time.Minute)
 			if err != nil || !ok {
 				t.Fatalf("first SetNX = %v, %v", ok, err)

@@ -68,6 +68,18 @@ func (m *Memory) Get(_ context.Context, key string) (string, error) {
 	return it.value, nil
 }
 
+func (m *Memory) GetMulti(_ context.Context, keys ...string) (map[string]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		if it, ok := m.get(k); ok {
+			out[k] = it.value
+		}
+	}
+	return out, nil
+}
+
 func (m *Memory) Set(_ context.Context, key, value string, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

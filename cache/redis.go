@@ -61,6 +61,34 @@ func (r *Redis) Get(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// GetMulti pipelines one GET per key rather than sending an MGET: in a
+// cluster the keys may live on different slots, and the pipeline is split
+// by node.
+func (r *Redis) GetMulti(ctx context.Context, keys ...string) (map[string]string, error) {
+	cmds := make([]*redis.StringCmd, len(keys))
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Get(ctx, r.k(k))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("redis get: %w", err)
+	}
+	out := make(map[string]string, len(keys))
+	for i, c := range cmds {
+		v, err := c.Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redis get: %w", err)
+		}
+		out[keys[i]] = v
+	}
+	return out, nil
+}
+
 func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if err := r.client.Set(ctx, r.k(key), value, ttl).Err(); err != nil {
 		return fmt.Errorf("redis set: %w", err)

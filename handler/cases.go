@@ -168,7 +168,7 @@ func (s *Server) userCase(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.UserCase(c.Request.Context(), currentUser(c).UserID, id)
+	d, err := s.svc.UserCase(c.Request.Context(), currentUser(c), id)
 	if err != nil {
 		return err
 	}

@@ -164,11 +164,14 @@ func (s *Service) caseDataVersion(ctx context.Context) (string, error) {
 	return v, nil
 }
 
-// caseData is the case's entry at the current version, loaded on a miss.
-func (s *Service) caseData(ctx context.Context, id uint64) (caseEntry, error) {
-	version, err := s.caseDataVersion(ctx)
-	if err != nil {
-		return caseEntry{}, err
+// caseData is the case's entry at version (read with the session, before
+// anything is read from the database), loaded on a miss.
+func (s *Service) caseData(ctx context.Context, version string, id uint64) (caseEntry, error) {
+	var err error
+	if version == "" {
+		if version, err = s.caseDataVersion(ctx); err != nil {
+			return caseEntry{}, err
+		}
 	}
 	if e, ok := s.caseCache.get(id, version); ok {
 		return e, nil
@@ -198,12 +201,12 @@ func (s *Service) caseData(ctx context.Context, id uint64) (caseEntry, error) {
 
 // UserCase is CaseDetail for a user with an approved binding to the case;
 // anyone else gets ErrNotFound, as for a case that does not exist.
-func (s *Service) UserCase(ctx context.Context, userID, caseID uint64) (CaseDetail, error) {
-	e, err := s.caseData(ctx, caseID)
+func (s *Service) UserCase(ctx context.Context, u UserSession, caseID uint64) (CaseDetail, error) {
+	e, err := s.caseData(ctx, u.caseDataVersion, caseID)
 	if err != nil {
 		return CaseDetail{}, err
 	}
-	if !e.found || !slices.Contains(e.approved, userID) {
+	if !e.found || !slices.Contains(e.approved, u.UserID) {
 		return CaseDetail{}, model.ErrNotFound
 	}
 	return CaseDetail{CaseView: s.view(e.c), Timeline: e.timeline}, nil

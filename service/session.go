@@ -26,6 +26,9 @@ type UserSession struct {
 	OpenID    string    `json:"oid"`
 	CreatedAt time.Time `json:"at"`
 	SeenAt    time.Time `json:"seen"`
+	// caseDataVersion is read with the session, in the same round trip,
+	// for the H5 case read (see casecache.go); "" when not set yet.
+	caseDataVersion string
 }
 
 // StaffSession is a staff member's console session.
@@ -62,8 +65,20 @@ func (s *Service) NewUserSession(ctx context.Context, u model.WeChatUser) (strin
 
 // UserSession loads and touches (idle timeout) an H5 session.
 func (s *Service) UserSession(ctx context.Context, id string) (UserSession, error) {
-	var sess UserSession
-	err := s.getSession(ctx, userSessionKey(id), &sess, &sess.CreatedAt, &sess.SeenAt, UserSessionIdle, UserSessionLifetime)
+	key := userSessionKey(id)
+	if len(key) > maxSessionKey {
+		return UserSession{}, model.ErrUnauthorized
+	}
+	got, err := s.cache.GetMulti(ctx, key, caseDataVersionKey)
+	if err != nil {
+		return UserSession{}, fmt.Errorf("load session: %w", unavailable(err))
+	}
+	raw, found := got[key]
+	if !found {
+		return UserSession{}, model.ErrUnauthorized
+	}
+	sess := UserSession{caseDataVersion: got[caseDataVersionKey]}
+	err = s.checkSession(ctx, key, raw, &sess, &sess.CreatedAt, &sess.SeenAt, UserSessionIdle, UserSessionLifetime)
 	return sess, err
 }
 
@@ -96,8 +111,19 @@ func (s *Service) newStaffSession(ctx context.Context, st model.Staff, epoch str
 // StaffSession loads and touches a console session; a session from before
 // the account's current epoch (disabled, password reset) is over.
 func (s *Service) StaffSession(ctx context.Context, id string) (StaffSession, error) {
+	key := staffSessionKey(id)
+	if len(key) > maxSessionKey {
+		return StaffSession{}, model.ErrUnauthorized
+	}
+	raw, err := s.cache.Get(ctx, key)
+	if errors.Is(err, cache.ErrMiss) {
+		return StaffSession{}, model.ErrUnauthorized
+	}
+	if err != nil {
+		return StaffSession{}, fmt.Errorf("load session: %w", unavailable(err))
+	}
 	var sess StaffSession
-	if err := s.getSession(ctx, staffSessionKey(id), &sess, &sess.CreatedAt, &sess.SeenAt, StaffSessionIdle, StaffSessionLifetime); err != nil {
+	if err := s.checkSession(ctx, key, raw, &sess, &sess.CreatedAt, &sess.SeenAt, StaffSessionIdle, StaffSessionLifetime); err != nil {
 		return StaffSession{}, err
 	}
 	epoch, err := s.cache.Get(ctx, staffEpochKey(sess.StaffID))
@@ -132,22 +158,16 @@ func (s *Service) putSession(ctx context.Context, key string, v any, idle time.D
 // before the full idle timeout, never after it.
 const sessionTouchEvery = time.Minute
 
-// getSession decodes the session at key into v, refuses it past its idle
-// timeout or absolute lifetime, and records this use (at most once per
-// sessionTouchEvery). The idle timeout is checked against the service
-// clock as well as kept as the key's TTL, so it holds whatever clock the
-// cache runs on.
-func (s *Service) getSession(ctx context.Context, key string, v any, createdAt, seenAt *time.Time, idle, lifetime time.Duration) error {
-	if len(key) > 120 {
-		return model.ErrUnauthorized
-	}
-	raw, err := s.cache.Get(ctx, key)
-	if errors.Is(err, cache.ErrMiss) {
-		return model.ErrUnauthorized
-	}
-	if err != nil {
-		return fmt.Errorf("load session: %w", unavailable(err))
-	}
+// maxSessionKey refuses session ids no session could have before asking
+// the cache.
+const maxSessionKey = 120
+
+// checkSession decodes the session raw, stored at key, into v, refuses it
+// past its idle timeout or absolute lifetime, and records this use (at
+// most once per sessionTouchEvery). The idle timeout is checked against
+// the service clock as well as kept as the key's TTL, so it holds whatever
+// clock the cache runs on.
+func (s *Service) checkSession(ctx context.Context, key, raw string, v any, createdAt, seenAt *time.Time, idle, lifetime time.Duration) error {
 	if err := json.Unmarshal([]byte(raw), v); err != nil {
 		return model.ErrUnauthorized
 	}

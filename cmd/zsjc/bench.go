@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ type benchOptions struct {
 	pushes      int
 	latency     time.Duration // fake platform latency for the outbox drain
 	concurrency int           // outbox send concurrency
+	cpuProfile  string        // file for a CPU profile of the timed runs, "" for none
 }
 
 // bench starts one instance of the server on loopback (dev mode, the local
@@ -57,6 +59,7 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdout io.Wri
 	fs.IntVar(&o.pushes, "pushes", 5000, "pushes to drain")
 	fs.DurationVar(&o.latency, "platform-latency", 20*time.Millisecond, "latency of the fake platform's template send")
 	fs.IntVar(&o.concurrency, "push-concurrency", 64, "outbox send concurrency")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs (server and load generator) to this file")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"bench: " + err.Error()}
 	}
@@ -118,6 +121,13 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdout io.Wri
 	fmt.Fprintf(stdout, "zsjc bench: %d CPUs, %s, %s; closed-loop runs of %s with %d clients\n",
 		runtime.NumCPU(), dbName(&bc), cacheDesc(&bc), o.duration, o.workers)
 	fmt.Fprintf(stdout, "RSS idle: %.1f MB (this process: server and load generator)\n", rssMB())
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	for _, step := range []func(context.Context) error{b.callbacks, b.caseReads, b.contention, b.drain} {
 		if err := step(ctx); err != nil {
 			return err
@@ -125,6 +135,19 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdout io.Wri
 	}
 	fmt.Fprintf(stdout, "RSS after load: %.1f MB\n", rssMB())
 	return nil
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 type benchRun struct {
