@@ -328,6 +328,13 @@ func TestReviewSchedulingClash(t *testing.T) {
 	f.checkPlaces(am)
 	f.checkPlaces(pm)
 
+	// A full slot still names the lawyer's own booking first: the quick
+	// refusal of full slots keeps the order of the checks.
+	single := f.slot(thursday, "am", 1)
+	f.booking(u, a, single)
+	f.expectError(http.StatusConflict, "review_exists", f.book(u, a, single))
+	f.expectError(http.StatusConflict, "slot_full", f.book(f.lawyer(a), a, single))
+
 	// Ten bookings of one lawyer for ten cases fired at one slot at once.
 	cases := make([]uint64, 10)
 	for i := range cases {

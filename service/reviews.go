@@ -78,23 +78,17 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	if err := fe.Err(); err != nil {
 		return ReviewView{}, err
 	}
+	// When a popular slot opens, most requests arrive after it filled:
+	// refuse those from two plain reads instead of a transaction that
+	// queues for the slot row's lock. Everything is checked again, under
+	// lock, in the transaction.
+	if _, err := s.bookableSlot(s.db.WithContext(ctx), userID, in, true); err != nil {
+		return ReviewView{}, fmt.Errorf("book review of case %d in slot %d: %w", in.CaseID, in.SlotID, err)
+	}
 	var booking model.ReviewBooking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
+		binding, err := s.bookableSlot(tx, userID, in, false)
 		if err != nil {
-			return err
-		}
-		var slot model.ReviewSlot
-		if err := tx.Take(&slot, in.SlotID).Error; err != nil {
-			return notFoundIf(err)
-		}
-		switch {
-		case slot.Closed:
-			return errSlotClosed
-		case !s.slotStart(slot).After(s.Now()):
-			return errSlotPast
-		}
-		if err := bookingClash(tx, userID, in.CaseID, in.SlotID); err != nil {
 			return err
 		}
 		booking = model.ReviewBooking{
@@ -117,6 +111,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
+			var slot model.ReviewSlot
 			if err := tx.Select("closed").Take(&slot, in.SlotID).Error; err == nil && slot.Closed {
 				return errSlotClosed
 			}
@@ -135,6 +130,38 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 		return ReviewView{}, fmt.Errorf("book review of case %d in slot %d: %w", in.CaseID, in.SlotID, err)
 	}
 	return s.reviewView(ctx, booking.ID, false)
+}
+
+// bookableSlot checks that the user holds an approved lawyer binding to
+// the case (locked, unless peeking), that the slot is open and in the
+// future, and that no live booking of the user clashes; peeking also
+// refuses a slot that is already full. It returns the binding.
+func (s *Service) bookableSlot(db *gorm.DB, userID uint64, in ReviewInput, peek bool) (model.Binding, error) {
+	bindings := db
+	if !peek {
+		bindings = lockForUpdate(db)
+	}
+	binding, err := approvedLawyerBinding(bindings, userID, in.CaseID)
+	if err != nil {
+		return binding, err
+	}
+	var slot model.ReviewSlot
+	if err := db.Take(&slot, in.SlotID).Error; err != nil {
+		return binding, notFoundIf(err)
+	}
+	switch {
+	case slot.Closed:
+		return binding, errSlotClosed
+	case !s.slotStart(slot).After(s.Now()):
+		return binding, errSlotPast
+	}
+	if err := bookingClash(db, userID, in.CaseID, in.SlotID); err != nil {
+		return binding, err
+	}
+	if peek && slot.Booked >= slot.Capacity {
+		return binding, ErrSlotFull
+	}
+	return binding, nil
 }
 
 // bookingClash refuses a second live booking of the same lawyer and case,
