@@ -78,16 +78,9 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	if err := fe.Err(); err != nil {
 		return ReviewView{}, err
 	}
-	// When a popular slot opens, most requests arrive after it filled:
-	// refuse those from two plain reads instead of a transaction that
-	// queues for the slot row's lock. Everything is checked again, under
-	// lock, in the transaction.
-	if _, err := s.bookableSlot(s.db.WithContext(ctx), userID, in, true); err != nil {
-		return ReviewView{}, fmt.Errorf("book review of case %d in slot %d: %w", in.CaseID, in.SlotID, err)
-	}
 	var booking model.ReviewBooking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		binding, err := s.bookableSlot(tx, userID, in, false)
+		binding, err := s.bookableSlot(tx, userID, in)
 		if err != nil {
 			return err
 		}
@@ -132,21 +125,22 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	return s.reviewView(ctx, booking.ID, false)
 }
 
-// bookableSlot checks that the user holds an approved lawyer binding to
-// the case (locked, unless peeking), that the slot is open and in the
-// future, and that no live booking of the user clashes; peeking also
-// refuses a slot that is already full. It returns the binding.
-func (s *Service) bookableSlot(db *gorm.DB, userID uint64, in ReviewInput, peek bool) (model.Binding, error) {
-	bindings := db
-	if !peek {
-		bindings = lockForUpdate(db)
-	}
-	binding, err := approvedLawyerBinding(bindings, userID, in.CaseID)
+// bookableSlot checks, inside the booking's transaction tx, that the user
+// holds an approved lawyer binding to the case (and locks it), that the
+// slot is open, in the future and not seen full, and that no live booking
+// of the user clashes. It returns the binding.
+//
+// When a popular slot opens, most requests arrive after it filled; seeing
+// that in the plain read of the slot refuses them before they queue for
+// the slot row's lock. The conditional UPDATE stays the authority on the
+// last places.
+func (s *Service) bookableSlot(tx *gorm.DB, userID uint64, in ReviewInput) (model.Binding, error) {
+	binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 	if err != nil {
 		return binding, err
 	}
 	var slot model.ReviewSlot
-	if err := db.Take(&slot, in.SlotID).Error; err != nil {
+	if err := tx.Take(&slot, in.SlotID).Error; err != nil {
 		return binding, notFoundIf(err)
 	}
 	switch {
@@ -155,10 +149,10 @@ func (s *Service) bookableSlot(db *gorm.DB, userID uint64, in ReviewInput, peek 
 	case !s.slotStart(slot).After(s.Now()):
 		return binding, errSlotPast
 	}
-	if err := bookingClash(db, userID, in.CaseID, in.SlotID); err != nil {
+	if err := bookingClash(tx, userID, in.CaseID, in.SlotID); err != nil {
 		return binding, err
 	}
-	if peek && slot.Booked >= slot.Capacity {
+	if slot.Booked >= slot.Capacity {
 		return binding, ErrSlotFull
 	}
 	return binding, nil
