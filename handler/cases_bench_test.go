@@ -18,8 +18,9 @@ import (
 )
 
 // BenchmarkH5CaseRead measures, in one run, GET /api/h5/cases/:id by an
-// approved party (whole middleware, session lookup and touch in the
-// cache, access check, case, timeline of three events, JSON) beside a
+// approved party (whole middleware, session and case data version in one
+// cache round trip, access check, case and timeline of three events from
+// the case view cache after the first read, JSON) beside a
 // bare Gin handler rendering a case-shaped object (the baseline of
 // `zsjc bench`). "interleaved" runs both in alternating chunks and
 // reports x-bare-gin, our throughput as a fraction of bare Gin's. With
