@@ -294,6 +294,8 @@ type WeChatCallback struct {
 	Key       string    `gorm:"primaryKey;size:64"`
 	Reply     string    `gorm:"size:2048"`
 	CreatedAt time.Time `gorm:"not null;index"`
+	// Pending: the event's change is not applied yet (see service).
+	Pending bool `gorm:"not null;default:false"`
 }
 
 // All lists every entity, in migration order.

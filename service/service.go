@@ -71,6 +71,8 @@ type Service struct {
 	texts  weChatTexts // fixed WeChat replies, from opt
 	// caseCache holds H5 case views; nil when writes cannot be watched.
 	caseCache *caseCache
+	// callbackHold is callbackApplyHold; tests shorten it.
+	callbackHold time.Duration
 }
 
 // New returns a Service.
@@ -93,6 +95,7 @@ func New(d Deps, opt Options) *Service {
 	s := &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
 		log: d.Log, now: d.Now, opt: opt}
 	s.texts = s.newWeChatTexts()
+	s.callbackHold = callbackApplyHold
 	if s.db != nil {
 		if err := s.watchCaseData(); err != nil {
 			s.log.Error("H5 case views are read uncached", "err", err)

@@ -66,8 +66,17 @@ type WeChatOutcome struct {
 // Callback dedup timing. WeChat retries within ~15 s; the key outlives
 // that comfortably. The cache gets a short budget so that, when it is
 // down, the database fallback still answers inside WeChat's 5 s.
+//
+// An event that changes a row is first claimed only for callbackApplyHold,
+// shorter than WeChat's 5 s wait, and the claim is extended to the full
+// dedup window once the change is applied. If the instance holding the
+// claim dies (or panics) before applying, WeChat's retry finds the claim
+// gone and applies the change instead of being answered as a duplicate
+// and lost. A first delivery still working after that long may apply the
+// change a second time, which each event's one-row change tolerates.
 const (
 	callbackDedupTTL     = 10 * time.Minute
+	callbackApplyHold    = 4 * time.Second
 	callbackCacheBudget  = 800 * time.Millisecond
 	callbackDBKeepFor    = 24 * time.Hour
 	callbackReplyMarker  = "r:" // prefix of stored replies: "" is a valid reply
@@ -83,12 +92,13 @@ const (
 // claim is released and the error returned, so WeChat's retry tries again.
 func (s *Service) HandleWeChatEvent(ctx context.Context, e WeChatEvent) (WeChatOutcome, error) {
 	reply := s.weChatReply(e)
+	change := s.weChatChange(e)
 	sum := sha256.Sum256([]byte(e.DedupKey()))
 	key := hex.EncodeToString(sum[:])
-	claim, err := s.claimCallbackInCache(ctx, key, reply)
+	claim, err := s.claimCallbackInCache(ctx, key, reply, change != nil)
 	if err != nil {
 		s.log.Warn("wechat dedup: cache unavailable, using the database", "err", err)
-		claim, err = s.claimCallbackInDB(ctx, key, reply)
+		claim, err = s.claimCallbackInDB(ctx, key, reply, change != nil)
 		if err != nil {
 			return WeChatOutcome{}, err
 		}
@@ -96,34 +106,53 @@ func (s *Service) HandleWeChatEvent(ctx context.Context, e WeChatEvent) (WeChatO
 	if !claim.won {
 		return WeChatOutcome{Reply: claim.reply, Duplicate: true}, nil
 	}
-	if err := s.applyWeChatEvent(ctx, e); err != nil {
+	if change == nil {
+		return WeChatOutcome{Reply: reply}, nil
+	}
+	if err := s.applyWeChatChange(ctx, e, change); err != nil {
 		claim.release(context.WithoutCancel(ctx))
 		return WeChatOutcome{}, fmt.Errorf("wechat %s %s: %w", e.MsgType, e.Event, err)
 	}
+	claim.settle(context.WithoutCancel(ctx))
 	return WeChatOutcome{Reply: reply}, nil
 }
 
 // callbackClaim is the outcome of claiming a dedup key.
 type callbackClaim struct {
-	won     bool
-	reply   string // the stored reply, when not won
-	release func(context.Context)
+	won   bool
+	reply string // the stored reply, when not won
+	// release gives the claim up (the change failed); settle extends it to
+	// the whole dedup window (the change is applied).
+	release, settle func(context.Context)
 }
 
-func (s *Service) claimCallbackInCache(ctx context.Context, key, reply string) (callbackClaim, error) {
+// claimCallbackInCache claims key with SET NX, for the apply hold when the
+// event has a change to apply, else for the whole dedup window.
+func (s *Service) claimCallbackInCache(ctx context.Context, key, reply string, changes bool) (callbackClaim, error) {
 	ctx, cancel := context.WithTimeout(ctx, callbackCacheBudget)
 	defer cancel()
 	ck := callbackKeyNamespace + key
-	won, err := s.cache.SetNX(ctx, ck, callbackReplyMarker+reply, callbackDedupTTL)
+	value := callbackReplyMarker + reply
+	hold := callbackDedupTTL
+	if changes {
+		hold = s.callbackHold
+	}
+	won, err := s.cache.SetNX(ctx, ck, value, hold)
 	if err != nil {
 		return callbackClaim{}, err
 	}
 	if won {
-		return callbackClaim{won: true, release: func(ctx context.Context) {
-			if err := s.cache.Del(ctx, ck); err != nil {
-				s.log.Warn("wechat dedup: release claim", "err", err)
-			}
-		}}, nil
+		return callbackClaim{won: true,
+			release: func(ctx context.Context) {
+				if err := s.cache.Del(ctx, ck); err != nil {
+					s.log.Warn("wechat dedup: release claim", "err", err)
+				}
+			},
+			settle: func(ctx context.Context) {
+				if err := s.cache.Set(ctx, ck, value, callbackDedupTTL); err != nil {
+					s.log.Warn("wechat dedup: extend claim", "err", err)
+				}
+			}}, nil
 	}
 	stored, err := s.cache.Get(ctx, ck)
 	switch {
@@ -136,23 +165,42 @@ func (s *Service) claimCallbackInCache(ctx context.Context, key, reply string) (
 }
 
 // claimCallbackInDB claims the key through the primary key of
-// model.WeChatCallback, and drops rows older than a day on the way.
-func (s *Service) claimCallbackInDB(ctx context.Context, key, reply string) (callbackClaim, error) {
+// model.WeChatCallback, and drops rows older than a day on the way. A
+// claim of a change that is still pending after the apply hold was left by
+// an instance that died before applying it: it is taken over.
+func (s *Service) claimCallbackInDB(ctx context.Context, key, reply string, changes bool) (callbackClaim, error) {
 	db := s.db.WithContext(ctx)
-	if err := db.Where("created_at < ?", s.Now().Add(-callbackDBKeepFor)).Delete(&model.WeChatCallback{}).Error; err != nil {
+	now := s.Now()
+	if err := db.Where("created_at < ?", now.Add(-callbackDBKeepFor)).Delete(&model.WeChatCallback{}).Error; err != nil {
 		return callbackClaim{}, fmt.Errorf("wechat dedup: prune: %w", err)
 	}
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&model.WeChatCallback{Key: key, Reply: reply, CreatedAt: s.Now()})
+		Create(&model.WeChatCallback{Key: key, Reply: reply, CreatedAt: now, Pending: changes})
 	if res.Error != nil {
 		return callbackClaim{}, fmt.Errorf("wechat dedup: claim: %w", res.Error)
 	}
-	if res.RowsAffected == 1 {
-		return callbackClaim{won: true, release: func(ctx context.Context) {
-			if err := s.db.WithContext(ctx).Delete(&model.WeChatCallback{Key: key}).Error; err != nil {
-				s.log.Warn("wechat dedup: release claim", "err", err)
-			}
-		}}, nil
+	won := res.RowsAffected == 1
+	if !won && changes {
+		res = db.Model(&model.WeChatCallback{}).Where(&model.WeChatCallback{Key: key}).
+			Where("pending = ? AND created_at < ?", true, now.Add(-s.callbackHold)).Update("created_at", now)
+		if res.Error != nil {
+			return callbackClaim{}, fmt.Errorf("wechat dedup: take over claim: %w", res.Error)
+		}
+		won = res.RowsAffected == 1
+	}
+	if won {
+		return callbackClaim{won: true,
+			release: func(ctx context.Context) {
+				if err := s.db.WithContext(ctx).Delete(&model.WeChatCallback{Key: key}).Error; err != nil {
+					s.log.Warn("wechat dedup: release claim", "err", err)
+				}
+			},
+			settle: func(ctx context.Context) {
+				if err := s.db.WithContext(ctx).Model(&model.WeChatCallback{}).Where(&model.WeChatCallback{Key: key}).
+					Update("pending", false).Error; err != nil {
+					s.log.Warn("wechat dedup: settle claim", "err", err)
+				}
+			}}, nil
 	}
 	var row model.WeChatCallback
 	if err := db.Where(&model.WeChatCallback{Key: key}).Take(&row).Error; err != nil {
@@ -161,21 +209,27 @@ func (s *Service) claimCallbackInDB(ctx context.Context, key, reply string) (cal
 	return callbackClaim{reply: row.Reply}, nil
 }
 
-// applyWeChatEvent makes the event's one change. Domain refusals (a report
-// for a push we do not know) are logged and count as handled: retrying
-// would not change them.
-func (s *Service) applyWeChatEvent(ctx context.Context, e WeChatEvent) error {
-	var err error
+// weChatChange is the one change the event makes, nil for messages and
+// events that only get a reply.
+func (s *Service) weChatChange(e WeChatEvent) func(context.Context) error {
 	switch e.Event {
 	case "subscribe":
-		err = s.recordFollower(ctx, e.OpenID, true, sceneOf(e.EventKey))
+		return func(ctx context.Context) error { return s.recordFollower(ctx, e.OpenID, true, sceneOf(e.EventKey)) }
 	case "SCAN":
-		err = s.recordFollower(ctx, e.OpenID, false, sceneOf(e.EventKey))
+		return func(ctx context.Context) error { return s.recordFollower(ctx, e.OpenID, false, sceneOf(e.EventKey)) }
 	case "unsubscribe":
-		err = s.recordUnfollow(ctx, e.OpenID)
+		return func(ctx context.Context) error { return s.recordUnfollow(ctx, e.OpenID) }
 	case "TEMPLATESENDJOBFINISH":
-		err = s.RecordPushDelivery(ctx, e.TemplateMsgID, e.Status)
+		return func(ctx context.Context) error { return s.RecordPushDelivery(ctx, e.TemplateMsgID, e.Status) }
 	}
+	return nil
+}
+
+// applyWeChatChange makes the event's change. Domain refusals (a report
+// for a push we do not know) are logged and count as handled: retrying
+// would not change them.
+func (s *Service) applyWeChatChange(ctx context.Context, e WeChatEvent, change func(context.Context) error) error {
+	err := change(ctx)
 	var de *model.Error
 	if errors.As(err, &de) {
 		s.log.Info("wechat event not applied", "event", e.Event, "code", de.Code)
