@@ -119,11 +119,28 @@ func TestRevokeEndsCaseAccessOnEveryInstanceAtOnce(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(30 * time.Millisecond)
+	// Let reads run on both sides of the revoke, however slow the machine.
+	readsSince := func(t0 time.Time) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, r := range reads {
+			if r.start.After(t0) {
+				n++
+			}
+		}
+		return n
+	}
+	waitForReads := func(t0 time.Time) {
+		for deadline := time.Now().Add(10 * time.Second); readsSince(t0) < 20 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitForReads(time.Time{})
 	revokeStart := time.Now()
 	f.must(200, f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/revoke", bindingID), map[string]string{"reason": "委托终止"}))
 	revoked := time.Now()
-	time.Sleep(30 * time.Millisecond)
+	waitForReads(revoked)
 	close(stop)
 	readers.Wait()
 
