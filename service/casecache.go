@@ -19,8 +19,9 @@ import (
 // it from each push. Its data (the case, its timeline and who holds an
 // approved binding) is kept in process, tagged with a fleet-wide version
 // held in the shared cache. Every committed write to those tables, from
-// any instance and any code path (a GORM callback sees them all), sets a
-// new random version after its commit, so an edit shows and a revoked
+// any instance and any code path (a GORM callback sees every Create,
+// Update and Delete; nothing writes them with raw SQL), sets a new random
+// version after its commit, so an edit shows and a revoked
 // binding loses access on every instance as soon as the write is
 // committed. A version that was never set, or lost with a Redis restart,
 // is replaced by a new random one, which no cached entry carries.
