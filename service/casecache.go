@@ -30,8 +30,9 @@ const (
 	// caseCacheMaxAge bounds how long an entry is trusted should a version
 	// write be lost (the shared cache unreachable just then).
 	caseCacheMaxAge = 10 * time.Second
-	// caseCacheSize bounds memory: entries are small, cases are thousands.
-	caseCacheSize = 4096
+	// caseCacheSize bounds memory; the cases read within caseCacheMaxAge
+	// are far fewer.
+	caseCacheSize = 1024
 )
 
 // caseDataTables are the tables an H5 case view is read from.
@@ -70,6 +71,13 @@ func (cc *caseCache) put(id uint64, e caseEntry) {
 	}
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
+	if len(cc.entries) >= caseCacheSize {
+		for k, old := range cc.entries {
+			if time.Since(old.loadedAt) >= caseCacheMaxAge {
+				delete(cc.entries, k)
+			}
+		}
+	}
 	if len(cc.entries) >= caseCacheSize {
 		for k := range cc.entries { // map order is random: evict any one
 			delete(cc.entries, k)
