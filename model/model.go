@@ -301,6 +301,7 @@ type WeChatCallback struct {
 // All lists every entity, in migration order.
 func All() []any {
 	return []any{
+		&Unit{}, &Room{},
 		&Case{}, &CaseEvent{}, &Party{}, &Document{},
 		&WeChatUser{}, &LawyerProfile{}, &Upload{},
 		&Binding{}, &BindingMaterial{},
