@@ -27,11 +27,11 @@ type Unit struct {
 	ParentID *uint64 `gorm:"index"`
 	// Path is the chain of ids from the top-level unit down to this one,
 	// "/1/4/9/": a subtree is every unit whose path starts with its root's.
-	Path           string    `gorm:"size:255;not null;index"`
-	Address        string    `gorm:"size:200"`
-	Phone          string    `gorm:"size:32"`
-	ReceptionHours string    `gorm:"size:100"`
-	Head           string    `gorm:"size:64"` // responsible person, named in the monthly report
+	Path           string `gorm:"size:255;not null;index"`
+	Address        string `gorm:"size:200"`
+	Phone          string `gorm:"size:32"`
+	ReceptionHours string `gorm:"size:100"`
+	Head           string `gorm:"size:64"` // responsible person, named in the monthly report
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
