@@ -31,6 +31,9 @@ type Case struct {
 	Type   string `gorm:"size:64" json:"type"`
 	Cause  string `gorm:"size:200" json:"cause"` // 案由
 	Unit   string `gorm:"size:200" json:"unit"`  // 承办单位/办案部门
+	// UnitID is the procuratorate (院) the case belongs to: its staff
+	// handle the case's bindings, reviews and meetings.
+	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
 	// Prosecutor is the handling prosecutor's name; ProsecutorID links the
 	// staff account when the case was entered by staff.
 	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
@@ -168,6 +171,7 @@ type ReviewSlot struct {
 	Date      string    `gorm:"size:10;not null;uniqueIndex:idx_slot,priority:1" json:"date"`  // YYYY-MM-DD, office time zone
 	Period    string    `gorm:"size:8;not null;uniqueIndex:idx_slot,priority:2" json:"period"` // am | pm
 	Room      string    `gorm:"size:64;not null;uniqueIndex:idx_slot,priority:3" json:"room"`
+	RoomID    uint64    `gorm:"not null;default:0;index" json:"-"` // the reading room (model.Room)
 	StartTime string    `gorm:"size:5" json:"start_time"` // HH:MM
 	EndTime   string    `gorm:"size:5" json:"end_time"`
 	Capacity  int       `gorm:"not null" json:"capacity"`
@@ -266,6 +270,8 @@ type Staff struct {
 	Username       string     `gorm:"size:64;not null;uniqueIndex" json:"username"`
 	DisplayName    string     `gorm:"size:64;not null" json:"display_name"`
 	Role           string     `gorm:"size:16;not null" json:"role"`
+	// UnitID is the staff member's unit; their scope is it and every unit below.
+	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
 	PasswordHash   string     `gorm:"size:255;not null" json:"-"`
 	Disabled       bool       `gorm:"not null;default:false" json:"disabled"`
 	FailedAttempts int        `gorm:"not null;default:0" json:"-"`

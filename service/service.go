@@ -148,10 +148,12 @@ type Actor struct {
 	Name    string
 	Role    string
 	IP      string
+	// Scope is the units the actor may act on (see scope.go).
+	Scope Scope
 }
 
 // System is the actor for the case-system integration and background jobs.
-var System = Actor{Name: "system"}
+var System = Actor{Name: "system", Scope: AllUnits}
 
 // audit writes an audit row inside tx.
 func (s *Service) audit(tx *gorm.DB, a Actor, action, target, detail string) error {
