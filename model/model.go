@@ -172,7 +172,7 @@ type ReviewSlot struct {
 	Period    string    `gorm:"size:8;not null;uniqueIndex:idx_slot,priority:2" json:"period"` // am | pm
 	Room      string    `gorm:"size:64;not null;uniqueIndex:idx_slot,priority:3" json:"room"`
 	RoomID    uint64    `gorm:"not null;default:0;index" json:"-"` // the reading room (model.Room)
-	StartTime string    `gorm:"size:5" json:"start_time"` // HH:MM
+	StartTime string    `gorm:"size:5" json:"start_time"`          // HH:MM
 	EndTime   string    `gorm:"size:5" json:"end_time"`
 	Capacity  int       `gorm:"not null" json:"capacity"`
 	Booked    int       `gorm:"not null;default:0" json:"booked"`
@@ -266,12 +266,12 @@ type PushMessage struct {
 
 // Staff is a procuratorate staff account.
 type Staff struct {
-	ID             uint64     `gorm:"primaryKey" json:"id"`
-	Username       string     `gorm:"size:64;not null;uniqueIndex" json:"username"`
-	DisplayName    string     `gorm:"size:64;not null" json:"display_name"`
-	Role           string     `gorm:"size:16;not null" json:"role"`
+	ID          uint64 `gorm:"primaryKey" json:"id"`
+	Username    string `gorm:"size:64;not null;uniqueIndex" json:"username"`
+	DisplayName string `gorm:"size:64;not null" json:"display_name"`
+	Role        string `gorm:"size:16;not null" json:"role"`
 	// UnitID is the staff member's unit; their scope is it and every unit below.
-	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
+	UnitID         uint64     `gorm:"not null;default:0;index" json:"-"`
 	PasswordHash   string     `gorm:"size:255;not null" json:"-"`
 	Disabled       bool       `gorm:"not null;default:false" json:"disabled"`
 	FailedAttempts int        `gorm:"not null;default:0" json:"-"`
