@@ -47,7 +47,14 @@ type Config struct {
 
 	// DataKey encrypts personal data (id numbers, phone numbers) and keys
 	// their lookup hashes: 32 bytes, given as 64 hex digits or base64.
-	DataKey           string `yaml:"data_key"`
+	DataKey string `yaml:"data_key"`
+	// OldDataKeys are keys rotated out (comma-separated, same encodings):
+	// values sealed with them are still read until `zsjc rekey` has moved
+	// every row to DataKey.
+	OldDataKeys string `yaml:"old_data_keys"`
+	// Crypto is the personal-data suite: "aes" (AES-256-GCM, HMAC-SHA256)
+	// or "sm" (SM4-GCM, HMAC-SM3).
+	Crypto            string `yaml:"crypto"`
 	IntegrationSecret string `yaml:"integration_secret"`
 	// TrustedProxies lists the load balancers / reverse proxies (IPs or
 	// CIDRs, comma-separated) whose X-Forwarded-For is believed. Empty:
@@ -115,6 +122,7 @@ func Default() Config {
 		DataDir:   "./data",
 		LogLevel:  "info",
 		Timezone:  "Asia/Shanghai",
+		Crypto:    "aes",
 		BodyLimit: 1 << 20,
 		WeChat: WeChat{
 			APIBase:  "https://api.weixin.qq.com",
@@ -174,6 +182,8 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_REDIS_PASSWORD":     &cfg.RedisPassword,
 		"ZSJC_REDIS_MASTER":       &cfg.RedisMaster,
 		"ZSJC_DATA_KEY":           &cfg.DataKey,
+		"ZSJC_OLD_DATA_KEYS":      &cfg.OldDataKeys,
+		"ZSJC_CRYPTO":             &cfg.Crypto,
 		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
 		"ZSJC_TRUSTED_PROXIES":    &cfg.TrustedProxies,
 		"ZSJC_WECHAT_APPID":       &cfg.WeChat.AppID,
@@ -251,6 +261,12 @@ func (c *Config) Validate() error {
 	} else if c.Mode == ModeProd {
 		return &Error{Var: "ZSJC_DATA_KEY", Reason: "is required outside dev mode (32 random bytes as 64 hex digits or base64)"}
 	}
+	if _, err := c.OldDataKeyBytes(); err != nil {
+		return &Error{Var: "ZSJC_OLD_DATA_KEYS", Reason: err.Error()}
+	}
+	if c.Crypto != "aes" && c.Crypto != "sm" {
+		return &Error{Var: "ZSJC_CRYPTO", Reason: fmt.Sprintf("must be aes (AES-256-GCM + HMAC-SHA256) or sm (SM4-GCM + HMAC-SM3), got %q", c.Crypto)}
+	}
 	// A short shared secret could be guessed from signed requests offline.
 	if c.IntegrationSecret != "" && len(c.IntegrationSecret) < 16 {
 		return &Error{Var: "ZSJC_INTEGRATION_SECRET", Reason: "must be at least 16 characters (empty disables the integration API)"}
@@ -312,8 +328,25 @@ func (c *Config) Validate() error {
 }
 
 // DataKeyBytes decodes ZSJC_DATA_KEY into 32 bytes.
-func (c *Config) DataKeyBytes() ([]byte, error) {
-	k := c.DataKey
+func (c *Config) DataKeyBytes() ([]byte, error) { return decodeDataKey(c.DataKey) }
+
+// OldDataKeyBytes decodes ZSJC_OLD_DATA_KEYS.
+func (c *Config) OldDataKeyBytes() ([][]byte, error) {
+	var out [][]byte
+	for i, k := range strings.Split(c.OldDataKeys, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		b, err := decodeDataKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("key %d %w", i+1, err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func decodeDataKey(k string) ([]byte, error) {
 	if b, err := hex.DecodeString(k); err == nil && len(b) == 32 {
 		return b, nil
 	}

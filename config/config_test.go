@@ -79,6 +79,8 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{"bad time zone", "ZSJC_TIMEZONE", map[string]string{"ZSJC_TIMEZONE": "Mars/Olympus"}},
 		{"bad log level", "ZSJC_LOG_LEVEL", map[string]string{"ZSJC_LOG_LEVEL": "loud"}},
 		{"bad trusted proxy", "ZSJC_TRUSTED_PROXIES", map[string]string{"ZSJC_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}},
+		{"unknown crypto suite", "ZSJC_CRYPTO", map[string]string{"ZSJC_CRYPTO": "des"}},
+		{"bad old data key", "ZSJC_OLD_DATA_KEYS", map[string]string{"ZSJC_OLD_DATA_KEYS": strings.Repeat("ab", 32) + ",xyz"}},
 		{"prod without mysql", "ZSJC_MYSQL_DSN", map[string]string{"ZSJC_MODE": "prod", "ZSJC_MYSQL_DSN": ""}},
 	}
 	for _, tc := range cases {

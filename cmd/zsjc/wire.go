@@ -104,10 +104,12 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secure.NewSealer(key)
+	oldKeys, _ := cfg.OldDataKeyBytes() // validated with the configuration
+	sealer, err := secure.NewSuiteSealer(cfg.Crypto, key, oldKeys...)
 	if err != nil {
 		return nil, &config.Error{Var: "ZSJC_DATA_KEY", Reason: err.Error()}
 	}
+	log.Info("personal data protection", "crypto", sealer.Suite(), "key_id", sealer.KeyID(), "old_keys", len(oldKeys))
 	a.db, err = openStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
