@@ -67,9 +67,28 @@ type Config struct {
 	// BodyLimit caps request bodies outside upload routes.
 	BodyLimit int64 `yaml:"body_limit"`
 
-	Business Business `yaml:"business"`
-	Push     Push     `yaml:"push"`
+	Business  Business  `yaml:"business"`
+	Push      Push      `yaml:"push"`
+	Retention Retention `yaml:"retention"`
 }
+
+// Retention is how long each kind of record is kept, in days (a daily job
+// removes what is older; see docs/design.md).
+type Retention struct {
+	// AuditDays keeps the audit log; the Cybersecurity Law asks for at
+	// least six months, so less than MinAuditDays refuses to start.
+	AuditDays int `yaml:"audit_days"`
+	// UploadsDays keeps binding materials of rejected or ended bindings,
+	// and uploads never attached to a binding.
+	UploadsDays int `yaml:"uploads_days"`
+	// PushesDays keeps push rows that reached a final state.
+	PushesDays int `yaml:"pushes_days"`
+	// CallbacksDays keeps the database's record of handled WeChat callbacks.
+	CallbacksDays int `yaml:"callbacks_days"`
+}
+
+// MinAuditDays is the shortest audit retention accepted (180 days).
+const MinAuditDays = 180
 
 // WeChat holds the official account's credentials and the platform hosts.
 type WeChat struct {
@@ -128,8 +147,9 @@ func Default() Config {
 			APIBase:  "https://api.weixin.qq.com",
 			OpenBase: "https://open.weixin.qq.com",
 		},
-		Business: Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
-		Push:     Push{Concurrency: 8, MaxAttempts: 8},
+		Business:  Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
+		Push:      Push{Concurrency: 8, MaxAttempts: 8},
+		Retention: Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
 	}
 }
 
@@ -202,9 +222,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		cfg.Mode = Mode(v)
 	}
 	ints := map[string]*int{
-		"ZSJC_PUSH_CONCURRENCY":   &cfg.Push.Concurrency,
-		"ZSJC_PUSH_MAX_ATTEMPTS":  &cfg.Push.MaxAttempts,
-		"ZSJC_REPLY_WORKING_DAYS": &cfg.Business.ReplyWorkingDays,
+		"ZSJC_PUSH_CONCURRENCY":         &cfg.Push.Concurrency,
+		"ZSJC_PUSH_MAX_ATTEMPTS":        &cfg.Push.MaxAttempts,
+		"ZSJC_REPLY_WORKING_DAYS":       &cfg.Business.ReplyWorkingDays,
+		"ZSJC_RETENTION_AUDIT_DAYS":     &cfg.Retention.AuditDays,
+		"ZSJC_RETENTION_UPLOADS_DAYS":   &cfg.Retention.UploadsDays,
+		"ZSJC_RETENTION_PUSHES_DAYS":    &cfg.Retention.PushesDays,
+		"ZSJC_RETENTION_CALLBACKS_DAYS": &cfg.Retention.CallbacksDays,
 	}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
@@ -318,6 +342,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Push.MaxAttempts < 1 {
 		return &Error{Var: "ZSJC_PUSH_MAX_ATTEMPTS", Reason: "must be at least 1"}
+	}
+	if c.Retention.AuditDays < MinAuditDays {
+		return &Error{Var: "ZSJC_RETENTION_AUDIT_DAYS", Reason: fmt.Sprintf("must be at least %d days (logs are kept six months or more), got %d", MinAuditDays, c.Retention.AuditDays)}
+	}
+	for name, days := range map[string]int{"ZSJC_RETENTION_UPLOADS_DAYS": c.Retention.UploadsDays,
+		"ZSJC_RETENTION_PUSHES_DAYS": c.Retention.PushesDays, "ZSJC_RETENTION_CALLBACKS_DAYS": c.Retention.CallbacksDays} {
+		if days < 1 {
+			return &Error{Var: name, Reason: fmt.Sprintf("must be at least 1 day, got %d", days)}
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
