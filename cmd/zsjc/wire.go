@@ -144,11 +144,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			ReminderTime:       reminderMinutes,
 			Retention: service.RetentionDays{Audit: cfg.Retention.AuditDays, Uploads: cfg.Retention.UploadsDays,
 				Pushes: cfg.Retention.PushesDays, Callbacks: cfg.Retention.CallbacksDays},
-			PublicURL:          cfg.PublicURL,
-			AppID:              a.wx.cfg.AppID,
-			Dev:                cfg.Dev(),
-			SandboxWeChat:      a.wx.sandbox != nil,
-			IntegrationSecret:  cfg.IntegrationSecret,
+			PublicURL:         cfg.PublicURL,
+			AppID:             a.wx.cfg.AppID,
+			Dev:               cfg.Dev(),
+			SandboxWeChat:     a.wx.sandbox != nil,
+			IntegrationSecret: cfg.IntegrationSecret,
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()
