@@ -19,12 +19,11 @@ func (s *Server) auditLog(c *gin.Context) error {
 	q := service.AuditQuery{Actor: c.Query("actor"), Action: c.Query("action"), Target: c.Query("target")}
 	q.From = s.queryTime(c, fe, "from", false)
 	q.To = s.queryTime(c, fe, "to", true)
-	q.Page = queryInt(c, fe, "page", 1, 100000)
-	q.PageSize = queryInt(c, fe, "page_size", 1, service.MaxAuditPageSize)
+	q.Paging = paging(c, fe)
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	page, err := s.svc.AuditLog(c.Request.Context(), q)
+	page, err := s.svc.AuditLog(c.Request.Context(), actor(c), q)
 	if err != nil {
 		return err
 	}
@@ -50,6 +49,11 @@ func (s *Server) queryTime(c *gin.Context, fe model.FieldErrors, name string, up
 	}
 	fe.Add(name, "须为日期 YYYY-MM-DD 或 RFC 3339 时间")
 	return time.Time{}
+}
+
+// paging reads ?page= and ?page_size= (at most service.MaxPageSize).
+func paging(c *gin.Context, fe model.FieldErrors) service.Paging {
+	return service.Paging{Page: queryInt(c, fe, "page", 1, 1_000_000), PageSize: queryInt(c, fe, "page_size", 1, service.MaxPageSize)}
 }
 
 // queryInt parses an optional whole-number query parameter in [lo, hi]

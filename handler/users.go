@@ -5,15 +5,21 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"zsjc/model"
 	"zsjc/service"
 )
 
 func (s *Server) listStaff(c *gin.Context) error {
-	items, err := s.svc.StaffList(c.Request.Context())
+	fe := model.FieldErrors{}
+	p := paging(c, fe)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	page, err := s.svc.StaffList(c.Request.Context(), actor(c), p)
 	if err != nil {
 		return err
 	}
-	list(c, items)
+	ok(c, http.StatusOK, page)
 	return nil
 }
 
@@ -26,7 +32,7 @@ func (s *Server) createStaff(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusCreated, st)
+	ok(c, http.StatusCreated, s.svc.StaffView(st))
 	return nil
 }
 
@@ -42,7 +48,7 @@ func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusOK, st)
+	ok(c, http.StatusOK, s.svc.StaffView(st))
 	return nil
 }
 
@@ -63,6 +69,6 @@ func (s *Server) resetStaffPassword(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusOK, st)
+	ok(c, http.StatusOK, s.svc.StaffView(st))
 	return nil
 }

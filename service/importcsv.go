@@ -134,33 +134,11 @@ func sortedKeys(m map[string]string) []string {
 
 // readImport parses the file into cases by number, in first-seen order.
 func readImport(r io.Reader) (map[string]*importCase, []string, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil, &ImportError{[]RowProblem{{1, "header", "文件为空"}}}
-	}
+	cr, col, err := readHeader(r, ImportColumns, []string{"case_no", "name", "accepted_at"})
 	if err != nil {
-		return nil, nil, csvProblem(err)
+		return nil, nil, err
 	}
-	col := map[string]int{}
 	var problems []RowProblem
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if _, dup := col[h]; dup || !slices.Contains(ImportColumns, h) {
-			problems = append(problems, RowProblem{1, "header", fmt.Sprintf("未知或重复的列 %q；可用的列：%s", h, strings.Join(ImportColumns, ","))})
-			continue
-		}
-		col[h] = i
-	}
-	for _, need := range []string{"case_no", "name", "accepted_at"} {
-		if _, ok := col[need]; !ok {
-			problems = append(problems, RowProblem{1, "header", "缺少必需的列 " + need})
-		}
-	}
-	if len(problems) > 0 {
-		return nil, nil, &ImportError{problems}
-	}
 	cases := map[string]*importCase{}
 	var order []string
 	for {
@@ -210,6 +188,39 @@ func readImport(r io.Reader) (map[string]*importCase, []string, error) {
 		return nil, nil, &ImportError{problems[:min(len(problems), maxImportProblems)]}
 	}
 	return cases, order, nil
+}
+
+// readHeader opens a CSV file and reads its header: the columns it may
+// hold (in any order) and those it must. col maps a column to its index.
+func readHeader(r io.Reader, columns, required []string) (cr *csv.Reader, col map[string]int, err error) {
+	cr = csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, &ImportError{[]RowProblem{{1, "header", "文件为空"}}}
+	}
+	if err != nil {
+		return nil, nil, csvProblem(err)
+	}
+	col = map[string]int{}
+	var problems []RowProblem
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := col[h]; dup || !slices.Contains(columns, h) {
+			problems = append(problems, RowProblem{1, "header", fmt.Sprintf("未知或重复的列 %q；可用的列：%s", h, strings.Join(columns, ","))})
+			continue
+		}
+		col[h] = i
+	}
+	for _, need := range required {
+		if _, ok := col[need]; !ok {
+			problems = append(problems, RowProblem{1, "header", "缺少必需的列 " + need})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, &ImportError{problems}
+	}
+	return cr, col, nil
 }
 
 // csvProblem reports a malformed CSV line.
