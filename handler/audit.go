@@ -51,11 +51,6 @@ func (s *Server) queryTime(c *gin.Context, fe model.FieldErrors, name string, up
 	return time.Time{}
 }
 
-// paging reads ?page= and ?page_size= (at most service.MaxPageSize).
-func paging(c *gin.Context, fe model.FieldErrors) service.Paging {
-	return service.Paging{Page: queryInt(c, fe, "page", 1, 1_000_000), PageSize: queryInt(c, fe, "page_size", 1, service.MaxPageSize)}
-}
-
 // queryInt parses an optional whole-number query parameter in [lo, hi]
 // (0 when absent).
 func queryInt(c *gin.Context, fe model.FieldErrors, name string, lo, hi int) int {

@@ -5,22 +5,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"zsjc/model"
 	"zsjc/service"
 )
 
 func (s *Server) listStaff(c *gin.Context) error {
-	fe := model.FieldErrors{}
-	p := paging(c, fe)
-	if err := fe.Err(); err != nil {
-		return err
-	}
-	page, err := s.svc.StaffList(c.Request.Context(), actor(c), p)
-	if err != nil {
-		return err
-	}
-	ok(c, http.StatusOK, page)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.StaffView], error) {
+		return s.svc.StaffList(c.Request.Context(), actor(c), p)
+	})
 }
 
 func (s *Server) createStaff(c *gin.Context) error {

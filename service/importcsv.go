@@ -21,11 +21,11 @@ import (
 // row's). A case whose rows name no party keeps its party list; otherwise
 // the file's parties replace it. Required: case_no, name, accepted_at.
 var ImportColumns = []string{
-	"case_no", "name", "type", "cause", "unit", "prosecutor", "accepted_at", "deadline",
+	"case_no", "name", "type", "cause", "unit_code", "unit", "prosecutor", "accepted_at", "deadline",
 	"measure", "stage", "result", "party_name", "party_role", "party_id_number",
 }
 
-var caseColumns = ImportColumns[:11]
+var caseColumns = ImportColumns[:12]
 
 // RowProblem is one bad field of an import file.
 type RowProblem struct {
@@ -80,13 +80,13 @@ func (s *Service) ImportCases(ctx context.Context, r io.Reader) (ImportResult, e
 		ic := cases[no]
 		fe := model.FieldErrors{}
 		in := CaseInput{CaseNo: no, Name: ic.fields["name"], Type: ic.fields["type"], Cause: ic.fields["cause"],
-			Unit: ic.fields["unit"], Prosecutor: ic.fields["prosecutor"], AcceptedAt: ic.fields["accepted_at"],
+			UnitCode: ic.fields["unit_code"], Unit: ic.fields["unit"], Prosecutor: ic.fields["prosecutor"], AcceptedAt: ic.fields["accepted_at"],
 			Deadline: ic.fields["deadline"], Measure: ic.fields["measure"], Stage: ic.fields["stage"], Result: ic.fields["result"]}
 		var parties *[]PartyInput
 		if len(ic.parties) > 0 {
 			parties = &ic.parties
 		}
-		c, cleaned := s.validUpsert(fe, in, parties)
+		c, cleaned := s.validUpsert(ctx, fe, in, parties)
 		for _, field := range sortedKeys(fe) {
 			line, name := ic.line, field
 			var i int

@@ -42,8 +42,9 @@ func (p Paging) normalized() (Paging, error) {
 	return p, nil
 }
 
-// pageOf counts the rows q selects and reads page p of them in order.
-func pageOf[T any](q *gorm.DB, p Paging, order string, what string) (Page[T], error) {
+// pageOf counts the rows q selects and reads page p of them in order;
+// decorate (joins, selected columns) applies to the read, not the count.
+func pageOf[T any](q *gorm.DB, p Paging, order string, what string, decorate ...func(*gorm.DB) *gorm.DB) (Page[T], error) {
 	p, err := p.normalized()
 	if err != nil {
 		return Page[T]{}, err
@@ -51,6 +52,9 @@ func pageOf[T any](q *gorm.DB, p Paging, order string, what string) (Page[T], er
 	out := Page[T]{Items: []T{}, Page: p.Page, PageSize: p.PageSize}
 	if err := q.Session(&gorm.Session{}).Count(&out.Total).Error; err != nil {
 		return Page[T]{}, fmt.Errorf("count %s: %w", what, err)
+	}
+	for _, d := range decorate {
+		q = d(q)
 	}
 	if err := q.Order(order).Limit(p.PageSize).Offset((p.Page - 1) * p.PageSize).Find(&out.Items).Error; err != nil {
 		return Page[T]{}, fmt.Errorf("list %s: %w", what, err)

@@ -32,9 +32,12 @@ func (sc Scope) Contains(unitID uint64) bool {
 	return sc.All || slices.Contains(sc.UnitIDs, unitID)
 }
 
+// unlimited reports whether the scope holds every unit there is.
+func (sc Scope) unlimited() bool { return sc.All || sc.whole }
+
 // where limits a query to the rows whose column (a unit id) is in scope.
 func (sc Scope) where(db *gorm.DB, column string) *gorm.DB {
-	if sc.All || sc.whole {
+	if sc.unlimited() {
 		return db
 	}
 	return db.Where(column+" IN ?", sc.UnitIDs)

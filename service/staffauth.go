@@ -77,14 +77,14 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 		}
 		target := "username:" + who.Name
 		if st.ID != 0 {
-			target = fmt.Sprintf("staff:%d", st.ID)
+			target, who.UnitID = fmt.Sprintf("staff:%d", st.ID), st.UnitID
 		}
 		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason+detail); aerr != nil {
 			return "", StaffSession{}, model.Staff{}, aerr
 		}
 		return "", StaffSession{}, model.Staff{}, err
 	}
-	who.StaffID, who.Role = st.ID, st.Role
+	who.StaffID, who.Role, who.UnitID = st.ID, st.Role, st.UnitID
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		if err := tx.Model(&model.Staff{}).Where("id = ?", st.ID).Update("last_login_at", now).Error; err != nil {
