@@ -458,16 +458,14 @@ func (s *Service) moveUnit(tx *gorm.DB, u model.Unit, parent *model.Unit) error 
 	return nil
 }
 
-// DeleteUnit removes a unit that holds nothing: no cases, staff, rooms or
-// child units (409 otherwise). Staff delete units strictly below their own.
+// DeleteUnit removes a unit of the actor's scope that holds nothing: no
+// cases, staff, rooms or child units (409 otherwise; an admin's own unit
+// always holds the admin).
 func (s *Service) DeleteUnit(ctx context.Context, a Actor, code string) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		u, err := s.unitInScope(tx, a, code)
 		if err != nil {
 			return err
-		}
-		if !a.Scope.All && u.ID == a.UnitID {
-			return model.ErrForbidden
 		}
 		for _, held := range []struct {
 			m     any

@@ -26,8 +26,8 @@ func addUnit(t *testing.T, svc *service.Service, code, parent string) service.Un
 }
 
 // staffActor creates a staff account of the unit and returns its actor,
-// scope resolved as a login would.
-func staffActor(t *testing.T, svc *service.Service, username, role, unit string) service.Actor {
+// scope resolved as a login would, and the session id.
+func staffActor(t *testing.T, svc *service.Service, username, role, unit string) (service.Actor, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := svc.CreateStaff(ctx, service.System, service.NewStaff{Username: username, Role: role, Password: "Passw0rd!x", UnitCode: unit})
@@ -38,12 +38,8 @@ func staffActor(t *testing.T, svc *service.Service, username, role, unit string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lastSession = sid
-	return sess.Actor("127.0.0.1")
+	return sess.Actor("127.0.0.1"), sid
 }
-
-// lastSession is the session id staffActor opened last.
-var lastSession string
 
 func codes(units []service.UnitView) string {
 	out := make([]string, len(units))
@@ -127,8 +123,7 @@ func TestUnitRules(t *testing.T) {
 	if err != nil || codes(all) != "root,3601,360101,360102,3602" {
 		t.Errorf("system list %s %v", codes(all), err)
 	}
-	cityAdmin := staffActor(t, svc, "city.admin", model.StaffAdmin, "3601")
-	cityAdminSID := lastSession
+	cityAdmin, cityAdminSID := staffActor(t, svc, "city.admin", model.StaffAdmin, "3601")
 	mine, _ := svc.ListUnits(ctx, cityAdmin)
 	if codes(mine) != "3601,360101,360102" {
 		t.Errorf("city admin sees %s", codes(mine))
@@ -187,7 +182,7 @@ func TestUpdateAndDeleteUnit(t *testing.T) {
 	if a1.ParentID == nil || *a1.ParentID != b.ID || a11.Path != b.Path+itoa(a1.ID)+"/"+itoa(a11.ID)+"/" {
 		t.Errorf("after the move: a1 %+v, a11 %+v", a1, a11)
 	}
-	aAdmin := staffActor(t, svc, "a.admin", model.StaffAdmin, "a")
+	aAdmin, _ := staffActor(t, svc, "a.admin", model.StaffAdmin, "a")
 	if _, err := svc.UpdateUnit(ctx, aAdmin, "b", service.UnitInput{Phone: strp("1")}); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("updating a unit outside the scope: %v", err)
 	}
