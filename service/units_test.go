@@ -236,3 +236,47 @@ func TestImportUnits(t *testing.T) {
 		t.Errorf("imported city %+v", city)
 	}
 }
+
+// TestCaseUnitCode: the case system names a case's unit by unit_code; an
+// unknown code is a field error; leaving it out is fine while the root is
+// the only unit (the old free-text unit is kept) and refused once there
+// are several; the import file takes the same column.
+func TestCaseUnitCode(t *testing.T) {
+	svc, db := newCaseService(t)
+	ctx := context.Background()
+	in := func(unitCode string) service.IntegrationCase {
+		return service.IntegrationCase{CaseInput: service.CaseInput{Name: "甲案", AcceptedAt: "2026-11-01", Unit: "第一检察部", UnitCode: unitCode}}
+	}
+	single, _, err := svc.UpsertCase(ctx, "A-1", in(""))
+	if err != nil || single.Unit == nil || single.Unit.Code != model.RootUnitCode || single.Case.Unit != "第一检察部" {
+		t.Fatalf("single unit, no unit_code: %+v %v", single, err)
+	}
+	addUnit(t, svc, "360101", "root")
+	if _, _, err := svc.UpsertCase(ctx, "A-2", in("")); fieldOf(err) != "unit_code" {
+		t.Errorf("several units, no unit_code: %v", err)
+	}
+	if _, _, err := svc.UpsertCase(ctx, "A-2", in("nowhere")); fieldOf(err) != "unit_code" {
+		t.Errorf("unknown unit_code: %v", err)
+	}
+	got, _, err := svc.UpsertCase(ctx, "A-2", in("360101"))
+	if err != nil || got.Unit.Code != "360101" {
+		t.Fatalf("known unit_code: %+v %v", got, err)
+	}
+	file := "case_no,name,accepted_at,unit_code\nB-1,乙案,2026-11-02,360101\nB-2,丙案,2026-11-02,\n"
+	_, err = svc.ImportCases(ctx, strings.NewReader(file))
+	var ie *service.ImportError
+	if !errors.As(err, &ie) || len(ie.Problems) != 1 || ie.Problems[0].Line != 3 || ie.Problems[0].Field != "unit_code" {
+		t.Fatalf("import with a missing unit_code: %v", err)
+	}
+	file = "case_no,name,accepted_at,unit_code\nB-1,乙案,2026-11-02,360101\n"
+	if _, err := svc.ImportCases(ctx, strings.NewReader(file)); err != nil {
+		t.Fatal(err)
+	}
+	var c model.Case
+	db.Where("case_no = ?", "B-1").Take(&c)
+	var u model.Unit
+	db.Where("code = ?", "360101").Take(&u)
+	if c.UnitID != u.ID {
+		t.Errorf("imported case in unit %d, want %d", c.UnitID, u.ID)
+	}
+}
