@@ -250,6 +250,9 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInp
 		if upd.UnitID == 0 {
 			upd.UnitID = c.UnitID
 		}
+		if upd.Unit == "" { // the old free-text 承办部门, no longer edited in the console
+			upd.Unit = c.Unit
+		}
 		if err := moveCaseRequests(tx, c, upd.UnitID); err != nil {
 			return err
 		}
