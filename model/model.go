@@ -37,7 +37,7 @@ type Case struct {
 	// Prosecutor is the handling prosecutor's name; ProsecutorID links the
 	// staff account when the case was entered by staff.
 	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
-	ProsecutorID *uint64    `json:"prosecutor_id,omitempty"`
+	ProsecutorID *uint64    `gorm:"index" json:"prosecutor_id,omitempty"` // a prosecutor's default case list
 	AcceptedAt   time.Time  `json:"accepted_at"`
 	Deadline     *time.Time `json:"deadline,omitempty"`     // 办案期限
 	Measure      string     `gorm:"size:64" json:"measure"` // 强制措施
