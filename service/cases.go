@@ -210,6 +210,9 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseVi
 		return CaseView{}, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := holdUnit(tx, c.UnitID, "unit_code"); err != nil {
+			return err
+		}
 		if err := linkProsecutor(tx, in.ProsecutorID, &c); err != nil {
 			return err
 		}
@@ -252,6 +255,11 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInp
 		}
 		if upd.Unit == "" { // the old free-text 承办部门, no longer edited in the console
 			upd.Unit = c.Unit
+		}
+		if upd.UnitID != c.UnitID {
+			if err := holdUnit(tx, upd.UnitID, "unit_code"); err != nil {
+				return err
+			}
 		}
 		if err := moveCaseRequests(tx, c, upd.UnitID); err != nil {
 			return err

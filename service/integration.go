@@ -154,6 +154,11 @@ func (s *Service) upsertCase(tx *gorm.DB, a Actor, c model.Case, parties *[]Part
 	if err != nil && !isNew {
 		return c, false, fmt.Errorf("find case %q: %w", c.CaseNo, err)
 	}
+	if isNew || old.UnitID != c.UnitID {
+		if err := holdUnit(tx, c.UnitID, "unit_code"); err != nil {
+			return c, false, err
+		}
+	}
 	if isNew {
 		if err := tx.Create(&c).Error; err != nil {
 			if model.IsDuplicate(err) {

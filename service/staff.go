@@ -92,6 +92,9 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.
 	}
 	st := model.Staff{Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, UnitID: unitID, PasswordHash: string(hash)}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := holdUnit(tx, st.UnitID, "unit_code"); err != nil {
+			return err
+		}
 		if err := tx.Create(&st).Error; err != nil {
 			if model.IsDuplicate(err) {
 				return model.Invalid(map[string]string{"username": "该用户名已被使用"})

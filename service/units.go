@@ -183,6 +183,30 @@ func (s *Service) pickUnit(ctx context.Context, sc Scope, fe model.FieldErrors, 
 	return 0
 }
 
+// holdUnit share-locks unit id for the rest of tx, so that a concurrent
+// DeleteUnit (which locks it for update, then counts what it holds) either
+// waits for this write or has removed the unit: then the write is refused
+// on field like an unknown unit.
+func holdUnit(tx *gorm.DB, id uint64, field string) error {
+	var ids []uint64
+	if err := tx.Raw("SELECT id FROM units WHERE id = ?"+shareLock(tx), id).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("hold unit %d: %w", id, err)
+	}
+	if len(ids) == 0 {
+		return model.Invalid(map[string]string{field: "没有该单位"})
+	}
+	return nil
+}
+
+// shareLock is the clause that share-locks the rows a read finds (MySQL
+// and MariaDB; SQLite serialises writers anyway).
+func shareLock(db *gorm.DB) string {
+	if model.IsMySQL(db) {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
+}
+
 // UnitView is a unit as the staff API shows it.
 type UnitView struct {
 	Code           string `json:"code"`
@@ -345,6 +369,9 @@ func (s *Service) unitParent(tx *gorm.DB, a Actor, fe model.FieldErrors, code *s
 		return nil, nil
 	}
 	p, err := s.unitByCode(tx, strings.TrimSpace(*code))
+	if err == nil {
+		err = holdUnit(tx, p.ID, "parent_code") // a parent deleted meanwhile is unknown
+	}
 	if errors.Is(err, model.ErrNotFound) || (err == nil && !a.Scope.Contains(p.ID)) {
 		fe.Add("parent_code", "没有该单位")
 		return nil, nil

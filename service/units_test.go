@@ -3,8 +3,10 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"zsjc/model"
@@ -278,5 +280,56 @@ func TestCaseUnitCode(t *testing.T) {
 	db.Where("code = ?", "360101").Take(&u)
 	if c.UnitID != u.ID {
 		t.Errorf("imported case in unit %d, want %d", c.UnitID, u.ID)
+	}
+}
+
+// TestUnitDeleteRacesCaseCreate: a unit deleted while a case is created in
+// it either keeps the case (the delete answers 409) or loses the race
+// cleanly (the case is refused on unit_code): never a case in a deleted
+// unit. Two creations of one code: one wins, the other is told it is taken.
+func TestUnitDeleteRacesCaseCreate(t *testing.T) {
+	svc, db := newCaseService(t)
+	ctx := context.Background()
+	for round := range 8 {
+		code := fmt.Sprintf("d%d", round)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, errs[0] = svc.CreateUnit(ctx, service.System, service.UnitInput{Code: strp(code), Name: strp("甲")})
+		}()
+		go func() {
+			defer wg.Done()
+			_, errs[1] = svc.CreateUnit(ctx, service.System, service.UnitInput{Code: strp(code), Name: strp("乙")})
+		}()
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) || !(errors.Is(errs[0], service.ErrUnitCodeTaken) || errors.Is(errs[1], service.ErrUnitCodeTaken)) {
+			t.Fatalf("round %d: two creations of one code: %v, %v", round, errs[0], errs[1])
+		}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			errs[0] = svc.DeleteUnit(ctx, service.System, code)
+		}()
+		go func() {
+			defer wg.Done()
+			_, errs[1] = svc.CreateCase(ctx, service.System, service.CaseInput{CaseNo: "R-" + code, Name: "案", AcceptedAt: "2026-11-01", UnitCode: code})
+		}()
+		wg.Wait()
+		deleted, created := errs[0] == nil, errs[1] == nil
+		switch {
+		case deleted && created:
+			t.Fatalf("round %d: the unit was deleted and the case created in it", round)
+		case !deleted && !errors.Is(errs[0], service.ErrUnitInUse):
+			t.Fatalf("round %d: delete: %v", round, errs[0])
+		case !created && fieldOf(errs[1]) != "unit_code":
+			t.Fatalf("round %d: create: %v", round, errs[1])
+		}
+		var orphans int64
+		db.Model(&model.Case{}).Where("unit_id NOT IN (?)", db.Model(&model.Unit{}).Select("id")).Count(&orphans)
+		if orphans != 0 {
+			t.Fatalf("round %d: %d cases of no unit", round, orphans)
+		}
 	}
 }
