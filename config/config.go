@@ -61,6 +61,9 @@ type Config struct {
 	// none, the client address is the TCP peer's (login rate limits and
 	// the audit log rely on it).
 	TrustedProxies string `yaml:"trusted_proxies"`
+	// UnitName names the root unit (the procuratorate itself in a
+	// single-unit deployment) when a database first gets it.
+	UnitName string `yaml:"unit_name"`
 
 	WeChat WeChat `yaml:"wechat"`
 
@@ -141,6 +144,7 @@ func Default() Config {
 		DataDir:   "./data",
 		LogLevel:  "info",
 		Timezone:  "Asia/Shanghai",
+		UnitName:  "人民检察院",
 		Crypto:    "aes",
 		BodyLimit: 1 << 20,
 		WeChat: WeChat{
@@ -206,6 +210,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_CRYPTO":             &cfg.Crypto,
 		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
 		"ZSJC_TRUSTED_PROXIES":    &cfg.TrustedProxies,
+		"ZSJC_UNIT_NAME":          &cfg.UnitName,
 		"ZSJC_WECHAT_APPID":       &cfg.WeChat.AppID,
 		"ZSJC_WECHAT_SECRET":      &cfg.WeChat.Secret,
 		"ZSJC_WECHAT_TOKEN":       &cfg.WeChat.Token,

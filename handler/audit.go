@@ -19,12 +19,11 @@ func (s *Server) auditLog(c *gin.Context) error {
 	q := service.AuditQuery{Actor: c.Query("actor"), Action: c.Query("action"), Target: c.Query("target")}
 	q.From = s.queryTime(c, fe, "from", false)
 	q.To = s.queryTime(c, fe, "to", true)
-	q.Page = queryInt(c, fe, "page", 1, 100000)
-	q.PageSize = queryInt(c, fe, "page_size", 1, service.MaxAuditPageSize)
+	q.Paging = paging(c, fe)
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	page, err := s.svc.AuditLog(c.Request.Context(), q)
+	page, err := s.svc.AuditLog(c.Request.Context(), actor(c), q)
 	if err != nil {
 		return err
 	}

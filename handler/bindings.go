@@ -28,12 +28,9 @@ func (s *Server) bindingRoutes(h5 *gin.RouterGroup) {
 }
 
 func (s *Server) staffBindings(c *gin.Context) error {
-	items, err := s.svc.StaffBindings(c.Request.Context(), actor(c), model.Status(c.Query("status")))
-	if err != nil {
-		return err
-	}
-	list(c, items)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.StaffBinding], error) {
+		return s.svc.StaffBindings(c.Request.Context(), actor(c), model.Status(c.Query("status")), p)
+	})
 }
 
 func (s *Server) approveBinding(c *gin.Context) error {

@@ -32,19 +32,22 @@ func (s *Server) caseRoutes(h5, public *gin.RouterGroup) {
 	public.GET("/cases", must(s.publicCases))
 }
 
-// staffCases lists cases: ?q= matches number or name; ?limit=&offset= page.
+// staffCases lists the cases in scope: ?q= matches number or name;
+// ?scope=unit shows a prosecutor the whole unit's cases, not only their
+// own; ?page=&page_size= page it.
 func (s *Server) staffCases(c *gin.Context) error {
-	fe := model.FieldErrors{}
-	f := service.CaseFilter{Query: c.Query("q"), Limit: queryInt(c, fe, "limit", 1, 200), Offset: queryInt(c, fe, "offset", 0, 1_000_000)}
-	if err := fe.Err(); err != nil {
-		return err
+	f := service.CaseFilter{Query: c.Query("q")}
+	switch c.Query("scope") {
+	case "", "mine":
+	case "unit":
+		f.WholeUnit = true
+	default:
+		return model.Invalid(map[string]string{"scope": "须为 mine 或 unit"})
 	}
-	cases, err := s.svc.ListCases(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	list(c, cases)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.CaseView], error) {
+		f.Paging = p
+		return s.svc.ListCases(c.Request.Context(), actor(c), f)
+	})
 }
 
 func (s *Server) createCase(c *gin.Context) error {
@@ -65,7 +68,7 @@ func (s *Server) staffCase(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.CaseDetail(c.Request.Context(), id)
+	d, err := s.svc.CaseDetail(c.Request.Context(), actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -113,12 +116,9 @@ func (s *Server) parties(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	parties, err := s.svc.Parties(c.Request.Context(), actor(c), id)
-	if err != nil {
-		return err
-	}
-	list(c, parties)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[model.Party], error) {
+		return s.svc.Parties(c.Request.Context(), actor(c), id, p)
+	})
 }
 
 func (s *Server) addParty(c *gin.Context) error {

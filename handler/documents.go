@@ -107,12 +107,9 @@ func (s *Server) staffDocuments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	docs, err := s.svc.StaffDocuments(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	list(c, docs)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[model.Document], error) {
+		return s.svc.StaffDocuments(c.Request.Context(), actor(c), id, p)
+	})
 }
 
 func (s *Server) userDocuments(c *gin.Context) error {

@@ -65,10 +65,7 @@ func (s *Server) cancelMeeting(c *gin.Context) error {
 }
 
 func (s *Server) staffMeetings(c *gin.Context) error {
-	items, err := s.svc.StaffMeetings(c.Request.Context(), actor(c), c.Query("status"))
-	if err != nil {
-		return err
-	}
-	list(c, items)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.MeetingView], error) {
+		return s.svc.StaffMeetings(c.Request.Context(), actor(c), c.Query("status"), p)
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"zsjc/service"
 )
 
 // pushStaffRoutes are the push outbox view and the retry of a failed push.
@@ -15,12 +17,9 @@ func (s *Server) pushStaffRoutes() []staffRoute {
 }
 
 func (s *Server) staffPushes(c *gin.Context) error {
-	items, err := s.svc.ListPushes(c.Request.Context(), c.Query("status"))
-	if err != nil {
-		return err
-	}
-	list(c, items)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.PushItem], error) {
+		return s.svc.ListPushes(c.Request.Context(), actor(c), c.Query("status"), p)
+	})
 }
 
 func (s *Server) retryPush(c *gin.Context) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"zsjc/model"
 	"zsjc/service"
 )
 
@@ -87,12 +88,9 @@ func (s *Server) cancelReview(c *gin.Context) error {
 }
 
 func (s *Server) staffSlots(c *gin.Context) error {
-	items, err := s.svc.StaffSlots(c.Request.Context(), c.Query("from"), c.Query("to"))
-	if err != nil {
-		return err
-	}
-	list(c, items)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[model.ReviewSlot], error) {
+		return s.svc.StaffSlots(c.Request.Context(), actor(c), c.Query("from"), c.Query("to"), p)
+	})
 }
 
 func (s *Server) createSlot(c *gin.Context) error {
@@ -135,12 +133,9 @@ func (s *Server) closeSlot(c *gin.Context) error {
 }
 
 func (s *Server) staffReviews(c *gin.Context) error {
-	items, err := s.svc.StaffReviews(c.Request.Context(), actor(c), c.Query("status"), c.Query("date"))
-	if err != nil {
-		return err
-	}
-	list(c, items)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.ReviewView], error) {
+		return s.svc.StaffReviews(c.Request.Context(), actor(c), c.Query("status"), c.Query("date"), p)
+	})
 }
 
 // decideByID serves a staff decision on the request named by :id that

@@ -24,6 +24,10 @@ func (s *Server) identityStaffRoutes() []staffRoute {
 		{http.MethodPost, "/users/:id/enable", adminOnly, must(s.enableStaff)},
 		{http.MethodPost, "/users/:id/reset-password", adminOnly, must(s.resetStaffPassword)},
 		{http.MethodGet, "/audit", adminOnly, must(s.auditLog)},
+		{http.MethodGet, "/units", anyStaff, must(s.listUnits)},
+		{http.MethodPost, "/units", adminOnly, must(s.createUnit)},
+		{http.MethodPut, "/units/:code", adminOnly, must(s.updateUnit)},
+		{http.MethodDelete, "/units/:code", adminOnly, must(s.deleteUnit)},
 	}
 }
 
@@ -50,7 +54,7 @@ func (s *Server) staffLogin(c *gin.Context) error {
 	}
 	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st)})
 	return nil
 }
 
@@ -71,6 +75,6 @@ func (s *Server) staffMe(c *gin.Context) error {
 		return err
 	}
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st)})
 	return nil
 }

@@ -376,9 +376,9 @@ func TestAuditLogQuery(t *testing.T) {
 		}
 	}
 	admin := env.LoginStaff(model.StaffAdmin)
-	get := func(q string) (service.AuditPage, handlertest.Response) {
+	get := func(q string) (service.Page[model.AuditLog], handlertest.Response) {
 		r := env.Do(admin, http.MethodGet, "/api/staff/audit?"+q, nil)
-		var p service.AuditPage
+		var p service.Page[model.AuditLog]
 		if r.Code == http.StatusOK {
 			r.JSON(t, &p)
 		}

@@ -9,12 +9,9 @@ import (
 )
 
 func (s *Server) listStaff(c *gin.Context) error {
-	items, err := s.svc.StaffList(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	list(c, items)
-	return nil
+	return servePage(c, func(p service.Paging) (service.Page[service.StaffView], error) {
+		return s.svc.StaffList(c.Request.Context(), actor(c), p)
+	})
 }
 
 func (s *Server) createStaff(c *gin.Context) error {
@@ -26,7 +23,7 @@ func (s *Server) createStaff(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusCreated, st)
+	ok(c, http.StatusCreated, s.svc.StaffView(st))
 	return nil
 }
 
@@ -42,7 +39,7 @@ func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusOK, st)
+	ok(c, http.StatusOK, s.svc.StaffView(st))
 	return nil
 }
 
@@ -63,6 +60,6 @@ func (s *Server) resetStaffPassword(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusOK, st)
+	ok(c, http.StatusOK, s.svc.StaffView(st))
 	return nil
 }

@@ -115,14 +115,20 @@ func OpenSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
 // IsMySQL reports whether db talks to MySQL/MariaDB.
 func IsMySQL(db *gorm.DB) bool { return db.Dialector.Name() == "mysql" }
 
-// Migrate creates or updates every table. On MySQL it holds a named lock so
-// that instances starting together migrate one after the other.
-func Migrate(ctx context.Context, db *gorm.DB) error {
+// Migrate creates or updates every table, then runs the upgrade steps
+// (upgrade.go) that move older data into the current schema. On MySQL it
+// holds a named lock so that instances starting together migrate one
+// after the other. opt is optional (at most one).
+func Migrate(ctx context.Context, db *gorm.DB, opt ...MigrateOptions) error {
+	var o MigrateOptions
+	if len(opt) > 0 {
+		o = opt[0]
+	}
 	if !IsMySQL(db) {
 		if err := db.WithContext(ctx).AutoMigrate(All()...); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		return nil
+		return runUpgrades(db.WithContext(ctx), o)
 	}
 	return db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
 		// The lock is named after the database, so deployments (and test
@@ -138,7 +144,7 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 		if err := conn.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").AutoMigrate(All()...); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		return nil
+		return runUpgrades(conn, o)
 	})
 }
 

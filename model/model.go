@@ -37,7 +37,7 @@ type Case struct {
 	// Prosecutor is the handling prosecutor's name; ProsecutorID links the
 	// staff account when the case was entered by staff.
 	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
-	ProsecutorID *uint64    `json:"prosecutor_id,omitempty"`
+	ProsecutorID *uint64    `gorm:"index" json:"prosecutor_id,omitempty"` // a prosecutor's default case list
 	AcceptedAt   time.Time  `json:"accepted_at"`
 	Deadline     *time.Time `json:"deadline,omitempty"`     // 办案期限
 	Measure      string     `gorm:"size:64" json:"measure"` // 强制措施
@@ -140,8 +140,11 @@ type Binding struct {
 	ID     uint64 `gorm:"primaryKey" json:"id"`
 	UserID uint64 `gorm:"not null;index" json:"-"`
 	CaseID uint64 `gorm:"not null;index" json:"case_id"`
+	// UnitID is the case's unit, copied so the unit's queue is one index
+	// range; 0 for a number that matches no case (top-level units see it).
+	UnitID uint64 `gorm:"not null;default:0;index:idx_binding_queue,priority:2" json:"-"`
 	Role   string `gorm:"size:16;not null" json:"role"`
-	Status Status `gorm:"size:16;not null;index" json:"status"`
+	Status Status `gorm:"size:16;not null;index;index:idx_binding_queue,priority:1" json:"status"`
 	// CaseNo is the case number as the user entered it. A lawyer's request
 	// for a number that matches no case is kept (CaseID 0) so the answer
 	// does not reveal whether the case exists; staff reject it.
@@ -188,7 +191,8 @@ type ReviewBooking struct {
 	UserID     uint64 `gorm:"not null;index" json:"-"`
 	CaseID     uint64 `gorm:"not null;index" json:"case_id"`
 	SlotID     uint64 `gorm:"not null;index" json:"slot_id"`
-	Status     Status `gorm:"size:16;not null;index" json:"status"`
+	UnitID     uint64 `gorm:"not null;default:0;index:idx_review_queue,priority:2" json:"-"` // the case's unit
+	Status     Status `gorm:"size:16;not null;index;index:idx_review_queue,priority:1" json:"status"`
 	CopyMethod string `gorm:"size:32" json:"copy_method"`
 	Note       string `gorm:"size:500" json:"note"`
 	// LiveKey ("user:case") and SlotKey ("user:slot") are set while the
@@ -217,7 +221,8 @@ type MeetingRequest struct {
 	Preferred1 time.Time  `json:"-"`
 	Preferred2 time.Time  `json:"-"`
 	Note       string     `gorm:"size:500" json:"note"`
-	Status     Status     `gorm:"size:16;not null;index" json:"status"`
+	UnitID     uint64     `gorm:"not null;default:0;index:idx_meeting_queue,priority:2" json:"-"` // the case's unit
+	Status     Status     `gorm:"size:16;not null;index;index:idx_meeting_queue,priority:1" json:"status"`
 	Time       *time.Time `json:"time,omitempty"` // confirmed time
 	Place      string     `gorm:"size:200" json:"place,omitempty"`
 	ReplyBy    time.Time  `gorm:"not null" json:"reply_by"`
@@ -243,6 +248,8 @@ type PushMessage struct {
 	ID     uint64 `gorm:"primaryKey" json:"id"`
 	OpenID string `gorm:"size:64;not null;index" json:"-"`
 	Kind   string `gorm:"size:32;not null" json:"kind"`
+	// UnitID is the unit of the case the push is about (0: none).
+	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
 	// DedupKey is "cause:recipient"; replaying a cause never adds a row.
 	DedupKey string `gorm:"size:191;not null;uniqueIndex" json:"dedup_key"`
 	// ClientMsgID is WeChat's idempotency key, fixed for the row's life.
@@ -283,14 +290,17 @@ type Staff struct {
 
 // AuditLog records who did what to which record, from where.
 type AuditLog struct {
-	ID        uint64    `gorm:"primaryKey" json:"id"`
-	ActorID   *uint64   `gorm:"index" json:"actor_id,omitempty"`
-	ActorName string    `gorm:"size:64" json:"actor"`
-	Action    string    `gorm:"size:64;not null;index" json:"action"`
-	Target    string    `gorm:"size:128" json:"target"`
-	IP        string    `gorm:"size:64" json:"ip"`
-	At        time.Time `gorm:"not null;index" json:"at"`
-	Detail    string    `gorm:"size:1000" json:"detail,omitempty"`
+	ID        uint64  `gorm:"primaryKey" json:"id"`
+	ActorID   *uint64 `gorm:"index" json:"actor_id,omitempty"`
+	ActorName string  `gorm:"size:64" json:"actor"`
+	// UnitID is the acting staff member's unit (0: the system), which
+	// decides who may read the row.
+	UnitID uint64    `gorm:"not null;default:0;index" json:"-"`
+	Action string    `gorm:"size:64;not null;index" json:"action"`
+	Target string    `gorm:"size:128" json:"target"`
+	IP     string    `gorm:"size:64" json:"ip"`
+	At     time.Time `gorm:"not null;index" json:"at"`
+	Detail string    `gorm:"size:1000" json:"detail,omitempty"`
 }
 
 // WeChatCallback marks a WeChat callback as processed when the shared

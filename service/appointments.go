@@ -113,6 +113,35 @@ func listRows[T, V any](db, q *gorm.DB, views viewsOf[T, V], staff bool, what st
 	return views(db, rows, staff)
 }
 
+// pageRows reads page p of q, a staff query of a request table limited to
+// the actor's scope, and decorates the rows for staff.
+func pageRows[T, V any](db, q *gorm.DB, p Paging, order string, views viewsOf[T, V], what string) (Page[V], error) {
+	page, err := pageOf[T](q, p, order, what)
+	if err != nil {
+		return Page[V]{}, err
+	}
+	items, err := views(db, page.Items, true)
+	if err != nil {
+		return Page[V]{}, err
+	}
+	return Page[V]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
+}
+
+// lockInScope locks row id of a request table (booking, meeting) for a
+// staff decision, answering ErrNotFound when it is absent or its unit is
+// outside the actor's scope.
+func lockInScope(tx *gorm.DB, row any, id uint64, a Actor) error {
+	var unitID uint64
+	err := tx.Model(row).Clauses(clause.Locking{Strength: "UPDATE"}).Select("unit_id").Where("id = ?", id).Take(&unitID).Error
+	if err != nil {
+		return notFoundIf(err)
+	}
+	if !a.Scope.Contains(unitID) {
+		return model.ErrNotFound
+	}
+	return nil
+}
+
 // viewOne loads and decorates one row of a request table.
 func viewOne[T, V any](db *gorm.DB, id uint64, views viewsOf[T, V], staff bool, what string) (V, error) {
 	var row T

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,35 +42,14 @@ type AuditQuery struct {
 	Target string
 	From   time.Time // inclusive
 	To     time.Time // exclusive
-	// Page counts from 1; PageSize is capped at MaxAuditPageSize.
-	Page     int
-	PageSize int
+	Paging
 }
 
-// Audit log paging.
-const (
-	DefaultAuditPageSize = 50
-	MaxAuditPageSize     = 200
-)
-
-// AuditPage is one page of the audit log, newest first.
-type AuditPage struct {
-	Items    []model.AuditLog `json:"items"`
-	Total    int64            `json:"total"`
-	Page     int              `json:"page"`
-	PageSize int              `json:"page_size"`
-}
-
-// AuditLog lists audit rows matching q, newest first.
-func (s *Service) AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error) {
-	if q.Page < 1 {
-		q.Page = 1
-	}
-	if q.PageSize < 1 {
-		q.PageSize = DefaultAuditPageSize
-	}
-	q.PageSize = min(q.PageSize, MaxAuditPageSize)
-	db := s.db.WithContext(ctx).Model(&model.AuditLog{})
+// AuditLog lists the audit rows in the actor's scope matching q, newest
+// first. A row belongs to the acting staff member's unit; rows of the
+// system (integration, import, CLI) are for top-level units' staff.
+func (s *Service) AuditLog(ctx context.Context, a Actor, q AuditQuery) (Page[model.AuditLog], error) {
+	db := a.Scope.where(s.db.WithContext(ctx).Model(&model.AuditLog{}), "unit_id")
 	if a := strings.TrimSpace(q.Actor); a != "" {
 		db = db.Where("actor_name = ?", a)
 	}
@@ -87,13 +65,5 @@ func (s *Service) AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error)
 	if !q.To.IsZero() {
 		db = db.Where("at < ?", q.To.UTC())
 	}
-	page := AuditPage{Items: []model.AuditLog{}, Page: q.Page, PageSize: q.PageSize}
-	if err := db.Count(&page.Total).Error; err != nil {
-		return AuditPage{}, fmt.Errorf("count audit log: %w", err)
-	}
-	err := db.Order("id DESC").Limit(q.PageSize).Offset((q.Page - 1) * q.PageSize).Find(&page.Items).Error
-	if err != nil {
-		return AuditPage{}, fmt.Errorf("list audit log: %w", err)
-	}
-	return page, nil
+	return pageOf[model.AuditLog](db, q.Paging, "id DESC", "audit log")
 }

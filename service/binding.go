@@ -154,7 +154,7 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 			return fmt.Errorf("load case %d: %w", p.CaseID, err)
 		}
 		now := s.Now()
-		b = model.Binding{UserID: u.UserID, CaseID: c.ID, CaseNo: c.CaseNo, Role: model.RoleParty,
+		b = model.Binding{UserID: u.UserID, CaseID: c.ID, UnitID: c.UnitID, CaseNo: c.CaseNo, Role: model.RoleParty,
 			Status: model.StatusApproved, LiveKey: model.LiveKey(u.UserID, c.ID), PartyID: &p.ID, DecidedAt: &now}
 		if err := createBinding(tx, &b); err != nil {
 			return err
@@ -192,10 +192,10 @@ func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (
 		}
 		b = model.Binding{UserID: u.UserID, CaseNo: in.CaseNo, Role: model.RoleLawyer, Status: model.StatusPending}
 		var c model.Case
-		err := tx.Select("id").Where("case_no = ?", in.CaseNo).Take(&c).Error
+		err := tx.Select("id", "unit_id").Where("case_no = ?", in.CaseNo).Take(&c).Error
 		switch {
 		case err == nil:
-			b.CaseID, b.LiveKey = c.ID, model.LiveKey(u.UserID, c.ID)
+			b.CaseID, b.UnitID, b.LiveKey = c.ID, c.UnitID, model.LiveKey(u.UserID, c.ID)
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			// Kept for staff to reject: the lawyer gets the same answer as
 			// for a real case, and a second request is refused the same way.
@@ -238,9 +238,10 @@ func createBinding(tx *gorm.DB, b *model.Binding) error {
 
 func bindingTarget(id uint64) string { return fmt.Sprintf("binding:%d", id) }
 
-// userActor names a WeChat user in the audit log.
+// userActor names a WeChat user in the audit log. A user's reach is
+// checked by ownership (their own bindings and requests), not by unit.
 func userActor(u UserSession, ip string) Actor {
-	return Actor{Name: fmt.Sprintf("user:%d", u.UserID), IP: ip}
+	return Actor{Name: fmt.Sprintf("user:%d", u.UserID), IP: ip, Scope: AllUnits}
 }
 
 // UserBindings lists the user's bindings, newest first.
@@ -304,30 +305,40 @@ type MaterialEntry struct {
 	Size        int64  `json:"size"`
 }
 
-// StaffBindings lists bindings in a status (pending by default), oldest
-// first, for the review queue. It shows applicants' personal data (party
-// names, masked id numbers, lawyer profiles), so each read is audited.
-func (s *Service) StaffBindings(ctx context.Context, a Actor, status model.Status) ([]StaffBinding, error) {
+// StaffBindings lists the bindings of the actor's scope in a status
+// (pending by default), oldest first, for the review queue. It shows
+// applicants' personal data (party names, masked id numbers, lawyer
+// profiles), so each read is audited.
+func (s *Service) StaffBindings(ctx context.Context, a Actor, status model.Status, p Paging) (Page[StaffBinding], error) {
 	if status == "" {
 		status = model.StatusPending
 	}
 	if !slices.Contains([]model.Status{model.StatusPending, model.StatusApproved, model.StatusRejected, model.StatusRevoked}, status) {
-		return nil, model.Invalid(map[string]string{"status": "状态须为 pending、approved、rejected 或 revoked"})
+		return Page[StaffBinding]{}, model.Invalid(map[string]string{"status": "状态须为 pending、approved、rejected 或 revoked"})
 	}
 	if err := s.Audit(ctx, a, "binding.list", "bindings", "status="+string(status)); err != nil {
-		return nil, err
+		return Page[StaffBinding]{}, err
 	}
 	db := s.db.WithContext(ctx)
-	var rows []struct {
-		model.Binding
-		CaseName string
-	}
-	err := db.Model(&model.Binding{}).Select("bindings.*, cases.name AS case_name").
-		Joins("LEFT JOIN cases ON cases.id = bindings.case_id").
-		Where("bindings.status = ?", status).Order("bindings.id").Limit(500).Scan(&rows).Error
+	q := a.Scope.where(db.Model(&model.Binding{}).Where("bindings.status = ?", status), "bindings.unit_id")
+	page, err := pageOf[stagedBinding](q, p, "bindings.id", "staff bindings", func(q *gorm.DB) *gorm.DB {
+		return q.Select("bindings.*, cases.name AS case_name").Joins("LEFT JOIN cases ON cases.id = bindings.case_id")
+	})
 	if err != nil {
-		return nil, fmt.Errorf("staff bindings: %w", err)
+		return Page[StaffBinding]{}, err
 	}
+	items, err := s.staffBindingItems(db, page.Items)
+	return Page[StaffBinding]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, err
+}
+
+// stagedBinding is a binding row with its case's name.
+type stagedBinding struct {
+	model.Binding
+	CaseName string
+}
+
+// staffBindingItems adds to each binding who asked and what they sent.
+func (s *Service) staffBindingItems(db *gorm.DB, rows []stagedBinding) ([]StaffBinding, error) {
 	var userIDs, bindingIDs, partyIDs []uint64
 	for _, r := range rows {
 		userIDs = append(userIDs, r.UserID)
@@ -435,6 +446,9 @@ func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, r
 	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&b, id).Error; err != nil {
 		return b, notFoundIf(err)
 	}
+	if !a.Scope.Contains(b.UnitID) {
+		return model.Binding{}, model.ErrNotFound
+	}
 	now := s.Now()
 	set := map[string]any{"status": to, "reason": reason, "decided_at": now, "decided_by": nil}
 	if a.StaffID != 0 {
@@ -443,13 +457,14 @@ func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, r
 	if to == model.StatusApproved {
 		if b.CaseID == 0 {
 			var c model.Case
-			if err := tx.Select("id").Where("case_no = ?", b.CaseNo).Take(&c).Error; err != nil {
-				if errors.Is(err, gorm.ErrRecordNotFound) {
-					return b, ErrBindingCaseAbsent
-				}
+			err := tx.Select("id", "unit_id").Where("case_no = ?", b.CaseNo).Take(&c).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !a.Scope.Contains(c.UnitID)) {
+				return b, ErrBindingCaseAbsent
+			}
+			if err != nil {
 				return b, fmt.Errorf("find case of binding %d: %w", id, err)
 			}
-			set["case_id"], set["live_key"] = c.ID, model.LiveKey(b.UserID, c.ID)
+			set["case_id"], set["unit_id"], set["live_key"] = c.ID, c.UnitID, model.LiveKey(b.UserID, c.ID)
 		}
 	} else {
 		set["live_key"] = nil
@@ -505,6 +520,6 @@ func (s *Service) pushBindingResult(tx *gorm.DB, b model.Binding) error {
 	if b.Reason != "" {
 		data["reason"] = b.Reason
 	}
-	return s.enqueue(tx, Push{OpenID: u.OpenID, Kind: model.PushBindingResult,
+	return s.enqueue(tx, Push{OpenID: u.OpenID, Kind: model.PushBindingResult, UnitID: b.UnitID,
 		Cause: fmt.Sprintf("binding:%d:%s", b.ID, b.Status), Data: data, Path: path})
 }

@@ -35,10 +35,14 @@ var ErrCaseNoTaken = model.NewError(model.KindConflict, "case_no_taken", "该部
 
 // CaseInput is a case as staff, the integration API or an import file give it.
 type CaseInput struct {
-	CaseNo       string  `json:"case_no"`
-	Name         string  `json:"name"`
-	Type         string  `json:"type"`
-	Cause        string  `json:"cause"`
+	CaseNo string `json:"case_no"`
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Cause  string `json:"cause"`
+	// UnitCode is the unit (院) the case belongs to; it may be left out
+	// while the caller's scope holds one unit only. Unit is the old
+	// free-text 承办单位, still stored.
+	UnitCode     string  `json:"unit_code"`
 	Unit         string  `json:"unit"`
 	Prosecutor   string  `json:"prosecutor"`
 	ProsecutorID *uint64 `json:"prosecutor_id"`
@@ -57,7 +61,9 @@ type CaseInput struct {
 // days left to it.
 type CaseView struct {
 	model.Case
-	Deadline string `json:"deadline"`
+	// Unit names the case's unit, in place of the free-text unit.
+	Unit     *UnitRef `json:"unit"`
+	Deadline string   `json:"deadline"`
 	// DaysLeft counts calendar days from today (office time) to the
 	// deadline; negative when overdue, null without a deadline.
 	DaysLeft *int `json:"days_left"`
@@ -81,7 +87,7 @@ type EventInput struct {
 
 // view renders c for the APIs.
 func (s *Service) view(c model.Case) CaseView {
-	v := CaseView{Case: c}
+	v := CaseView{Case: c, Unit: s.unitRef(c.UnitID)}
 	if c.Deadline != nil {
 		d := c.Deadline.In(s.opt.Location)
 		v.Deadline = d.Format(dateLayout)
@@ -194,15 +200,19 @@ func linkProsecutor(tx *gorm.DB, id *uint64, c *model.Case) error {
 	return nil
 }
 
-// CreateCase stores a new case entered by staff.
+// CreateCase stores a new case entered by staff, in a unit of their scope.
 func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseView, error) {
 	fe := model.FieldErrors{}
 	c := model.Case{CaseNo: validCaseNo(fe, in.CaseNo)}
 	s.validCase(fe, in, &c)
+	c.UnitID = s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
 	if err := fe.Err(); err != nil {
 		return CaseView{}, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := holdUnit(tx, c.UnitID, "unit_code"); err != nil {
+			return err
+		}
 		if err := linkProsecutor(tx, in.ProsecutorID, &c); err != nil {
 			return err
 		}
@@ -217,23 +227,43 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseVi
 	return s.view(c), err
 }
 
-// UpdateCase edits a case's fields; the case number and timeline stay.
+// UpdateCase edits a case's fields; the case number and timeline stay. A
+// unit_code moves the case to another unit of the actor's scope; without
+// one the case stays in its unit.
 func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (CaseView, error) {
 	fe := model.FieldErrors{}
 	var upd model.Case
 	s.validCase(fe, in, &upd)
+	if strings.TrimSpace(in.UnitCode) != "" {
+		upd.UnitID = s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
+	}
 	if err := fe.Err(); err != nil {
 		return CaseView{}, err
 	}
 	var c model.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Take(&c, id).Error; err != nil {
-			return notFoundIf(err)
+		var err error
+		if c, err = caseInScope(tx, a, id); err != nil {
+			return err
 		}
 		if err := linkProsecutor(tx, in.ProsecutorID, &upd); err != nil {
 			return err
 		}
 		upd.ID, upd.CaseNo, upd.CreatedAt = c.ID, c.CaseNo, c.CreatedAt
+		if upd.UnitID == 0 {
+			upd.UnitID = c.UnitID
+		}
+		if upd.Unit == "" { // the old free-text 承办部门, no longer edited in the console
+			upd.Unit = c.Unit
+		}
+		if upd.UnitID != c.UnitID {
+			if err := holdUnit(tx, upd.UnitID, "unit_code"); err != nil {
+				return err
+			}
+		}
+		if err := moveCaseRequests(tx, c, upd.UnitID); err != nil {
+			return err
+		}
 		if err := tx.Save(&upd).Error; err != nil {
 			return fmt.Errorf("update case %d: %w", id, err)
 		}
@@ -245,41 +275,69 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInp
 
 func caseTarget(id uint64) string { return fmt.Sprintf("case:%d", id) }
 
+// caseInScope loads case id inside db, answering ErrNotFound when it is
+// absent or outside the actor's scope: the one check every staff route on
+// a case (and its documents, parties, events) goes through.
+func caseInScope(db *gorm.DB, a Actor, id uint64) (model.Case, error) {
+	var c model.Case
+	if err := db.Take(&c, id).Error; err != nil {
+		return c, notFoundIf(err)
+	}
+	if !a.Scope.Contains(c.UnitID) {
+		return c, model.ErrNotFound
+	}
+	return c, nil
+}
+
+// moveCaseRequests gives the case's requests (which carry their case's
+// unit for the queues) the case's new unit.
+func moveCaseRequests(tx *gorm.DB, c model.Case, unitID uint64) error {
+	if c.UnitID == unitID {
+		return nil
+	}
+	for _, m := range []any{&model.Binding{}, &model.ReviewBooking{}, &model.MeetingRequest{}} {
+		if err := tx.Model(m).Where("case_id = ?", c.ID).Update("unit_id", unitID).Error; err != nil {
+			return fmt.Errorf("move requests of case %d: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
 // CaseFilter selects cases for the staff console.
 type CaseFilter struct {
 	// Query matches the case number or name.
-	Query  string
-	Limit  int
-	Offset int
+	Query string
+	// WholeUnit shows a prosecutor every case of the scope, not only the
+	// cases assigned to them (the default for prosecutors).
+	WholeUnit bool
+	Paging
 }
 
-// ListCases is the staff console's case list, newest first.
-func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]CaseView, error) {
-	if f.Limit <= 0 || f.Limit > 200 {
-		f.Limit = 50
+// ListCases is the staff console's case list in the actor's scope, newest
+// first.
+func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) (Page[CaseView], error) {
+	q := a.Scope.where(s.db.WithContext(ctx).Model(&model.Case{}), "unit_id")
+	if a.Role == model.StaffProsecutor && !f.WholeUnit {
+		q = q.Where("prosecutor_id = ?", a.StaffID)
 	}
-	q := s.db.WithContext(ctx).Order("id DESC").Limit(f.Limit).Offset(max(f.Offset, 0))
 	if t := strings.TrimSpace(f.Query); t != "" {
 		// "!" escapes the wildcards the same way on MySQL and SQLite.
 		like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(t) + "%"
-		q = q.Where("case_no LIKE ? ESCAPE '!' OR name LIKE ? ESCAPE '!'", like, like)
+		q = q.Where("(case_no LIKE ? ESCAPE '!' OR name LIKE ? ESCAPE '!')", like, like)
 	}
-	var cases []model.Case
-	if err := q.Find(&cases).Error; err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
+	page, err := pageOf[model.Case](q, f.Paging, "id DESC", "cases")
+	if err != nil {
+		return Page[CaseView]{}, err
 	}
-	return s.views(cases), nil
+	return Page[CaseView]{Items: s.views(page.Items), Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
 }
 
-// CaseDetail returns a case with its timeline for staff.
-func (s *Service) CaseDetail(ctx context.Context, id uint64) (CaseDetail, error) {
-	return s.caseDetail(s.db.WithContext(ctx), id)
-}
-
-func (s *Service) caseDetail(db *gorm.DB, id uint64) (CaseDetail, error) {
-	var c model.Case
-	if err := db.Take(&c, id).Error; err != nil {
-		return CaseDetail{}, notFoundIf(err)
+// CaseDetail returns a case of the actor's scope with its timeline.
+func (s *Service) CaseDetail(ctx context.Context, a Actor, id uint64) (CaseDetail, error) {
+	db := s.db.WithContext(ctx)
+	c, err := caseInScope(db, a, id)
+	if err != nil {
+		return CaseDetail{}, err
 	}
 	return s.withTimeline(db, c)
 }
@@ -387,9 +445,9 @@ func (s *Service) RecordEvent(ctx context.Context, a Actor, caseID uint64, in Ev
 		ev.CreatedBy = &id
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var c model.Case
-		if err := tx.Take(&c, caseID).Error; err != nil {
-			return notFoundIf(err)
+		c, err := caseInScope(tx, a, caseID)
+		if err != nil {
+			return err
 		}
 		ev.CaseID = c.ID
 		if err := s.addEvent(tx, c, &ev); err != nil {
@@ -442,7 +500,7 @@ func (s *Service) addEvent(tx *gorm.DB, c model.Case, ev *model.CaseEvent) error
 	}
 	pushes := make([]Push, len(openids))
 	for i, oid := range openids {
-		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, Cause: fmt.Sprintf("event:%d", ev.ID),
+		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, UnitID: c.UnitID, Cause: fmt.Sprintf("event:%d", ev.ID),
 			Path: casePath(c.ID), Data: map[string]string{
 				"case_name": c.Name, "stage": ev.Stage,
 				"time": ev.OccurredAt.In(s.opt.Location).Format("2006-01-02 15:04"),

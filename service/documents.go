@@ -35,8 +35,8 @@ func (s *Service) AddDocument(ctx context.Context, a Actor, caseID uint64, in Do
 		return doc, err
 	}
 	// Check the case before taking the upload's bytes to disk.
-	if err := s.db.WithContext(ctx).Select("id").Take(&model.Case{}, caseID).Error; err != nil {
-		return doc, notFoundIf(err)
+	if _, err := caseInScope(s.db.WithContext(ctx).Select("id", "unit_id"), a, caseID); err != nil {
+		return doc, err
 	}
 	f, err := s.storeFile(ctx, r, MaxDocumentSize, documentTypes)
 	if err != nil {
@@ -50,8 +50,8 @@ func (s *Service) AddDocument(ctx context.Context, a Actor, caseID uint64, in Do
 		doc.CreatedBy = &id
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Select("id").Take(&model.Case{}, caseID).Error; err != nil {
-			return notFoundIf(err)
+		if _, err := caseInScope(tx.Select("id", "unit_id"), a, caseID); err != nil {
+			return err
 		}
 		if err := tx.Create(&doc).Error; err != nil {
 			return fmt.Errorf("record document: %w", err)
@@ -64,9 +64,14 @@ func (s *Service) AddDocument(ctx context.Context, a Actor, caseID uint64, in Do
 	return doc, err
 }
 
-// StaffDocuments lists a case's documents for staff.
-func (s *Service) StaffDocuments(ctx context.Context, caseID uint64) ([]model.Document, error) {
-	return caseDocuments(s.db.WithContext(ctx), caseID)
+// StaffDocuments lists the documents of a case in the actor's scope.
+func (s *Service) StaffDocuments(ctx context.Context, a Actor, caseID uint64, p Paging) (Page[model.Document], error) {
+	db := s.db.WithContext(ctx)
+	if _, err := caseInScope(db.Select("id", "unit_id"), a, caseID); err != nil {
+		return Page[model.Document]{}, err
+	}
+	return pageOf[model.Document](db.Model(&model.Document{}).Where("case_id = ?", caseID), p, "published_at DESC, id DESC",
+		fmt.Sprintf("documents of case %d", caseID))
 }
 
 // UserDocuments lists a case's documents for a user with an approved

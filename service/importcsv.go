@@ -21,11 +21,11 @@ import (
 // row's). A case whose rows name no party keeps its party list; otherwise
 // the file's parties replace it. Required: case_no, name, accepted_at.
 var ImportColumns = []string{
-	"case_no", "name", "type", "cause", "unit", "prosecutor", "accepted_at", "deadline",
+	"case_no", "name", "type", "cause", "unit_code", "unit", "prosecutor", "accepted_at", "deadline",
 	"measure", "stage", "result", "party_name", "party_role", "party_id_number",
 }
 
-var caseColumns = ImportColumns[:11]
+var caseColumns = ImportColumns[:12]
 
 // RowProblem is one bad field of an import file.
 type RowProblem struct {
@@ -80,13 +80,13 @@ func (s *Service) ImportCases(ctx context.Context, r io.Reader) (ImportResult, e
 		ic := cases[no]
 		fe := model.FieldErrors{}
 		in := CaseInput{CaseNo: no, Name: ic.fields["name"], Type: ic.fields["type"], Cause: ic.fields["cause"],
-			Unit: ic.fields["unit"], Prosecutor: ic.fields["prosecutor"], AcceptedAt: ic.fields["accepted_at"],
+			UnitCode: ic.fields["unit_code"], Unit: ic.fields["unit"], Prosecutor: ic.fields["prosecutor"], AcceptedAt: ic.fields["accepted_at"],
 			Deadline: ic.fields["deadline"], Measure: ic.fields["measure"], Stage: ic.fields["stage"], Result: ic.fields["result"]}
 		var parties *[]PartyInput
 		if len(ic.parties) > 0 {
 			parties = &ic.parties
 		}
-		c, cleaned := s.validUpsert(fe, in, parties)
+		c, cleaned := s.validUpsert(ctx, fe, in, parties)
 		for _, field := range sortedKeys(fe) {
 			line, name := ic.line, field
 			var i int
@@ -134,33 +134,11 @@ func sortedKeys(m map[string]string) []string {
 
 // readImport parses the file into cases by number, in first-seen order.
 func readImport(r io.Reader) (map[string]*importCase, []string, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil, &ImportError{[]RowProblem{{1, "header", "文件为空"}}}
-	}
+	cr, col, err := readHeader(r, ImportColumns, []string{"case_no", "name", "accepted_at"})
 	if err != nil {
-		return nil, nil, csvProblem(err)
+		return nil, nil, err
 	}
-	col := map[string]int{}
 	var problems []RowProblem
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if _, dup := col[h]; dup || !slices.Contains(ImportColumns, h) {
-			problems = append(problems, RowProblem{1, "header", fmt.Sprintf("未知或重复的列 %q；可用的列：%s", h, strings.Join(ImportColumns, ","))})
-			continue
-		}
-		col[h] = i
-	}
-	for _, need := range []string{"case_no", "name", "accepted_at"} {
-		if _, ok := col[need]; !ok {
-			problems = append(problems, RowProblem{1, "header", "缺少必需的列 " + need})
-		}
-	}
-	if len(problems) > 0 {
-		return nil, nil, &ImportError{problems}
-	}
 	cases := map[string]*importCase{}
 	var order []string
 	for {
@@ -210,6 +188,39 @@ func readImport(r io.Reader) (map[string]*importCase, []string, error) {
 		return nil, nil, &ImportError{problems[:min(len(problems), maxImportProblems)]}
 	}
 	return cases, order, nil
+}
+
+// readHeader opens a CSV file and reads its header: the columns it may
+// hold (in any order) and those it must. col maps a column to its index.
+func readHeader(r io.Reader, columns, required []string) (cr *csv.Reader, col map[string]int, err error) {
+	cr = csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, &ImportError{[]RowProblem{{1, "header", "文件为空"}}}
+	}
+	if err != nil {
+		return nil, nil, csvProblem(err)
+	}
+	col = map[string]int{}
+	var problems []RowProblem
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := col[h]; dup || !slices.Contains(columns, h) {
+			problems = append(problems, RowProblem{1, "header", fmt.Sprintf("未知或重复的列 %q；可用的列：%s", h, strings.Join(columns, ","))})
+			continue
+		}
+		col[h] = i
+	}
+	for _, need := range required {
+		if _, ok := col[need]; !ok {
+			problems = append(problems, RowProblem{1, "header", "缺少必需的列 " + need})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, &ImportError{problems}
+	}
+	return cr, col, nil
 }
 
 // csvProblem reports a malformed CSV line.

@@ -99,9 +99,13 @@ type CaseWithParties struct {
 }
 
 // validUpsert checks a case and its parties, and returns them cleaned.
-func (s *Service) validUpsert(fe model.FieldErrors, in CaseInput, parties *[]PartyInput) (model.Case, *[]PartyInput) {
+// The case system names the case's unit by unit_code; it may leave it out
+// only while the deployment has a single unit (its old free-text unit is
+// then kept as the 承办单位 text).
+func (s *Service) validUpsert(ctx context.Context, fe model.FieldErrors, in CaseInput, parties *[]PartyInput) (model.Case, *[]PartyInput) {
 	c := model.Case{CaseNo: validCaseNo(fe, in.CaseNo)}
 	s.validCase(fe, in, &c)
+	c.UnitID = s.pickUnit(ctx, AllUnits, fe, in.UnitCode)
 	if parties == nil {
 		return c, nil
 	}
@@ -118,7 +122,7 @@ func (s *Service) validUpsert(fe model.FieldErrors, in CaseInput, parties *[]Par
 func (s *Service) UpsertCase(ctx context.Context, caseNo string, in IntegrationCase) (CaseWithParties, bool, error) {
 	in.CaseNo = caseNo
 	fe := model.FieldErrors{}
-	c, parties := s.validUpsert(fe, in.CaseInput, in.Parties)
+	c, parties := s.validUpsert(ctx, fe, in.CaseInput, in.Parties)
 	if err := fe.Err(); err != nil {
 		return CaseWithParties{}, false, err
 	}
@@ -150,6 +154,11 @@ func (s *Service) upsertCase(tx *gorm.DB, a Actor, c model.Case, parties *[]Part
 	if err != nil && !isNew {
 		return c, false, fmt.Errorf("find case %q: %w", c.CaseNo, err)
 	}
+	if isNew || old.UnitID != c.UnitID {
+		if err := holdUnit(tx, c.UnitID, "unit_code"); err != nil {
+			return c, false, err
+		}
+	}
 	if isNew {
 		if err := tx.Create(&c).Error; err != nil {
 			if model.IsDuplicate(err) {
@@ -160,6 +169,9 @@ func (s *Service) upsertCase(tx *gorm.DB, a Actor, c model.Case, parties *[]Part
 	} else {
 		c.ID, c.CreatedAt = old.ID, old.CreatedAt
 		c.Important, c.Summary, c.ProsecutorID = old.Important, old.Summary, old.ProsecutorID
+		if err := moveCaseRequests(tx, old, c.UnitID); err != nil {
+			return c, false, err
+		}
 		if err := tx.Save(&c).Error; err != nil {
 			return c, false, fmt.Errorf("update case %d: %w", c.ID, err)
 		}

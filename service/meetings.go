@@ -77,7 +77,7 @@ func (s *Service) RequestMeeting(ctx context.Context, userID uint64, in MeetingI
 		if err != nil {
 			return err
 		}
-		m.BindingID = binding.ID
+		m.BindingID, m.UnitID = binding.ID, binding.UnitID
 		return tx.Create(&m).Error
 	})
 	if err != nil {
@@ -177,6 +177,9 @@ func (s *Service) RejectMeeting(ctx context.Context, a Actor, id uint64, reason 
 // and a push to the lawyer, in one transaction.
 func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to model.Status, set map[string]any) (MeetingView, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockInScope(tx, &model.MeetingRequest{}, id, a); err != nil {
+			return err
+		}
 		if err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, 0, to, set); err != nil {
 			return err
 		}
@@ -197,7 +200,7 @@ func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to mode
 		if m.Time != nil {
 			data["time"] = s.localTimeLabel(*m.Time)
 		}
-		return s.lawyerPush(tx, m.UserID, Push{Kind: model.PushMeetingResult, Cause: target + ":" + string(to),
+		return s.lawyerPush(tx, m.UserID, Push{Kind: model.PushMeetingResult, UnitID: m.UnitID, Cause: target + ":" + string(to),
 			Path: "/h5/meetings", Data: data})
 	})
 	if err != nil {
@@ -216,19 +219,19 @@ func (s *Service) MyMeetings(ctx context.Context, userID uint64) ([]MeetingView,
 // StaffMeetings is the staff queue of meeting requests (optionally of one
 // status), the most urgent reply deadline first. It shows the lawyers'
 // profiles, so each read is audited.
-func (s *Service) StaffMeetings(ctx context.Context, a Actor, status string) ([]MeetingView, error) {
+func (s *Service) StaffMeetings(ctx context.Context, a Actor, status string, p Paging) (Page[MeetingView], error) {
 	if status != "" && !isMachineStatus(model.MeetingMachine, model.Status(status)) {
-		return nil, model.Invalid(map[string]string{"status": "未知的申请状态"})
+		return Page[MeetingView]{}, model.Invalid(map[string]string{"status": "未知的申请状态"})
 	}
 	if err := s.Audit(ctx, a, "meeting.list", "meetings", "status="+status); err != nil {
-		return nil, err
+		return Page[MeetingView]{}, err
 	}
 	db := s.db.WithContext(ctx)
-	q := db.Order("reply_by, id")
+	q := a.Scope.where(db.Model(&model.MeetingRequest{}), "unit_id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
-	return listRows(db, q, s.meetingViews, true, "meeting queue")
+	return pageRows(db, q, p, "reply_by, id", s.meetingViews, "meeting queue")
 }
 
 func (s *Service) meetingView(ctx context.Context, id uint64, staff bool) (MeetingView, error) {

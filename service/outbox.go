@@ -24,6 +24,9 @@ type Push struct {
 	Path string
 	// NotBefore delays the first attempt (reminders); zero means now.
 	NotBefore time.Time
+	// UnitID is the unit of the case the push is about; staff see the
+	// pushes of their scope.
+	UnitID uint64
 }
 
 // ClientMsgID derives WeChat's idempotency key from the dedup key, so it is
@@ -52,7 +55,7 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 		}
 		key := p.Cause + ":" + p.OpenID
 		rows = append(rows, model.PushMessage{
-			OpenID: p.OpenID, Kind: p.Kind, DedupKey: key, ClientMsgID: ClientMsgID(key),
+			OpenID: p.OpenID, Kind: p.Kind, UnitID: p.UnitID, DedupKey: key, ClientMsgID: ClientMsgID(key),
 			Data: string(data), URL: p.Path, Status: model.StatusQueued, NextAttemptAt: due,
 		})
 	}

@@ -54,8 +54,8 @@ func (s *Service) AddParty(ctx context.Context, a Actor, caseID uint64, in Party
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// Locking the case makes the duplicate check below race-free.
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").Take(&model.Case{}, caseID).Error; err != nil {
-			return notFoundIf(err)
+		if _, err := caseInScope(tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id", "unit_id"), a, caseID); err != nil {
+			return err
 		}
 		var dup int64
 		hashes := s.sealer.Hashes(secure.NormalizeIDNumber(in.IDNumber))
@@ -78,6 +78,9 @@ func (s *Service) AddParty(ctx context.Context, a Actor, caseID uint64, in Party
 // with it.
 func (s *Service) RemoveParty(ctx context.Context, a Actor, caseID, partyID uint64) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := caseInScope(tx.Select("id", "unit_id"), a, caseID); err != nil {
+			return err
+		}
 		var p model.Party
 		if err := tx.Where("id = ? AND case_id = ?", partyID, caseID).Take(&p).Error; err != nil {
 			return notFoundIf(err)
@@ -173,18 +176,20 @@ func knownParty(byHash map[string]model.Party, hashes []string) (model.Party, bo
 	return model.Party{}, false
 }
 
-// Parties lists a case's parties for staff, id numbers masked. Every call
-// is audited, since it shows personal data.
-func (s *Service) Parties(ctx context.Context, a Actor, caseID uint64) ([]model.Party, error) {
-	var parties []model.Party
+// Parties lists the parties of a case in the actor's scope, id numbers
+// masked. Every call is audited, since it shows personal data.
+func (s *Service) Parties(ctx context.Context, a Actor, caseID uint64, p Paging) (Page[model.Party], error) {
+	var parties Page[model.Party]
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Select("id").Take(&model.Case{}, caseID).Error; err != nil {
-			return notFoundIf(err)
+		if _, err := caseInScope(tx.Select("id", "unit_id"), a, caseID); err != nil {
+			return err
 		}
-		if err := tx.Where("case_id = ?", caseID).Order("id").Find(&parties).Error; err != nil {
-			return fmt.Errorf("parties of case %d: %w", caseID, err)
+		var err error
+		parties, err = pageOf[model.Party](tx.Model(&model.Party{}).Where("case_id = ?", caseID), p, "id", fmt.Sprintf("parties of case %d", caseID))
+		if err != nil {
+			return err
 		}
-		return s.audit(tx, a, "party.view", caseTarget(caseID), fmt.Sprintf("%d parties", len(parties)))
+		return s.audit(tx, a, "party.view", caseTarget(caseID), fmt.Sprintf("%d parties", len(parties.Items)))
 	})
 	return parties, err
 }

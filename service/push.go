@@ -119,9 +119,6 @@ func truncateBytes(s string, n int) string {
 	return s[:cut]
 }
 
-// pushListLimit caps the staff list; the newest rows come first.
-const pushListLimit = 200
-
 // PushItem is an outbox row as the staff console shows it: the values as
 // an object and the status in words.
 type PushItem struct {
@@ -144,25 +141,26 @@ func pushItem(row model.PushMessage) PushItem {
 	return item
 }
 
-// ListPushes returns the newest outbox rows, all of them or those in status.
-func (s *Service) ListPushes(ctx context.Context, status string) ([]PushItem, error) {
-	q := s.db.WithContext(ctx).Order("id DESC").Limit(pushListLimit)
+// ListPushes returns the outbox rows of the actor's scope, newest first,
+// all of them or those in status.
+func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Paging) (Page[PushItem], error) {
+	q := a.Scope.where(s.db.WithContext(ctx).Model(&model.PushMessage{}), "unit_id")
 	if status != "" {
 		st := model.Status(status)
 		if _, known := model.PushMachine[st]; !known && st != model.StatusDelivered {
-			return nil, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered 或 failed"})
+			return Page[PushItem]{}, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered 或 failed"})
 		}
 		q = q.Where("status = ?", st)
 	}
-	var rows []model.PushMessage
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list pushes: %w", err)
+	page, err := pageOf[model.PushMessage](q, p, "id DESC", "pushes")
+	if err != nil {
+		return Page[PushItem]{}, err
 	}
-	items := make([]PushItem, len(rows))
-	for i, r := range rows {
+	items := make([]PushItem, len(page.Items))
+	for i, r := range page.Items {
 		items[i] = pushItem(r)
 	}
-	return items, nil
+	return Page[PushItem]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
 }
 
 // RetryPush puts a failed push back in the queue for an immediate send with
@@ -171,6 +169,9 @@ func (s *Service) ListPushes(ctx context.Context, status string) ([]PushItem, er
 func (s *Service) RetryPush(ctx context.Context, a Actor, id uint64) (PushItem, error) {
 	var row model.PushMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockInScope(tx, &model.PushMessage{}, id, a); err != nil {
+			return err
+		}
 		now := s.Now()
 		res := tx.Model(&model.PushMessage{}).
 			Where("id = ? AND status = ?", id, model.StatusFailed).

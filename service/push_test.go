@@ -99,7 +99,7 @@ func TestRetryPushRequeuesOnlyFailedRowsOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = svc.RetryPush(ctx, service.Actor{Name: "staff"}, failed.ID)
+			_, errs[i] = svc.RetryPush(ctx, service.Actor{Name: "staff", Scope: service.AllUnits}, failed.ID)
 		}()
 	}
 	wg.Wait()
@@ -136,19 +136,19 @@ func TestListPushesFiltersByStatus(t *testing.T) {
 	insertPush(t, db, model.StatusFailed, 0)
 	insertPush(t, db, model.StatusSent, 3001)
 	insertPush(t, db, model.StatusDelivered, 3002)
-	rows, err := svc.ListPushes(ctx, "failed")
-	if err != nil || len(rows) != 1 || rows[0].Status != model.StatusFailed {
+	rows, err := svc.ListPushes(ctx, service.System, "failed", service.Paging{})
+	if err != nil || len(rows.Items) != 1 || rows.Items[0].Status != model.StatusFailed {
 		t.Fatalf("failed rows: %v %+v", err, rows)
 	}
-	rows, err = svc.ListPushes(ctx, "delivered")
-	if err != nil || len(rows) != 1 {
+	rows, err = svc.ListPushes(ctx, service.System, "delivered", service.Paging{})
+	if err != nil || len(rows.Items) != 1 {
 		t.Fatalf("delivered rows: %v %+v", err, rows)
 	}
-	if rows, err = svc.ListPushes(ctx, ""); err != nil || len(rows) != 3 {
-		t.Fatalf("all rows: %v %d", err, len(rows))
+	if rows, err = svc.ListPushes(ctx, service.System, "", service.Paging{}); err != nil || len(rows.Items) != 3 {
+		t.Fatalf("all rows: %v %d", err, len(rows.Items))
 	}
 	var de *model.Error
-	if _, err := svc.ListPushes(ctx, "bogus"); !errors.As(err, &de) || de.Fields["status"] == "" {
+	if _, err := svc.ListPushes(ctx, service.System, "bogus", service.Paging{}); !errors.As(err, &de) || de.Fields["status"] == "" {
 		t.Fatalf("bogus status: %v, want a field error", err)
 	}
 }

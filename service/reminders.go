@@ -63,7 +63,7 @@ func (s *Service) SendDueReminders(ctx context.Context) (int, error) {
 		}
 		push := func(tx *gorm.DB) (Push, error) {
 			c, err := caseLabel(tx, b.CaseID)
-			return Push{Kind: model.PushReminder, Cause: fmt.Sprintf("reminder:review:%d", b.ID), Path: "/h5/reviews",
+			return Push{Kind: model.PushReminder, UnitID: b.UnitID, Cause: fmt.Sprintf("reminder:review:%d", b.ID), Path: "/h5/reviews",
 				Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem,
 					"time": s.localTimeLabel(start), "place": slot.Room}}, err
 		}
@@ -88,7 +88,7 @@ func (s *Service) SendDueReminders(ctx context.Context) (int, error) {
 		}
 		push := func(tx *gorm.DB) (Push, error) {
 			c, err := caseLabel(tx, m.CaseID)
-			return Push{Kind: model.PushReminder, Cause: fmt.Sprintf("reminder:meeting:%d", m.ID), Path: "/h5/meetings",
+			return Push{Kind: model.PushReminder, UnitID: m.UnitID, Cause: fmt.Sprintf("reminder:meeting:%d", m.ID), Path: "/h5/meetings",
 				Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": m.Type,
 					"time": s.localTimeLabel(*m.Time), "place": m.Place}}, err
 		}

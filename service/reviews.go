@@ -85,7 +85,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 			return err
 		}
 		booking = model.ReviewBooking{
-			BindingID: binding.ID, UserID: userID, CaseID: in.CaseID, SlotID: in.SlotID,
+			BindingID: binding.ID, UserID: userID, CaseID: in.CaseID, UnitID: binding.UnitID, SlotID: in.SlotID,
 			Status: model.StatusPending, CopyMethod: method, Note: strings.TrimSpace(in.Note),
 			LiveKey: model.LiveKey(userID, in.CaseID), SlotKey: model.LiveKey(userID, in.SlotID),
 			ReplyBy: s.replyBy(),
@@ -281,6 +281,9 @@ func (s *Service) NoShowReview(ctx context.Context, a Actor, id uint64) (ReviewV
 // transaction.
 func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model.Status, reason string) (ReviewView, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockInScope(tx, &model.ReviewBooking{}, id, a); err != nil {
+			return err
+		}
 		b, slot, err := loadBooking(tx, id, 0)
 		if err != nil {
 			return err
@@ -323,7 +326,7 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 			return err
 		}
 		return s.lawyerPush(tx, b.UserID, Push{
-			Kind: model.PushReviewResult, Cause: target + ":" + string(to), Path: "/h5/reviews",
+			Kind: model.PushReviewResult, UnitID: b.UnitID, Cause: target + ":" + string(to), Path: "/h5/reviews",
 			Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem, "result": to.Label(),
 				"time": s.localTimeLabel(start), "place": slot.Room, "reason": reason},
 		})
@@ -344,7 +347,7 @@ func (s *Service) MyReviews(ctx context.Context, userID uint64) ([]ReviewView, e
 // StaffReviews is the staff queue: bookings of a status and/or slot date,
 // the most urgent reply deadline first. It shows the lawyers' profiles, so
 // each read is audited.
-func (s *Service) StaffReviews(ctx context.Context, a Actor, status, date string) ([]ReviewView, error) {
+func (s *Service) StaffReviews(ctx context.Context, a Actor, status, date string, p Paging) (Page[ReviewView], error) {
 	fe := model.FieldErrors{}
 	if status != "" && !isMachineStatus(model.ReviewMachine, model.Status(status)) {
 		fe.Add("status", "未知的预约状态")
@@ -353,20 +356,20 @@ func (s *Service) StaffReviews(ctx context.Context, a Actor, status, date string
 		s.parseDate(fe, "date", date)
 	}
 	if err := fe.Err(); err != nil {
-		return nil, err
+		return Page[ReviewView]{}, err
 	}
 	if err := s.Audit(ctx, a, "review.list", "reviews", "status="+status+" date="+date); err != nil {
-		return nil, err
+		return Page[ReviewView]{}, err
 	}
 	db := s.db.WithContext(ctx)
-	q := db.Order("reply_by, id")
+	q := a.Scope.where(db.Model(&model.ReviewBooking{}), "unit_id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
 	if date != "" {
 		q = q.Where("slot_id IN (?)", db.Model(&model.ReviewSlot{}).Select("id").Where("date = ?", date))
 	}
-	return listRows(db, q, s.reviewViews, true, "review queue")
+	return pageRows(db, q, p, "reply_by, id", s.reviewViews, "review queue")
 }
 
 // isMachineStatus reports whether st is a state of m.

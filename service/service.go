@@ -75,6 +75,8 @@ type Service struct {
 	caseCache *caseCache
 	// callbackHold is callbackApplyHold; tests shorten it.
 	callbackHold time.Duration
+	// unitDir is the unit tree held in process (units.go).
+	unitDir unitDirectory
 }
 
 // New returns a Service.
@@ -153,6 +155,8 @@ type Actor struct {
 	Name    string
 	Role    string
 	IP      string
+	// UnitID is the staff member's unit (0 for the system).
+	UnitID uint64
 	// Scope is the units the actor may act on (see scope.go).
 	Scope Scope
 }
@@ -162,7 +166,7 @@ var System = Actor{Name: "system", Scope: AllUnits}
 
 // audit writes an audit row inside tx.
 func (s *Service) audit(tx *gorm.DB, a Actor, action, target, detail string) error {
-	row := model.AuditLog{ActorName: a.Name, Action: action, Target: target, IP: a.IP, At: s.Now(), Detail: detail}
+	row := model.AuditLog{ActorName: a.Name, UnitID: a.UnitID, Action: action, Target: target, IP: a.IP, At: s.Now(), Detail: detail}
 	if a.StaffID != 0 {
 		id := a.StaffID
 		row.ActorID = &id

@@ -36,17 +36,21 @@ type StaffSession struct {
 	StaffID   uint64    `json:"sid"`
 	Username  string    `json:"u"`
 	Role      string    `json:"r"`
+	UnitID    uint64    `json:"unit"`
 	CSRFToken string    `json:"csrf"`
 	CreatedAt time.Time `json:"at"`
 	SeenAt    time.Time `json:"seen"`
 	// Epoch is the account's session epoch at login; disabling the account
 	// or resetting its password starts a new epoch, ending older sessions.
 	Epoch string `json:"ep"`
+	// scope is resolved from UnitID on every load (units.go), so a unit
+	// added below is in scope without a new login.
+	scope Scope
 }
 
-// Actor returns the audit actor of this session from ip.
+// Actor returns the actor of this session from ip, with its scope.
 func (s StaffSession) Actor(ip string) Actor {
-	return Actor{StaffID: s.StaffID, Name: s.Username, Role: s.Role, IP: ip}
+	return Actor{StaffID: s.StaffID, Name: s.Username, Role: s.Role, IP: ip, UnitID: s.UnitID, Scope: s.scope}
 }
 
 func userSessionKey(id string) string  { return "sess:u:" + id }
@@ -100,8 +104,13 @@ func (s *Service) NewStaffSession(ctx context.Context, st model.Staff) (string, 
 func (s *Service) newStaffSession(ctx context.Context, st model.Staff, epoch string) (string, StaffSession, error) {
 	id := secure.Token(32)
 	now := s.Now()
-	sess := StaffSession{StaffID: st.ID, Username: st.Username, Role: st.Role, CSRFToken: secure.Token(24),
+	sess := StaffSession{StaffID: st.ID, Username: st.Username, Role: st.Role, UnitID: st.UnitID, CSRFToken: secure.Token(24),
 		CreatedAt: now, SeenAt: now, Epoch: epoch}
+	scope, err := s.scopeOf(ctx, st.UnitID)
+	if err != nil {
+		return "", StaffSession{}, err
+	}
+	sess.scope = scope
 	if err := s.putSession(ctx, staffSessionKey(id), sess, StaffSessionIdle); err != nil {
 		return "", StaffSession{}, err
 	}
@@ -133,6 +142,9 @@ func (s *Service) StaffSession(ctx context.Context, id string) (StaffSession, er
 	}
 	if err != nil {
 		return StaffSession{}, fmt.Errorf("load session epoch: %w", unavailable(err))
+	}
+	if sess.scope, err = s.scopeOf(ctx, sess.UnitID); err != nil {
+		return StaffSession{}, err
 	}
 	return sess, nil
 }

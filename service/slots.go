@@ -240,6 +240,13 @@ func slotFields(fe model.FieldErrors, in SlotInput) model.ReviewSlot {
 func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (model.ReviewSlot, error) {
 	var slot model.ReviewSlot
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := slotsInScope(tx, a.Scope, tx.Model(&model.ReviewSlot{}).Where("id = ?", id)).Count(&n).Error; err != nil {
+			return fmt.Errorf("find slot %d: %w", id, err)
+		}
+		if n == 0 {
+			return model.ErrNotFound
+		}
 		res := tx.Model(&model.ReviewSlot{}).Where("id = ? AND closed = ?", id, false).Update("closed", true)
 		if res.Error != nil {
 			return res.Error
@@ -258,19 +265,29 @@ func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (model.Revi
 	return slot, nil
 }
 
-// StaffSlots lists the slots of a date range (default: the next 30 days).
-func (s *Service) StaffSlots(ctx context.Context, from, to string) ([]model.ReviewSlot, error) {
+// StaffSlots lists the slots of the actor's scope in a date range
+// (default: the next 30 days).
+func (s *Service) StaffSlots(ctx context.Context, a Actor, from, to string, p Paging) (Page[model.ReviewSlot], error) {
 	first, last, err := s.dateRange(from, to, 30)
 	if err != nil {
-		return nil, err
+		return Page[model.ReviewSlot]{}, err
 	}
-	var slots []model.ReviewSlot
-	err = s.db.WithContext(ctx).Where("date BETWEEN ? AND ?", first, last).
-		Order("date, period, room").Find(&slots).Error
-	if err != nil {
-		return nil, fmt.Errorf("list slots %s..%s: %w", first, last, err)
+	db := s.db.WithContext(ctx)
+	q := slotsInScope(db, a.Scope, db.Model(&model.ReviewSlot{}).Where("date BETWEEN ? AND ?", first, last))
+	return pageOf[model.ReviewSlot](q, p, "date, period, room", fmt.Sprintf("slots %s..%s", first, last))
+}
+
+// slotsInScope limits q to the slots of the scope's reading rooms. A slot
+// of no room (made before rooms) belongs to the top-level units' staff.
+func slotsInScope(db *gorm.DB, sc Scope, q *gorm.DB) *gorm.DB {
+	if sc.unlimited() {
+		return q
 	}
-	return slots, nil
+	rooms := db.Model(&model.Room{}).Select("id").Where("unit_id IN ?", sc.UnitIDs)
+	if sc.Contains(0) {
+		return q.Where("(room_id IN (?) OR room_id = 0)", rooms)
+	}
+	return q.Where("room_id IN (?)", rooms)
 }
 
 // CaseSlots lists the open, future slots a lawyer can book for a case, with

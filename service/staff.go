@@ -57,6 +57,9 @@ type NewStaff struct {
 	DisplayName string `json:"display_name"`
 	Role        string `json:"role"`
 	Password    string `json:"password"`
+	// UnitCode is the account's unit, in the creator's scope; it may be
+	// left out while the scope holds one unit only.
+	UnitCode string `json:"unit_code"`
 }
 
 // CreateStaff validates and stores a staff account with a bcrypt hash.
@@ -76,6 +79,7 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.
 	if len([]rune(in.DisplayName)) > 64 {
 		fe.Add("display_name", "姓名不能超过 64 个字")
 	}
+	unitID := s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
 	if err := fe.Err(); err != nil {
 		return model.Staff{}, err
 	}
@@ -86,8 +90,11 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.
 	if err != nil {
 		return model.Staff{}, fmt.Errorf("hash password: %w", err)
 	}
-	st := model.Staff{Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, PasswordHash: string(hash)}
+	st := model.Staff{Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, UnitID: unitID, PasswordHash: string(hash)}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := holdUnit(tx, st.UnitID, "unit_code"); err != nil {
+			return err
+		}
 		if err := tx.Create(&st).Error; err != nil {
 			if model.IsDuplicate(err) {
 				return model.Invalid(map[string]string{"username": "该用户名已被使用"})

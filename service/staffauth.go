@@ -77,14 +77,14 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 		}
 		target := "username:" + who.Name
 		if st.ID != 0 {
-			target = fmt.Sprintf("staff:%d", st.ID)
+			target, who.UnitID = fmt.Sprintf("staff:%d", st.ID), st.UnitID
 		}
 		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason+detail); aerr != nil {
 			return "", StaffSession{}, model.Staff{}, aerr
 		}
 		return "", StaffSession{}, model.Staff{}, err
 	}
-	who.StaffID, who.Role = st.ID, st.Role
+	who.StaffID, who.Role, who.UnitID = st.ID, st.Role, st.UnitID
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		if err := tx.Model(&model.Staff{}).Where("id = ?", st.ID).Update("last_login_at", now).Error; err != nil {
@@ -242,13 +242,42 @@ func (s *Service) endStaffSessions(ctx context.Context, staffID uint64) error {
 	return nil
 }
 
-// StaffList lists every staff account, by username.
-func (s *Service) StaffList(ctx context.Context) ([]model.Staff, error) {
-	var out []model.Staff
-	if err := s.db.WithContext(ctx).Order("username").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
+// StaffView is a staff account as the API shows it, naming its unit.
+type StaffView struct {
+	model.Staff
+	Unit *UnitRef `json:"unit"`
+}
+
+// StaffView names st's unit.
+func (s *Service) StaffView(st model.Staff) StaffView {
+	return StaffView{Staff: st, Unit: s.unitRef(st.UnitID)}
+}
+
+// StaffList lists the staff accounts in the actor's scope, by username.
+func (s *Service) StaffList(ctx context.Context, a Actor, p Paging) (Page[StaffView], error) {
+	q := a.Scope.where(s.db.WithContext(ctx).Model(&model.Staff{}), "unit_id")
+	page, err := pageOf[model.Staff](q, p, "username, id", "staff")
+	if err != nil {
+		return Page[StaffView]{}, err
+	}
+	out := Page[StaffView]{Items: make([]StaffView, len(page.Items)), Page: page.Page, PageSize: page.PageSize, Total: page.Total}
+	for i, st := range page.Items {
+		out.Items[i] = s.StaffView(st)
 	}
 	return out, nil
+}
+
+// staffInScope loads staff account id, answering ErrNotFound when it is
+// absent or outside the actor's scope.
+func staffInScope(tx *gorm.DB, a Actor, id uint64) (model.Staff, error) {
+	var st model.Staff
+	if err := tx.Take(&st, id).Error; err != nil {
+		return st, notFoundIf(err)
+	}
+	if !a.Scope.Contains(st.UnitID) {
+		return st, model.ErrNotFound
+	}
+	return st, nil
 }
 
 // ErrDisableSelf keeps an administrator from locking themselves out.
@@ -268,6 +297,9 @@ func (s *Service) SetStaffDisabled(ctx context.Context, a Actor, id uint64, disa
 	}
 	var st model.Staff
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := staffInScope(tx, a, id); err != nil {
+			return err
+		}
 		res := tx.Model(&model.Staff{}).Where("id = ? AND disabled = ?", id, !disabled).
 			Updates(map[string]any{"disabled": disabled, "updated_at": s.Now()})
 		if res.Error != nil {
@@ -302,8 +334,8 @@ func (s *Service) ResetStaffPassword(ctx context.Context, a Actor, id uint64, pa
 	}
 	var st model.Staff
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Take(&st, id).Error; err != nil {
-			return notFoundIf(err)
+		if st, err = staffInScope(tx, a, id); err != nil {
+			return err
 		}
 		if err := tx.Model(&st).Updates(map[string]any{"password_hash": string(hash), "updated_at": s.Now()}).Error; err != nil {
 			return fmt.Errorf("reset password of staff %d: %w", id, err)

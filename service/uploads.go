@@ -170,9 +170,23 @@ func (s *Service) UserUpload(ctx context.Context, userID, id uint64) (model.Uplo
 // StaffUpload opens any upload for staff reviewing a binding; the view is
 // audited.
 func (s *Service) StaffUpload(ctx context.Context, a Actor, id uint64) (model.Upload, io.ReadSeekCloser, error) {
+	db := s.db.WithContext(ctx)
 	var up model.Upload
-	if err := s.db.WithContext(ctx).Take(&up, id).Error; err != nil {
+	if err := db.Take(&up, id).Error; err != nil {
 		return up, nil, notFoundIf(err)
+	}
+	// Staff of part of the units see the materials of their scope's
+	// bindings only.
+	if !a.Scope.unlimited() {
+		var n int64
+		err := a.Scope.where(db.Model(&model.BindingMaterial{}).Joins("JOIN bindings ON bindings.id = binding_materials.binding_id").
+			Where("binding_materials.upload_id = ?", id), "bindings.unit_id").Count(&n).Error
+		if err != nil {
+			return up, nil, fmt.Errorf("bindings of upload %d: %w", id, err)
+		}
+		if n == 0 {
+			return model.Upload{}, nil, model.ErrNotFound
+		}
 	}
 	if err := s.Audit(ctx, a, "upload.view", fmt.Sprintf("upload:%d", id), ""); err != nil {
 		return up, nil, err

@@ -2,7 +2,9 @@
 //
 //	zsjc [-config file.yaml] serve             run the server (default)
 //	zsjc [-config file.yaml] migrate           create or update the tables
-//	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor
+//	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor [-unit CODE]
+//	zsjc [-config file.yaml] unit add -code CODE -name NAME [-parent CODE] [-level L] [-address …] [-phone …] [-hours …] [-head …]
+//	zsjc [-config file.yaml] unit import FILE.csv   import units (one transaction)
 //	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
 //	zsjc [-config file.yaml] menu push [-f menu.yaml]  create the WeChat custom menu
 //	zsjc [-config file.yaml] retention [-dry-run]  remove records past their retention period
@@ -41,7 +43,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE | import FILE.csv | menu push [-f menu.yaml]]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml]]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return usageError{"staff: expected 'staff add'"}
 		}
 		return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+	case "unit":
+		return unitCommand(ctx, cfg, rest, stdout)
 	case "menu":
 		if len(rest) == 0 || rest[0] != "push" {
 			return usageError{"menu: expected 'menu push'"}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +119,7 @@ func staffAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.R
 	username := fs.String("username", "", "login name")
 	role := fs.String("role", "", "admin | case_manager | prosecutor")
 	display := fs.String("name", "", "display name (defaults to the username)")
+	unit := fs.String("unit", "", "the account's unit code (default: the root unit while it is the only unit)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"staff add: " + err.Error()}
 	}
@@ -133,20 +135,30 @@ func staffAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.R
 		return err
 	}
 	defer a.close()
-	st, err := a.svc.CreateStaff(ctx, service.Actor{Name: "cli"}, service.NewStaff{Username: *username, DisplayName: *display, Role: *role, Password: pw})
-	var de *model.Error
-	if errors.As(err, &de) && len(de.Fields) > 0 {
-		var parts []string
-		for f, m := range de.Fields {
-			parts = append(parts, f+": "+m)
-		}
-		return fmt.Errorf("staff add: %s", strings.Join(parts, "; "))
-	}
+	st, err := a.svc.CreateStaff(ctx, cliActor, service.NewStaff{Username: *username, DisplayName: *display, Role: *role, Password: pw, UnitCode: *unit})
 	if err != nil {
-		return fmt.Errorf("staff add: %w", err)
+		return cliError("staff add", err)
 	}
 	fmt.Fprintf(stdout, "created staff %s (id %d, role %s)\n", st.Username, st.ID, st.Role)
 	return nil
+}
+
+// cliActor is the operator at the command line: unrestricted, audited as "cli".
+var cliActor = service.Actor{Name: "cli", Scope: service.AllUnits}
+
+// cliError renders a use case's error for the command line, one field
+// message after another.
+func cliError(cmd string, err error) error {
+	var de *model.Error
+	if errors.As(err, &de) && len(de.Fields) > 0 {
+		parts := make([]string, 0, len(de.Fields))
+		for f, m := range de.Fields {
+			parts = append(parts, f+": "+m)
+		}
+		sort.Strings(parts)
+		return fmt.Errorf("%s: %s", cmd, strings.Join(parts, "; "))
+	}
+	return fmt.Errorf("%s: %w", cmd, err)
 }
 
 func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {

@@ -55,7 +55,7 @@ func openStorage(ctx context.Context, cfg *config.Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ZSJC_MYSQL_DSN: %w", err)
 	}
-	if err := model.Migrate(ctx, db); err != nil {
+	if err := model.Migrate(ctx, db, model.MigrateOptions{RootUnitName: cfg.UnitName}); err != nil {
 		closeDB(db)
 		return nil, err
 	}

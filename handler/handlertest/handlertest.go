@@ -233,11 +233,18 @@ func (e *Env) LoginUser(openid string) Caller {
 // StaffPassword is the password of every staff account made by LoginStaff.
 const StaffPassword = "Test-Passw0rd"
 
-// LoginStaff creates a staff account with role and opens a console session.
+// LoginStaff creates a staff account with role (in the only unit) and
+// opens a console session.
 func (e *Env) LoginStaff(role string) Caller {
 	e.T.Helper()
+	return e.LoginStaffIn(role, "")
+}
+
+// LoginStaffIn is LoginStaff for an account of the unit with code unit.
+func (e *Env) LoginStaffIn(role, unit string) Caller {
+	e.T.Helper()
 	st, err := e.Svc.CreateStaff(context.Background(), service.System,
-		service.NewStaff{Username: e.Unique("staff"), Role: role, Password: StaffPassword})
+		service.NewStaff{Username: e.Unique("staff"), Role: role, Password: StaffPassword, UnitCode: unit})
 	if err != nil {
 		e.T.Fatalf("create staff: %v", err)
 	}

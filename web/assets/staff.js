@@ -18,6 +18,19 @@
   function get(path) { return Z.api('GET', '/api/staff' + path); }
   function post(path, body) { return Z.api('POST', '/api/staff' + path, body === undefined ? {} : body); }
   function items(res) { return (res && res.items) || []; }
+  // withPage adds ?page= to a list query (page 1 is the default).
+  function withPage(q, pageNo) { if (pageNo > 1) q.set('page', pageNo); return q; }
+  // pager shows where a staff list page ({items,page,page_size,total}) is,
+  // with buttons that call show(page).
+  function pager(res, show) {
+    var rows = items(res);
+    var pages = Math.max(1, Math.ceil((res.total || rows.length) / (res.page_size || rows.length || 1)));
+    var current = res.page || 1;
+    return h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary small', disabled: current <= 1, onclick: function () { show(current - 1); } }, '上一页'),
+      h('span', { class: 'muted' }, '第 ' + current + ' / ' + pages + ' 页，共 ' + (res.total || rows.length) + ' 条'),
+      h('button', { type: 'button', class: 'secondary small', disabled: current >= pages, onclick: function () { show(current + 1); } }, '下一页'));
+  }
 
   var navItems = [
     ['/staff/', '工作台'], ['/staff/bindings', '绑定审核'], ['/staff/reviews', '阅卷预约'],
@@ -95,18 +108,22 @@
       h('button', { type: 'submit', class: 'secondary' }, '筛选'));
     var box = h('div', { id: 'queue' });
     Z.mount(root, root.firstChild, filters, box);
+    var pageNo = 1;
     function reload() {
       var q = new URLSearchParams(Z.values(filters));
       Array.from(q.keys()).forEach(function (k) { if (!q.get(k)) q.delete(k); });
       history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
+      withPage(q, pageNo);
       Z.load(box, function () { return get(o.path + (q.toString() ? '?' + q : '')); }, function (res) {
         var rows = items(res);
         if (!rows.length) return Z.empty(o.emptyText);
-        return table(o.columns.concat([['操作', function (x) { return h('div', { class: 'actions' }, o.actions(x, reload)); }]]), rows, o.tableId);
+        return [table(o.columns.concat([['操作', function (x) { return h('div', { class: 'actions' }, o.actions(x, reload)); }]]), rows, o.tableId),
+          pager(res, function (n) { pageNo = n; reload(); })];
       });
     }
-    filters.addEventListener('submit', function (ev) { ev.preventDefault(); reload(); });
-    filters.addEventListener('change', reload);
+    function first() { pageNo = 1; reload(); }
+    filters.addEventListener('submit', function (ev) { ev.preventDefault(); first(); });
+    filters.addEventListener('change', first);
     reload();
   }
 
@@ -149,9 +166,10 @@
     function refresh() {
       var overdueN = 0;
       var pending = cards.filter(function (c) { return c[2]; }).map(function (c) {
-        return get(c[2]).then(function (res) {
+        // Queues come most urgent first: the overdue requests are on the first (largest) page.
+        return get(c[2] + '&page_size=100').then(function (res) {
           var rows = items(res);
-          Z.mount(counts[c[0]], String(rows.length));
+          Z.mount(counts[c[0]], String(res.total != null ? res.total : rows.length));
           overdueN += rows.filter(overdue).length;
         }, function (err) {
           Z.mount(counts[c[0]], '—');
@@ -265,7 +283,7 @@
   // caseFields are the editable fields of service.CaseInput; PUT replaces
   // the case, so the editor sends all of them.
   var caseFields = [
-    ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit', '承办部门'],
+    ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit_code', '所属院（单位代码）'],
     ['prosecutor', '承办检察官'], ['stage', '当前阶段'], ['measure', '强制措施'], ['result', '处理结果'],
     ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date'], ['summary', '重要案件信息（公开）', 'textarea'],
     ['important', '作为重要案件信息向社会公开', 'checkbox']
@@ -273,7 +291,7 @@
 
   function caseInputs(c) {
     return caseFields.map(function (f) {
-      var v = c[f[0]];
+      var v = f[0] === 'unit_code' ? (c.unit && c.unit.code) : c[f[0]];
       var id = 'case-' + f[0];
       if (f[2] === 'checkbox') {
         return h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: f[0], id: id, value: 'true', checked: !!v }), ' ' + f[1]));
@@ -299,22 +317,24 @@
       h('button', { type: 'button', id: 'new-case', onclick: newCase }, '新建案件'));
     var box = h('div', { id: 'case-list' });
     Z.mount(root, root.firstChild, search, box);
-    function reload() {
-      var q = Z.values(search).q;
-      Z.load(box, function () { return get('/cases' + (q ? '?q=' + encodeURIComponent(q) : '')); }, function (res) {
+    function reload(pageNo) {
+      var q = withPage(new URLSearchParams({ scope: 'unit' }), pageNo);
+      var text = Z.values(search).q;
+      if (text) q.set('q', text);
+      Z.load(box, function () { return get('/cases?' + q); }, function (res) {
         var rows = items(res);
         if (!rows.length) return Z.empty('没有案件');
-        return table([
+        return [table([
           ['受案号', function (c) { return h('a', { href: '/staff/cases/' + c.id }, c.case_no); }],
           ['名称', function (c) { return c.name; }],
           ['阶段', function (c) { return c.stage; }],
-          ['承办', function (c) { return [c.unit, c.prosecutor].filter(Boolean).join(' · '); }],
+          ['承办', function (c) { return [c.unit && c.unit.name, c.prosecutor].filter(Boolean).join(' · '); }],
           ['期限', function (c) { return Z.fmtDate(c.deadline) || '—'; }]
-        ], rows, 'cases');
+        ], rows, 'cases'), pager(res, reload)];
       });
     }
-    search.addEventListener('submit', function (ev) { ev.preventDefault(); reload(); });
-    reload();
+    search.addEventListener('submit', function (ev) { ev.preventDefault(); reload(1); });
+    reload(1);
   }
 
   function newCase() {
@@ -527,22 +547,16 @@
     function show(pageNo) {
       var q = new URLSearchParams(Z.values(filters));
       Array.from(q.keys()).forEach(function (k) { if (!q.get(k)) q.delete(k); });
-      if (pageNo > 1) q.set('page', pageNo);
+      withPage(q, pageNo);
       history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
       Z.load(box, function () { return get('/audit' + (q.toString() ? '?' + q : '')); }, function (res) {
         var rows = items(res);
         if (!rows.length) return Z.empty('没有符合条件的审计记录');
-        var pages = Math.max(1, Math.ceil((res.total || rows.length) / (res.page_size || rows.length)));
-        var current = res.page || 1;
         return [table([
           ['时间', function (a) { return Z.fmtDateTime(a.at); }], ['操作人', function (a) { return a.actor; }],
           ['动作', function (a) { return a.action; }], ['对象', function (a) { return a.target; }],
           ['IP', function (a) { return a.ip; }], ['详情', function (a) { return a.detail || ''; }]
-        ], rows, 'audit-table'),
-        h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'secondary small', disabled: current <= 1, onclick: function () { show(current - 1); } }, '上一页'),
-          h('span', { class: 'muted' }, '第 ' + current + ' / ' + pages + ' 页，共 ' + (res.total || rows.length) + ' 条'),
-          h('button', { type: 'button', class: 'secondary small', disabled: current >= pages, onclick: function () { show(current + 1); } }, '下一页'))];
+        ], rows, 'audit-table'), pager(res, show)];
       });
     }
     Z.onSubmit(filters, function () { show(1); });
