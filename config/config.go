@@ -47,7 +47,14 @@ type Config struct {
 
 	// DataKey encrypts personal data (id numbers, phone numbers) and keys
 	// their lookup hashes: 32 bytes, given as 64 hex digits or base64.
-	DataKey           string `yaml:"data_key"`
+	DataKey string `yaml:"data_key"`
+	// OldDataKeys are keys rotated out (comma-separated, same encodings):
+	// values sealed with them are still read until `zsjc rekey` has moved
+	// every row to DataKey.
+	OldDataKeys string `yaml:"old_data_keys"`
+	// Crypto is the personal-data suite: "aes" (AES-256-GCM, HMAC-SHA256)
+	// or "sm" (SM4-GCM, HMAC-SM3).
+	Crypto            string `yaml:"crypto"`
 	IntegrationSecret string `yaml:"integration_secret"`
 	// TrustedProxies lists the load balancers / reverse proxies (IPs or
 	// CIDRs, comma-separated) whose X-Forwarded-For is believed. Empty:
@@ -63,9 +70,28 @@ type Config struct {
 	// BodyLimit caps request bodies outside upload routes.
 	BodyLimit int64 `yaml:"body_limit"`
 
-	Business Business `yaml:"business"`
-	Push     Push     `yaml:"push"`
+	Business  Business  `yaml:"business"`
+	Push      Push      `yaml:"push"`
+	Retention Retention `yaml:"retention"`
 }
+
+// Retention is how long each kind of record is kept, in days (a daily job
+// removes what is older; see docs/design.md).
+type Retention struct {
+	// AuditDays keeps the audit log; the Cybersecurity Law asks for at
+	// least six months, so less than MinAuditDays refuses to start.
+	AuditDays int `yaml:"audit_days"`
+	// UploadsDays keeps binding materials of rejected or ended bindings,
+	// and uploads never attached to a binding.
+	UploadsDays int `yaml:"uploads_days"`
+	// PushesDays keeps push rows that reached a final state.
+	PushesDays int `yaml:"pushes_days"`
+	// CallbacksDays keeps the database's record of handled WeChat callbacks.
+	CallbacksDays int `yaml:"callbacks_days"`
+}
+
+// MinAuditDays is the shortest audit retention accepted (180 days).
+const MinAuditDays = 180
 
 // WeChat holds the official account's credentials and the platform hosts.
 type WeChat struct {
@@ -119,13 +145,15 @@ func Default() Config {
 		LogLevel:  "info",
 		Timezone:  "Asia/Shanghai",
 		UnitName:  "人民检察院",
+		Crypto:    "aes",
 		BodyLimit: 1 << 20,
 		WeChat: WeChat{
 			APIBase:  "https://api.weixin.qq.com",
 			OpenBase: "https://open.weixin.qq.com",
 		},
-		Business: Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
-		Push:     Push{Concurrency: 8, MaxAttempts: 8},
+		Business:  Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
+		Push:      Push{Concurrency: 8, MaxAttempts: 8},
+		Retention: Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
 	}
 }
 
@@ -178,6 +206,8 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_REDIS_PASSWORD":     &cfg.RedisPassword,
 		"ZSJC_REDIS_MASTER":       &cfg.RedisMaster,
 		"ZSJC_DATA_KEY":           &cfg.DataKey,
+		"ZSJC_OLD_DATA_KEYS":      &cfg.OldDataKeys,
+		"ZSJC_CRYPTO":             &cfg.Crypto,
 		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
 		"ZSJC_TRUSTED_PROXIES":    &cfg.TrustedProxies,
 		"ZSJC_UNIT_NAME":          &cfg.UnitName,
@@ -197,9 +227,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		cfg.Mode = Mode(v)
 	}
 	ints := map[string]*int{
-		"ZSJC_PUSH_CONCURRENCY":   &cfg.Push.Concurrency,
-		"ZSJC_PUSH_MAX_ATTEMPTS":  &cfg.Push.MaxAttempts,
-		"ZSJC_REPLY_WORKING_DAYS": &cfg.Business.ReplyWorkingDays,
+		"ZSJC_PUSH_CONCURRENCY":         &cfg.Push.Concurrency,
+		"ZSJC_PUSH_MAX_ATTEMPTS":        &cfg.Push.MaxAttempts,
+		"ZSJC_REPLY_WORKING_DAYS":       &cfg.Business.ReplyWorkingDays,
+		"ZSJC_RETENTION_AUDIT_DAYS":     &cfg.Retention.AuditDays,
+		"ZSJC_RETENTION_UPLOADS_DAYS":   &cfg.Retention.UploadsDays,
+		"ZSJC_RETENTION_PUSHES_DAYS":    &cfg.Retention.PushesDays,
+		"ZSJC_RETENTION_CALLBACKS_DAYS": &cfg.Retention.CallbacksDays,
 	}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
@@ -256,6 +290,12 @@ func (c *Config) Validate() error {
 	} else if c.Mode == ModeProd {
 		return &Error{Var: "ZSJC_DATA_KEY", Reason: "is required outside dev mode (32 random bytes as 64 hex digits or base64)"}
 	}
+	if _, err := c.OldDataKeyBytes(); err != nil {
+		return &Error{Var: "ZSJC_OLD_DATA_KEYS", Reason: err.Error()}
+	}
+	if c.Crypto != "aes" && c.Crypto != "sm" {
+		return &Error{Var: "ZSJC_CRYPTO", Reason: fmt.Sprintf("must be aes (AES-256-GCM + HMAC-SHA256) or sm (SM4-GCM + HMAC-SM3), got %q", c.Crypto)}
+	}
 	// A short shared secret could be guessed from signed requests offline.
 	if c.IntegrationSecret != "" && len(c.IntegrationSecret) < 16 {
 		return &Error{Var: "ZSJC_INTEGRATION_SECRET", Reason: "must be at least 16 characters (empty disables the integration API)"}
@@ -308,6 +348,15 @@ func (c *Config) Validate() error {
 	if c.Push.MaxAttempts < 1 {
 		return &Error{Var: "ZSJC_PUSH_MAX_ATTEMPTS", Reason: "must be at least 1"}
 	}
+	if c.Retention.AuditDays < MinAuditDays {
+		return &Error{Var: "ZSJC_RETENTION_AUDIT_DAYS", Reason: fmt.Sprintf("must be at least %d days (logs are kept six months or more), got %d", MinAuditDays, c.Retention.AuditDays)}
+	}
+	for name, days := range map[string]int{"ZSJC_RETENTION_UPLOADS_DAYS": c.Retention.UploadsDays,
+		"ZSJC_RETENTION_PUSHES_DAYS": c.Retention.PushesDays, "ZSJC_RETENTION_CALLBACKS_DAYS": c.Retention.CallbacksDays} {
+		if days < 1 {
+			return &Error{Var: name, Reason: fmt.Sprintf("must be at least 1 day, got %d", days)}
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -317,8 +366,25 @@ func (c *Config) Validate() error {
 }
 
 // DataKeyBytes decodes ZSJC_DATA_KEY into 32 bytes.
-func (c *Config) DataKeyBytes() ([]byte, error) {
-	k := c.DataKey
+func (c *Config) DataKeyBytes() ([]byte, error) { return decodeDataKey(c.DataKey) }
+
+// OldDataKeyBytes decodes ZSJC_OLD_DATA_KEYS.
+func (c *Config) OldDataKeyBytes() ([][]byte, error) {
+	var out [][]byte
+	for i, k := range strings.Split(c.OldDataKeys, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		b, err := decodeDataKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("key %d %w", i+1, err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func decodeDataKey(k string) ([]byte, error) {
 	if b, err := hex.DecodeString(k); err == nil && len(b) == 32 {
 		return b, nil
 	}

@@ -14,6 +14,8 @@ import (
 
 	"zsjc/handler/handlertest"
 	"zsjc/model"
+	"zsjc/secure"
+	"zsjc/testenv"
 )
 
 // TestIDNumberNeverInPlaintext drives every path an id number travels —
@@ -88,6 +90,13 @@ func TestIDNumberNeverInPlaintext(t *testing.T) {
 	f.DB.Model(&model.Party{}).Count(&parties)
 	if parties != 3 {
 		t.Fatalf("%d parties stored, want 3 (the scenario did not run as planned)", parties)
+	}
+	var sealed []model.Party
+	f.DB.Find(&sealed)
+	for _, p := range sealed {
+		if got := secure.Describe(p.IDNumberEnc); got != testenv.Crypto()+"/"+secure.KeyID(handlertest.TestDataKey) {
+			t.Errorf("party %d sealed %s, want the %s suite", p.ID, got, testenv.Crypto())
+		}
 	}
 	for where, text := range map[string]string{"HTTP responses": seen.String(), "logs": f.Logs.String(), "database": dump.String()} {
 		for _, id := range append(ids, ids[1][:17], ids[2][:17], ids[4][:16]) {

@@ -131,14 +131,16 @@ func Migrate(ctx context.Context, db *gorm.DB, opt ...MigrateOptions) error {
 		return runUpgrades(db.WithContext(ctx), o)
 	}
 	return db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		// The lock is named after the database, so deployments (and test
+		// databases) sharing one server do not wait for each other.
 		var got *int
-		if err := conn.Raw("SELECT GET_LOCK('zsjc_migrate', 120)").Scan(&got).Error; err != nil {
+		if err := conn.Raw("SELECT GET_LOCK(CONCAT('zsjc_migrate:', DATABASE()), 120)").Scan(&got).Error; err != nil {
 			return fmt.Errorf("migrate: take lock: %w", err)
 		}
 		if got == nil || *got != 1 {
 			return errors.New("migrate: another instance held the migration lock for 120s")
 		}
-		defer conn.Exec("SELECT RELEASE_LOCK('zsjc_migrate')")
+		defer conn.Exec("SELECT RELEASE_LOCK(CONCAT('zsjc_migrate:', DATABASE()))")
 		if err := conn.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").AutoMigrate(All()...); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}

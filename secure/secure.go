@@ -1,82 +1,14 @@
-// Package secure protects personal data: AES-GCM encryption and keyed
-// HMAC-SHA256 lookup hashes under ZSJC_DATA_KEY, validation and masking of
-// id numbers (GB 11643) and mobile numbers, and random tokens.
+// Package secure protects personal data: authenticated encryption and keyed
+// lookup hashes under ZSJC_DATA_KEY with a configurable algorithm suite
+// (sealer.go), validation and masking of id numbers (GB 11643) and mobile
+// numbers, and random tokens.
 package secure
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"strings"
 )
-
-// Sealer encrypts personal data and computes its lookup hash. The two uses
-// get different keys derived from the one data key.
-type Sealer struct {
-	aead    cipher.AEAD
-	hashKey []byte
-}
-
-// NewSealer derives the encryption and hash keys from a 32-byte data key.
-func NewSealer(dataKey []byte) (*Sealer, error) {
-	if len(dataKey) != 32 {
-		return nil, fmt.Errorf("data key must be 32 bytes, got %d", len(dataKey))
-	}
-	encKey := derive(dataKey, "zsjc/encrypt/v1")
-	block, err := aes.NewCipher(encKey)
-	if err != nil {
-		return nil, fmt.Errorf("data key: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("data key: %w", err)
-	}
-	return &Sealer{aead: aead, hashKey: derive(dataKey, "zsjc/hash/v1")}, nil
-}
-
-func derive(key []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
-}
-
-// Seal encrypts plaintext; the nonce is stored in front of the ciphertext.
-func (s *Sealer) Seal(plaintext string) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	return s.aead.Seal(nonce, nonce, []byte(plaintext), nil), nil
-}
-
-// ErrOpen means a sealed value could not be decrypted (wrong key or damage).
-var ErrOpen = errors.New("secure: cannot decrypt value")
-
-// Open decrypts a value made by Seal.
-func (s *Sealer) Open(sealed []byte) (string, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return "", ErrOpen
-	}
-	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
-	if err != nil {
-		return "", ErrOpen
-	}
-	return string(out), nil
-}
-
-// Hash is the keyed lookup hash (hex HMAC-SHA256) of a normalised value.
-func (s *Sealer) Hash(value string) string {
-	m := hmac.New(sha256.New, s.hashKey)
-	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 // Token returns n random bytes, URL-safe base64 encoded.
 func Token(n int) string {

@@ -133,7 +133,8 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 	if err := s.limitBindAttempts(ctx, u.OpenID, ip); err != nil {
 		return BindingView{}, err
 	}
-	hash := s.sealer.Hash(secure.NormalizeIDNumber(in.IDNumber))
+	// Every configured key's hash, so rows not yet rekeyed still match.
+	hashes := s.sealer.Hashes(secure.NormalizeIDNumber(in.IDNumber))
 	var b model.Binding
 	var c model.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -141,7 +142,7 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 		// the same path either way.
 		var p model.Party
 		err := tx.Joins("JOIN cases ON cases.id = parties.case_id").
-			Where("cases.case_no = ? AND parties.id_number_hash = ? AND parties.name = ?", in.CaseNo, hash, in.Name).
+			Where("cases.case_no = ? AND parties.id_number_hash IN ? AND parties.name = ?", in.CaseNo, hashes, in.Name).
 			Take(&p).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrBindingMismatch

@@ -58,7 +58,8 @@ func (s *Service) AddParty(ctx context.Context, a Actor, caseID uint64, in Party
 			return err
 		}
 		var dup int64
-		if err := tx.Model(&model.Party{}).Where("case_id = ? AND id_number_hash = ?", caseID, p.IDNumberHash).
+		hashes := s.sealer.Hashes(secure.NormalizeIDNumber(in.IDNumber))
+		if err := tx.Model(&model.Party{}).Where("case_id = ? AND id_number_hash IN ?", caseID, hashes).
 			Count(&dup).Error; err != nil {
 			return fmt.Errorf("check party of case %d: %w", caseID, err)
 		}
@@ -134,7 +135,7 @@ func (s *Service) replaceParties(tx *gorm.DB, caseID uint64, list []PartyInput) 
 		if err != nil {
 			return nil, err
 		}
-		if old, ok := byHash[p.IDNumberHash]; ok {
+		if old, ok := knownParty(byHash, s.sealer.Hashes(secure.NormalizeIDNumber(in.IDNumber))); ok {
 			if keep[old.ID] {
 				continue // listed twice
 			}
@@ -162,6 +163,17 @@ func (s *Service) replaceParties(tx *gorm.DB, caseID uint64, list []PartyInput) 
 		}
 	}
 	return out, s.dropParties(tx, caseID, drop)
+}
+
+// knownParty finds a party by any of an id number's hashes: rows not yet
+// rekeyed carry the hash of an older key or suite.
+func knownParty(byHash map[string]model.Party, hashes []string) (model.Party, bool) {
+	for _, h := range hashes {
+		if p, ok := byHash[h]; ok {
+			return p, true
+		}
+	}
+	return model.Party{}, false
 }
 
 // Parties lists the parties of a case in the actor's scope, id numbers

@@ -27,6 +27,8 @@ type Options struct {
 	ReplyWorkingDays int
 	// ReviewCancelCutoff is minutes after midnight, the day before a review.
 	ReviewCancelCutoff int
+	// Retention is how long records are kept (retention.go).
+	Retention RetentionDays
 	// ReminderTime is minutes after midnight, the day before a confirmed
 	// review or meeting, when its reminder is pushed (unset: 15:00).
 	ReminderTime int
@@ -90,6 +92,9 @@ func New(d Deps, opt Options) *Service {
 	}
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
+	}
+	if opt.Retention == (RetentionDays{}) {
+		opt.Retention = RetentionDays{Audit: 365, Uploads: 180, Pushes: 180, Callbacks: 30}
 	}
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60

@@ -212,11 +212,14 @@ func (s *Service) claimCallbackInDB(ctx context.Context, key, reply string, chan
 // weChatChange is the one change the event makes, nil for messages and
 // events that only get a reply.
 func (s *Service) weChatChange(e WeChatEvent) func(context.Context) error {
+	if e.MsgType != "event" {
+		return nil // an Event field on a message is not an event
+	}
 	switch e.Event {
 	case "subscribe":
-		return func(ctx context.Context) error { return s.recordFollower(ctx, e.OpenID, true, sceneOf(e.EventKey)) }
+		return func(ctx context.Context) error { return s.recordFollower(ctx, e.OpenID, true, e.scene()) }
 	case "SCAN":
-		return func(ctx context.Context) error { return s.recordFollower(ctx, e.OpenID, false, sceneOf(e.EventKey)) }
+		return func(ctx context.Context) error { return s.recordFollower(ctx, e.OpenID, false, e.scene()) }
 	case "unsubscribe":
 		return func(ctx context.Context) error { return s.recordUnfollow(ctx, e.OpenID) }
 	case "TEMPLATESENDJOBFINISH":
@@ -278,14 +281,22 @@ func (s *Service) recordUnfollow(ctx context.Context, openid string) error {
 // such as 京检一分刑诉受[2024]1号 is Chinese text, digits and brackets).
 var sceneKeyPattern = regexp.MustCompile(`^[\p{Han}A-Za-z0-9\-_()（）\[\]〔〕【】]{1,64}$`)
 
-// sceneOf returns the case number a subscribe (qrscene_X) or SCAN (X)
-// event carries, "" when there is none.
-func sceneOf(eventKey string) string {
-	scene := strings.TrimPrefix(eventKey, "qrscene_")
-	if !sceneKeyPattern.MatchString(scene) {
+// scene returns the case number a QR-code follow (subscribe with EventKey
+// qrscene_X) or scan (SCAN with X) carries, "" when there is none: a
+// subscribe whose key lacks the prefix came from elsewhere (a follow after
+// a WeChat Pay payment carries last_trade_no_…), not from a case QR code.
+func (e WeChatEvent) scene() string {
+	key := e.EventKey
+	if e.Event == "subscribe" {
+		var ok bool
+		if key, ok = strings.CutPrefix(key, "qrscene_"); !ok {
+			return ""
+		}
+	}
+	if !sceneKeyPattern.MatchString(key) {
 		return ""
 	}
-	return scene
+	return key
 }
 
 // MenuHelpKey is the CLICK key of the 帮助 menu button (config/menu.yaml).
@@ -293,20 +304,21 @@ const MenuHelpKey = "HELP"
 
 // weChatReply is the passive text reply to e, "" for none.
 func (s *Service) weChatReply(e WeChatEvent) string {
-	switch e.Event {
-	case "subscribe":
-		if scene := sceneOf(e.EventKey); scene != "" {
-			return s.texts.welcome + "\n\n" + s.bindCaseText(scene)
-		}
-		return s.texts.welcome
-	case "SCAN":
-		if scene := sceneOf(e.EventKey); scene != "" {
-			return s.bindCaseText(scene)
-		}
-		return ""
-	case "CLICK":
-		if e.EventKey == MenuHelpKey {
-			return s.texts.help
+	if e.MsgType == "event" {
+		switch e.Event {
+		case "subscribe":
+			if scene := e.scene(); scene != "" {
+				return s.texts.welcome + "\n\n" + s.bindCaseText(scene)
+			}
+			return s.texts.welcome
+		case "SCAN":
+			if scene := e.scene(); scene != "" {
+				return s.bindCaseText(scene)
+			}
+		case "CLICK":
+			if e.EventKey == MenuHelpKey {
+				return s.texts.help
+			}
 		}
 		return ""
 	}

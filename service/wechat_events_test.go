@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,46 @@ func TestWeChatEventSurvivesAClaimantThatDied(t *testing.T) {
 			time.Sleep(hold + 100*time.Millisecond)
 			if out := deliver(text); !out.Duplicate {
 				t.Fatalf("a text message with nothing to apply was claimed only for the hold: %+v", out)
+			}
+		})
+	}
+}
+
+// TestWeChatEventFieldsAreReadAsThePlatformMeansThem, from replaying the
+// public SDKs' callback fixtures: only a qrscene_ key of a subscribe is a
+// case QR code (a follow after a WeChat Pay payment carries another key),
+// and an Event field acts only on an event, not on a message carrying one.
+func TestWeChatEventFieldsAreReadAsThePlatformMeansThem(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.DB(t)
+	svc := service.New(service.Deps{DB: db, Cache: testenv.Cache(t)}, service.Options{})
+	const caseNo = "京检刑受〔2026〕1号"
+	at := time.Now().Unix()
+	for _, tc := range []struct {
+		name      string
+		e         service.WeChatEvent
+		follower  bool
+		scene     string
+		bindOffer bool
+	}{
+		{"follow after a payment", service.WeChatEvent{OpenID: "o-pay", MsgType: "event", Event: "subscribe", EventKey: "last_trade_no_4200000012345"}, true, "", false},
+		{"follow from a case QR code", service.WeChatEvent{OpenID: "o-qr", MsgType: "event", Event: "subscribe", EventKey: "qrscene_" + caseNo}, true, caseNo, true},
+		{"scan by a follower", service.WeChatEvent{OpenID: "o-scan", MsgType: "event", Event: "SCAN", EventKey: caseNo}, true, caseNo, true},
+		{"a text message with an Event field", service.WeChatEvent{OpenID: "o-text", MsgType: "text", Event: "subscribe", EventKey: "qrscene_" + caseNo, Content: "你好", MsgID: 880001}, false, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.e.CreateTime = at
+			out, err := svc.HandleWeChatEvent(ctx, tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var u model.WeChatUser
+			err = db.Where("open_id = ?", tc.e.OpenID).Take(&u).Error
+			if tc.follower != (err == nil) || u.Scene != tc.scene {
+				t.Errorf("follower recorded %v (%v), scene %q; want %v, %q", err == nil, err, u.Scene, tc.follower, tc.scene)
+			}
+			if got := strings.Contains(out.Reply, "点此绑定该案件"); got != tc.bindOffer {
+				t.Errorf("reply offers to bind a case: %v, want %v: %q", got, tc.bindOffer, out.Reply)
 			}
 		})
 	}

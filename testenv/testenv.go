@@ -27,6 +27,16 @@ func MySQLDSN() string { return os.Getenv("ZSJC_TEST_MYSQL_DSN") }
 // RedisAddr is the address of the test Redis, or "" to use memory.
 func RedisAddr() string { return os.Getenv("ZSJC_TEST_REDIS_ADDR") }
 
+// Crypto is the personal-data suite test instances seal with:
+// ZSJC_TEST_CRYPTO (aes or sm), aes when unset. CI runs the personal-data
+// tests under both.
+func Crypto() string {
+	if v := os.Getenv("ZSJC_TEST_CRYPTO"); v != "" {
+		return v
+	}
+	return "aes"
+}
+
 func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

@@ -215,7 +215,7 @@ func (c *Client) withToken(ctx context.Context, call func(token string) error) e
 	if _, derr := c.cache.DelIfEqual(ctx, c.tokenKey(), tok); derr != nil {
 		return fmt.Errorf("drop stale access token: %w", derr)
 	}
-	if tok, err = c.AccessToken(ctx); err != nil {
+	if tok, err = c.shared(ctx, c.tokenKey(), c.fetchStableToken(tok)); err != nil {
 		return err
 	}
 	return call(tok)
@@ -228,21 +228,61 @@ func (c *Client) ticketKey() string { return "wechat:ticket:" + c.appID }
 // expiry, so no call goes out with a token about to lapse.
 const refreshMargin = 5 * time.Minute
 
-// AccessToken returns the account's access token, fetching a new one when
-// none is cached; one instance at a time fetches (see shared).
+// AccessToken returns the account's access token, fetching one when none
+// is cached; one instance at a time fetches (see shared).
+//
+// It is the stable token (POST /cgi-bin/stable_token): unlike
+// /cgi-bin/token, another system calling the token endpoint for the same
+// account (a menu tool, a 12309 connector) does not invalidate it, and
+// asking again while it is valid returns the same token.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
-	return c.shared(ctx, c.tokenKey(), func(ctx context.Context) (string, int, error) {
-		var ans struct {
-			apiStatus
-			AccessToken string `json:"access_token"`
-			ExpiresIn   int    `json:"expires_in"`
+	return c.shared(ctx, c.tokenKey(), c.fetchStableToken(""))
+}
+
+// forcedRefreshKey claims the one forced refresh allowed for a refused
+// token, fleet-wide; forcedCountKey counts the day's forced refreshes.
+func (c *Client) forcedRefreshKey(refused string) string {
+	return "wechat:token:forced:" + c.appID + ":" + refused
+}
+func (c *Client) forcedCountKey(day string) string {
+	return "wechat:token:forced-count:" + c.appID + ":" + day
+}
+
+// fetchStableToken asks for the stable token. refused is a token the
+// platform has just refused (40001/42001), "" otherwise: when the platform
+// still hands out that same token, one forced refresh replaces it — at
+// most once per refused token across the fleet, since the platform allows
+// only a few forced refreshes a day; each is logged with the day's count.
+func (c *Client) fetchStableToken(refused string) func(context.Context) (string, int, error) {
+	return func(ctx context.Context) (string, int, error) {
+		tok, expiresIn, err := c.stableToken(ctx, false)
+		if err != nil || refused == "" || tok != refused {
+			return tok, expiresIn, err
 		}
-		q := url.Values{"grant_type": {"client_credential"}, "appid": {c.appID}, "secret": {c.secret}}
-		if err := c.do(ctx, http.MethodGet, "/cgi-bin/token", q, nil, &ans); err != nil {
-			return "", 0, err
+		won, err := c.cache.SetNX(ctx, c.forcedRefreshKey(refused), "1", forcedClaimTTL)
+		if err != nil || !won {
+			return tok, expiresIn, err
 		}
-		return ans.AccessToken, ans.ExpiresIn, nil
-	})
+		n, _ := c.cache.Incr(ctx, c.forcedCountKey(time.Now().UTC().Format("2006-01-02")), 48*time.Hour)
+		c.log.Warn("wechat access token refused while still current; forcing a refresh", "forced_today", n)
+		return c.stableToken(ctx, true)
+	}
+}
+
+// forcedClaimTTL outlives the token a forced refresh replaces (two hours).
+const forcedClaimTTL = 3 * time.Hour
+
+func (c *Client) stableToken(ctx context.Context, force bool) (string, int, error) {
+	var ans struct {
+		apiStatus
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	body := map[string]any{"grant_type": "client_credential", "appid": c.appID, "secret": c.secret, "force_refresh": force}
+	if err := c.do(ctx, http.MethodPost, "/cgi-bin/stable_token", nil, body, &ans); err != nil {
+		return "", 0, err
+	}
+	return ans.AccessToken, ans.ExpiresIn, nil
 }
 
 // JSTicket returns the account's jsapi_ticket (service.JSTicketSource),

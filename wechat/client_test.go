@@ -2,9 +2,11 @@ package wechat_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -113,8 +115,10 @@ func TestInvalidTokenIsRefreshedAndRetriedOnce(t *testing.T) {
 	if err != nil || id == 0 {
 		t.Fatalf("send after one 40001: id %d, err %v", id, err)
 	}
-	if n := f.platform.TokenRequests(); n != 2 {
-		t.Fatalf("token requests = %d, want 2 (first token, refresh after 40001)", n)
+	// The stable token is still current, so the platform hands out the
+	// refused token again: one forced refresh replaces it.
+	if n, forced := f.platform.TokenRequests(), f.platform.ForcedRefreshes(); n != 3 || forced != 1 {
+		t.Fatalf("token requests = %d (%d forced), want 3: first token, ask again after 40001, one forced refresh", n, forced)
 	}
 
 	// Two 40001 in a row: one retry only, then the error comes back typed.
@@ -125,8 +129,8 @@ func TestInvalidTokenIsRefreshedAndRetriedOnce(t *testing.T) {
 	if !asAPIError(err, &ae) || ae.Code != 40001 {
 		t.Fatalf("err = %v, want APIError 40001", err)
 	}
-	if n := f.platform.TokenRequests(); n != 3 {
-		t.Fatalf("token requests = %d, want 3 (one refresh for the one retry)", n)
+	if n := f.platform.TokenRequests(); n != 5 {
+		t.Fatalf("token requests = %d, want 5 (one refresh for the one retry)", n)
 	}
 	if n := len(f.platform.Sent()); n != 1 {
 		t.Fatalf("platform recorded %d messages, want 1", n)
@@ -137,8 +141,75 @@ func TestInvalidTokenIsRefreshedAndRetriedOnce(t *testing.T) {
 	if _, err = f.a.SendTemplate(ctx, msg); !asAPIError(err, &ae) || ae.ErrCode() != 43004 {
 		t.Fatalf("err = %v, want APIError 43004", err)
 	}
-	if n := f.platform.TokenRequests(); n != 3 {
+	if n := f.platform.TokenRequests(); n != 5 {
 		t.Fatalf("43004 must not refresh the token: %d token requests", n)
+	}
+}
+
+// TestOneForcedRefreshPerRefusedToken: twenty sends on two instances meet
+// 40001 with the same token at once; the fleet forces one refresh, not
+// twenty (the platform allows few a day), and every send then goes out.
+func TestOneForcedRefreshPerRefusedToken(t *testing.T) {
+	f := newFleet(t)
+	ctx := context.Background()
+	if _, err := f.a.AccessToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Every first attempt is in flight before any recovery is done.
+	f.platform.SetLatency(50 * time.Millisecond)
+	f.platform.FailNext(40001, 20)
+	noErrors(t, f.each(10, func(c *wechat.Client, i int) error {
+		_, err := c.SendTemplate(ctx, wechat.TemplateMessage{ToUser: "o1", TemplateID: "T",
+			ClientMsgID: fmt.Sprint("f", i), Data: map[string]string{"thing1": "x"}})
+		return err
+	}))
+	if forced := f.platform.ForcedRefreshes(); forced != 1 {
+		t.Fatalf("%d forced refreshes, want 1", forced)
+	}
+	if n := len(f.platform.Sent()); n != 20 {
+		t.Fatalf("%d messages sent, want 20", n)
+	}
+}
+
+// TestForeignTokenCallerDoesNotBreakSends: another system of the same
+// account keeps calling GET /cgi-bin/token. That rotates client_credential
+// tokens (the old one lives five more minutes), but not the stable token
+// the fleet uses: sends keep working hours later with no refresh at all.
+func TestForeignTokenCallerDoesNotBreakSends(t *testing.T) {
+	f := newFleet(t)
+	ctx := context.Background()
+	send := func(c *wechat.Client, id string) {
+		t.Helper()
+		if _, err := c.SendTemplate(ctx, wechat.TemplateMessage{ToUser: "o1", TemplateID: "T", ClientMsgID: id,
+			Data: map[string]string{"thing1": "x"}}); err != nil {
+			t.Fatalf("send %s: %v", id, err)
+		}
+	}
+	send(f.a, "before")
+	foreign := func() {
+		t.Helper()
+		q := url.Values{"grant_type": {"client_credential"}, "appid": {f.platform.AppID()}, "secret": {f.platform.Secret()}}
+		resp, err := http.Get(f.server.URL + "/sandbox/wx/cgi-bin/token?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ans struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.NewDecoder(resp.Body).Decode(&ans)
+		resp.Body.Close()
+		if ans.AccessToken == "" {
+			t.Fatal("the foreign caller got no token")
+		}
+	}
+	ours := f.platform.TokenRequests()
+	for i := range 6 {
+		foreign()
+		f.platform.Advance(10 * time.Minute) // past the five-minute grace each time
+		send([]*wechat.Client{f.a, f.b}[i%2], fmt.Sprint("after-", i))
+	}
+	if n := f.platform.TokenRequests() - ours - 6; n != 0 || f.platform.ForcedRefreshes() != 0 {
+		t.Fatalf("the fleet asked for %d tokens (%d forced) while a foreign caller rotated its own", n, f.platform.ForcedRefreshes())
 	}
 }
 

@@ -7,6 +7,8 @@
 //	zsjc [-config file.yaml] unit import FILE.csv   import units (one transaction)
 //	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
 //	zsjc [-config file.yaml] menu push [-f menu.yaml]  create the WeChat custom menu
+//	zsjc [-config file.yaml] retention [-dry-run]  remove records past their retention period
+//	zsjc [-config file.yaml] rekey [-dry-run] [-to aes|sm]  re-seal personal data to the current key and suite
 //	zsjc [-config file.yaml] healthcheck       probe the local server's /healthz (container health checks)
 //
 // Every subcommand reads the same ZSJC_* configuration.
@@ -71,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return bench(ctx, cfg, rest, stdout)
 	case "import":
 		return importCases(ctx, cfg, rest, stdout)
+	case "retention":
+		return retention(ctx, cfg, rest, stdout)
+	case "rekey":
+		return rekey(ctx, cfg, rest, stdout)
 	case "staff":
 		if len(rest) == 0 || rest[0] != "add" {
 			return usageError{"staff: expected 'staff add'"}

@@ -104,10 +104,12 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secure.NewSealer(key)
+	oldKeys, _ := cfg.OldDataKeyBytes() // validated with the configuration
+	sealer, err := secure.NewSuiteSealer(cfg.Crypto, key, oldKeys...)
 	if err != nil {
 		return nil, &config.Error{Var: "ZSJC_DATA_KEY", Reason: err.Error()}
 	}
+	log.Info("personal data protection", "crypto", sealer.Suite(), "key_id", sealer.KeyID(), "old_keys", len(oldKeys))
 	a.db, err = openStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -140,11 +142,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
 			ReviewCancelCutoff: minutes,
 			ReminderTime:       reminderMinutes,
-			PublicURL:          cfg.PublicURL,
-			AppID:              a.wx.cfg.AppID,
-			Dev:                cfg.Dev(),
-			SandboxWeChat:      a.wx.sandbox != nil,
-			IntegrationSecret:  cfg.IntegrationSecret,
+			Retention: service.RetentionDays{Audit: cfg.Retention.AuditDays, Uploads: cfg.Retention.UploadsDays,
+				Pushes: cfg.Retention.PushesDays, Callbacks: cfg.Retention.CallbacksDays},
+			PublicURL:         cfg.PublicURL,
+			AppID:             a.wx.cfg.AppID,
+			Dev:               cfg.Dev(),
+			SandboxWeChat:     a.wx.sandbox != nil,
+			IntegrationSecret: cfg.IntegrationSecret,
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()
@@ -159,6 +163,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 func (a *app) workers() []func(context.Context) {
 	return []func(context.Context){
 		func(ctx context.Context) { a.svc.RunReminders(ctx, reminderInterval) },
+		func(ctx context.Context) { a.svc.RunRetention(ctx, time.Hour) },
 		a.push.Run,
 	}
 }

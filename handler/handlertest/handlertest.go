@@ -161,7 +161,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		}
 		set.appID, set.oauth, set.ticket = client.AppID(), client, client
 	}
-	sealer, err := secure.NewSealer(TestDataKey)
+	sealer, err := secure.NewSuiteSealer(testenv.Crypto(), TestDataKey)
 	if err != nil {
 		t.Fatal(err)
 	}

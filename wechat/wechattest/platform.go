@@ -15,8 +15,10 @@
 //	GET  /sns/oauth2/access_token       code → openid (codes are single-use)
 //
 // Tokens behave as on the platform: a new client_credential token leaves the
-// previous one valid for five more minutes only; an unknown token answers
-// 40001, an expired one 42001.
+// previous one valid for five more minutes only, and so does a forced
+// stable_token refresh for the previous stable token; the two kinds are
+// independent (a client_credential caller does not touch the stable
+// token). An unknown token answers 40001, an expired one 42001.
 package wechattest
 
 import (
@@ -64,10 +66,14 @@ type Platform struct {
 	now           func() time.Time
 	mux           *http.ServeMux
 
+	clockMu       sync.Mutex // guards offset; never held with mu's callers waiting
 	mu            sync.Mutex
 	tokens        map[string]time.Time // access token → expiry
+	stable        map[string]bool      // tokens issued by stable_token
 	stableToken   string
 	tokenRequests int
+	forced        int // stable_token calls with force_refresh
+	offset        time.Duration
 	ticketReqs    int
 	sent          []SentMessage
 	byClientMsgID map[string]int64 // touser+client_msg_id → msgid
@@ -85,8 +91,8 @@ func New() *Platform { return NewFor(AppID, Secret) }
 // NewFor returns a Platform that accepts the given credentials.
 func NewFor(appID, secret string) *Platform {
 	p := &Platform{
-		appID: appID, secret: secret, now: time.Now,
-		tokens: map[string]time.Time{}, byClientMsgID: map[string]int64{},
+		appID: appID, secret: secret,
+		tokens: map[string]time.Time{}, stable: map[string]bool{}, byClientMsgID: map[string]int64{},
 		codes: map[string]string{}, subscribers: map[string]bool{}, nextMsgID: 1000,
 	}
 	mux := http.NewServeMux()
@@ -100,7 +106,27 @@ func NewFor(appID, secret string) *Platform {
 	mux.HandleFunc("GET /connect/oauth2/authorize", p.authorize)
 	mux.HandleFunc("GET /sns/oauth2/access_token", p.oauthAccessToken)
 	p.mux = mux
+	p.now = func() time.Time {
+		p.clockMu.Lock()
+		defer p.clockMu.Unlock()
+		return time.Now().Add(p.offset)
+	}
 	return p
+}
+
+// Advance moves the platform's clock forward (token expiry, grace).
+func (p *Platform) Advance(d time.Duration) {
+	p.clockMu.Lock()
+	defer p.clockMu.Unlock()
+	p.offset += d
+}
+
+// ForcedRefreshes counts stable_token calls with force_refresh, which the
+// platform allows only a few times a day.
+func (p *Platform) ForcedRefreshes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.forced
 }
 
 // AppID is the account the platform serves.
@@ -233,16 +259,18 @@ func randomString(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// grant issues a new client_credential token; the caller holds mu.
-func (p *Platform) grant() string {
+// grant issues a new token of one kind (stable_token or client_credential),
+// leaving the previous tokens of that kind five minutes; the caller holds mu.
+func (p *Platform) grant(stable bool) string {
 	now := p.now()
 	for tok, exp := range p.tokens {
-		if exp.After(now.Add(oldTokenGrace)) {
+		if p.stable[tok] == stable && exp.After(now.Add(oldTokenGrace)) {
 			p.tokens[tok] = now.Add(oldTokenGrace)
 		}
 	}
 	tok := "AT" + randomString(24)
 	p.tokens[tok] = now.Add(TokenTTL)
+	p.stable[tok] = stable
 	return tok
 }
 
@@ -271,7 +299,7 @@ func (p *Platform) token(w http.ResponseWriter, r *http.Request) {
 	if !p.credentialsOK(w, q.Get("appid"), q.Get("secret")) {
 		return
 	}
-	writeJSON(w, map[string]any{"access_token": p.grant(), "expires_in": int(TokenTTL.Seconds())})
+	writeJSON(w, map[string]any{"access_token": p.grant(false), "expires_in": int(TokenTTL.Seconds())})
 }
 
 // stableTokenHandler answers the stable token: the same one while it is
@@ -295,8 +323,11 @@ func (p *Platform) stableTokenHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.now()
+	if req.ForceRefresh {
+		p.forced++
+	}
 	if exp, ok := p.tokens[p.stableToken]; req.ForceRefresh || !ok || !exp.After(now) {
-		p.stableToken = p.grant()
+		p.stableToken = p.grant(true)
 	}
 	writeJSON(w, map[string]any{"access_token": p.stableToken,
 		"expires_in": int(p.tokens[p.stableToken].Sub(now).Seconds())})

@@ -1,0 +1,201 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"zsjc/model"
+)
+
+// RetentionDays is how long each kind of record is kept (see config).
+type RetentionDays struct {
+	Audit, Uploads, Pushes, Callbacks int
+}
+
+// RetentionReport counts what a retention pass removed (or, dry, would).
+type RetentionReport struct {
+	Uploads   int64 `json:"uploads"`
+	Pushes    int64 `json:"pushes"`
+	Callbacks int64 `json:"callbacks"`
+	Audit     int64 `json:"audit"`
+}
+
+// retentionBatch bounds each DELETE, so a first pass over years of rows
+// never holds long locks.
+const retentionBatch = 500
+
+// retentionRule is one kind of record that ages out.
+type retentionRule struct {
+	row   any // the model
+	count func(r *RetentionReport) *int64
+	// expired selects the rows past their period; pk is their key column,
+	// "id" (a number) or "key" (a string).
+	expired func(db *gorm.DB, now time.Time) *gorm.DB
+	pk      string
+	// before runs on a batch of keys before the rows go (files, links).
+	before func(ctx context.Context, s *Service, tx *gorm.DB, keys []any) error
+}
+
+func (s *Service) retentionRules() []retentionRule {
+	days := s.opt.Retention
+	cutoff := func(now time.Time, d int) time.Time { return now.AddDate(0, 0, -d) }
+	return []retentionRule{
+		{
+			// Uploads past their period, unless a live binding, or one that
+			// ended within the period, still holds them as its material.
+			row:   &model.Upload{},
+			count: func(r *RetentionReport) *int64 { return &r.Uploads },
+			pk:    "id",
+			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
+				c := cutoff(now, days.Uploads)
+				held := db.Table("binding_materials").Select("binding_materials.upload_id").
+					Joins("JOIN bindings ON bindings.id = binding_materials.binding_id").
+					Where("bindings.status IN ? OR bindings.updated_at >= ?", []model.Status{model.StatusPending, model.StatusApproved}, c)
+				return db.Model(&model.Upload{}).Where("created_at < ? AND id NOT IN (?)", c, held)
+			},
+			before: func(ctx context.Context, s *Service, tx *gorm.DB, ids []any) error {
+				var keys []string
+				if err := tx.Model(&model.Upload{}).Where("id IN ?", ids).Pluck("file_key", &keys).Error; err != nil {
+					return err
+				}
+				// The file goes first: a row without its file is harmless,
+				// a file without its row would be personal data nobody
+				// knows of.
+				for _, k := range keys {
+					if err := s.files.Delete(ctx, k); err != nil {
+						return fmt.Errorf("delete upload file: %w", err)
+					}
+				}
+				return tx.Where("upload_id IN ?", ids).Delete(&model.BindingMaterial{}).Error
+			},
+		},
+		{
+			row:   &model.PushMessage{},
+			count: func(r *RetentionReport) *int64 { return &r.Pushes },
+			pk:    "id",
+			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
+				return db.Model(&model.PushMessage{}).Where("status IN ? AND created_at < ?",
+					[]model.Status{model.StatusSent, model.StatusDelivered, model.StatusFailed}, cutoff(now, days.Pushes))
+			},
+		},
+		{
+			row:   &model.WeChatCallback{},
+			count: func(r *RetentionReport) *int64 { return &r.Callbacks },
+			pk:    "key",
+			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
+				return db.Model(&model.WeChatCallback{}).Where("created_at < ?", cutoff(now, days.Callbacks))
+			},
+		},
+		{
+			row:   &model.AuditLog{},
+			count: func(r *RetentionReport) *int64 { return &r.Audit },
+			pk:    "id",
+			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
+				return db.Model(&model.AuditLog{}).Where("at < ?", cutoff(now, days.Audit))
+			},
+		},
+	}
+}
+
+// ApplyRetention removes every record past its retention period (dry:
+// only counts them). Safe to run on several instances at once: each batch
+// deletes by key what it selected, and a row already gone is skipped.
+func (s *Service) ApplyRetention(ctx context.Context, dry bool) (RetentionReport, error) {
+	var rep RetentionReport
+	now := s.Now()
+	db := s.db.WithContext(ctx)
+	for _, rule := range s.retentionRules() {
+		n := rule.count(&rep)
+		if dry {
+			if err := rule.expired(db, now).Count(n).Error; err != nil {
+				return rep, fmt.Errorf("retention: count: %w", err)
+			}
+			continue
+		}
+		for {
+			keys, err := pluckKeys(rule.expired(db, now).Order(clause.OrderByColumn{Column: clause.Column{Name: rule.pk}}).Limit(retentionBatch), rule.pk)
+			if err != nil {
+				return rep, fmt.Errorf("retention: select: %w", err)
+			}
+			if len(keys) == 0 {
+				break
+			}
+			err = s.tx(ctx, func(tx *gorm.DB) error {
+				if rule.before != nil {
+					if err := rule.before(ctx, s, tx, keys); err != nil {
+						return err
+					}
+				}
+				r := tx.Where(clause.IN{Column: clause.Column{Name: rule.pk}, Values: keys}).Delete(rule.row)
+				*n += r.RowsAffected
+				return r.Error
+			})
+			if err != nil {
+				return rep, fmt.Errorf("retention: delete: %w", err)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// pluckKeys reads the key column pk ("id" or "key") of q's rows.
+func pluckKeys(q *gorm.DB, pk string) ([]any, error) {
+	var out []any
+	if pk == "id" {
+		var ids []uint64
+		err := q.Pluck(pk, &ids).Error
+		for _, id := range ids {
+			out = append(out, id)
+		}
+		return out, err
+	}
+	var keys []string
+	err := q.Pluck(pk, &keys).Error
+	for _, k := range keys {
+		out = append(out, k)
+	}
+	return out, err
+}
+
+// retentionClaimKey names the day's retention pass in the shared cache.
+func retentionClaimKey(day string) string { return "retention:" + day }
+
+// RunRetention applies retention once a day (office time) across the
+// fleet: every instance checks hourly, the first to claim the day runs it.
+func (s *Service) RunRetention(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if rep, ran, err := s.RetentionDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retention pass failed", "err", err)
+		} else if ran {
+			s.log.Info("retention pass", "uploads", rep.Uploads, "pushes", rep.Pushes, "callbacks", rep.Callbacks, "audit", rep.Audit)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RetentionDue runs today's retention pass unless another instance has
+// claimed it; it reports whether this call ran it. A failed pass releases
+// the claim so the next check retries.
+func (s *Service) RetentionDue(ctx context.Context) (RetentionReport, bool, error) {
+	key := retentionClaimKey(s.today().Format(model.DateLayout))
+	claimed, err := s.cache.SetNX(ctx, key, "1", 26*time.Hour)
+	if err != nil || !claimed {
+		return RetentionReport{}, false, err
+	}
+	rep, err := s.ApplyRetention(ctx, false)
+	if err != nil {
+		_ = s.cache.Del(context.WithoutCancel(ctx), key)
+		return rep, true, err
+	}
+	return rep, true, nil
+}
