@@ -73,6 +73,9 @@ type Config struct {
 	Business  Business  `yaml:"business"`
 	Push      Push      `yaml:"push"`
 	Retention Retention `yaml:"retention"`
+	// ReportThreshold is the completion rate under which the monthly
+	// 通报 names a unit.
+	ReportThreshold float64 `yaml:"report_threshold"`
 }
 
 // Retention is how long each kind of record is kept, in days (a daily job
@@ -151,9 +154,10 @@ func Default() Config {
 			APIBase:  "https://api.weixin.qq.com",
 			OpenBase: "https://open.weixin.qq.com",
 		},
-		Business:  Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
-		Push:      Push{Concurrency: 8, MaxAttempts: 8},
-		Retention: Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
+		Business:        Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
+		Push:            Push{Concurrency: 8, MaxAttempts: 8},
+		ReportThreshold: 0.9,
+		Retention:       Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
 	}
 }
 
@@ -251,6 +255,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		}
 		cfg.BodyLimit = n
 	}
+	if v := getenv("ZSJC_REPORT_THRESHOLD"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return &Error{Var: "ZSJC_REPORT_THRESHOLD", Reason: fmt.Sprintf("must be a number such as 0.9, got %q", v)}
+		}
+		cfg.ReportThreshold = f
+	}
 	if v := getenv("ZSJC_REVIEW_CANCEL_CUTOFF"); v != "" {
 		cfg.Business.ReviewCancelCutoff = v
 	}
@@ -347,6 +358,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Push.MaxAttempts < 1 {
 		return &Error{Var: "ZSJC_PUSH_MAX_ATTEMPTS", Reason: "must be at least 1"}
+	}
+	if c.ReportThreshold <= 0 || c.ReportThreshold > 1 {
+		return &Error{Var: "ZSJC_REPORT_THRESHOLD", Reason: fmt.Sprintf("must be a completion rate above 0 and at most 1, got %g", c.ReportThreshold)}
 	}
 	if c.Retention.AuditDays < MinAuditDays {
 		return &Error{Var: "ZSJC_RETENTION_AUDIT_DAYS", Reason: fmt.Sprintf("must be at least %d days (logs are kept six months or more), got %d", MinAuditDays, c.Retention.AuditDays)}

@@ -157,8 +157,13 @@ type Binding struct {
 	Reason    string     `gorm:"size:500" json:"reason,omitempty"`
 	DecidedBy *uint64    `json:"-"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// ReplyBy is when staff should have answered (a party's binding is
+	// answered at once); AnsweredAt when they did (approved or rejected),
+	// kept when the binding later ends. The statistics count on them.
+	ReplyBy    *time.Time `json:"-"`
+	AnsweredAt *time.Time `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // BindingMaterial links a lawyer's binding to an uploaded document
@@ -324,5 +329,6 @@ func All() []any {
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
 		&PushMessage{}, &Staff{}, &AuditLog{},
 		&WeChatCallback{},
+		&MonthlyPlan{}, &ReportSnapshot{},
 	}
 }

@@ -155,7 +155,8 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 		}
 		now := s.Now()
 		b = model.Binding{UserID: u.UserID, CaseID: c.ID, UnitID: c.UnitID, CaseNo: c.CaseNo, Role: model.RoleParty,
-			Status: model.StatusApproved, LiveKey: model.LiveKey(u.UserID, c.ID), PartyID: &p.ID, DecidedAt: &now}
+			Status: model.StatusApproved, LiveKey: model.LiveKey(u.UserID, c.ID), PartyID: &p.ID, DecidedAt: &now,
+			ReplyBy: &now, AnsweredAt: &now}
 		if err := createBinding(tx, &b); err != nil {
 			return err
 		}
@@ -190,7 +191,8 @@ func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (
 		if !slices.ContainsFunc(uploads, func(up model.Upload) bool { return up.Kind == kindPowerOfAttorney }) {
 			return model.Invalid(map[string]string{"materials": "请上传委托书"})
 		}
-		b = model.Binding{UserID: u.UserID, CaseNo: in.CaseNo, Role: model.RoleLawyer, Status: model.StatusPending}
+		replyBy := s.replyBy()
+		b = model.Binding{UserID: u.UserID, CaseNo: in.CaseNo, Role: model.RoleLawyer, Status: model.StatusPending, ReplyBy: &replyBy}
 		var c model.Case
 		err := tx.Select("id", "unit_id").Where("case_no = ?", in.CaseNo).Take(&c).Error
 		switch {
@@ -453,6 +455,9 @@ func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, r
 	set := map[string]any{"status": to, "reason": reason, "decided_at": now, "decided_by": nil}
 	if a.StaffID != 0 {
 		set["decided_by"] = a.StaffID
+	}
+	if b.Status == model.StatusPending && (to == model.StatusApproved || to == model.StatusRejected) {
+		set["answered_at"] = now
 	}
 	if to == model.StatusApproved {
 		if b.CaseID == 0 {

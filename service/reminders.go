@@ -19,20 +19,13 @@ const (
 // RunReminders queues due reminders every interval until ctx ends. Every
 // instance runs it; the claim in remind keeps each reminder to one push.
 func (s *Service) RunReminders(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	s.runEvery(ctx, every, func(ctx context.Context) {
 		if n, err := s.SendDueReminders(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("reminder pass failed", "err", err)
 		} else if n > 0 {
 			s.log.Info("reminders queued", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // SendDueReminders queues the day-before reminder of every confirmed review

@@ -167,14 +167,21 @@ func retentionClaimKey(day string) string { return "retention:" + day }
 // RunRetention applies retention once a day (office time) across the
 // fleet: every instance checks hourly, the first to claim the day runs it.
 func (s *Service) RunRetention(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	s.runEvery(ctx, every, func(ctx context.Context) {
 		if rep, ran, err := s.RetentionDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("retention pass failed", "err", err)
 		} else if ran {
 			s.log.Info("retention pass", "uploads", rep.Uploads, "pushes", rep.Pushes, "callbacks", rep.Callbacks, "audit", rep.Audit)
 		}
+	})
+}
+
+// runEvery runs fn now and then every interval until ctx ends.
+func (s *Service) runEvery(ctx context.Context, every time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		fn(ctx)
 		select {
 		case <-ctx.Done():
 			return

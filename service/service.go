@@ -27,6 +27,9 @@ type Options struct {
 	ReplyWorkingDays int
 	// ReviewCancelCutoff is minutes after midnight, the day before a review.
 	ReviewCancelCutoff int
+	// ReportThreshold is the completion rate under which the monthly 通报
+	// names a unit (default 0.9).
+	ReportThreshold float64
 	// Retention is how long records are kept (retention.go).
 	Retention RetentionDays
 	// ReminderTime is minutes after midnight, the day before a confirmed
@@ -92,6 +95,9 @@ func New(d Deps, opt Options) *Service {
 	}
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
+	}
+	if opt.ReportThreshold == 0 {
+		opt.ReportThreshold = 0.9
 	}
 	if opt.Retention == (RetentionDays{}) {
 		opt.Retention = RetentionDays{Audit: 365, Uploads: 180, Pushes: 180, Callbacks: 30}

@@ -142,6 +142,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
 			ReviewCancelCutoff: minutes,
 			ReminderTime:       reminderMinutes,
+			ReportThreshold:    cfg.ReportThreshold,
 			Retention: service.RetentionDays{Audit: cfg.Retention.AuditDays, Uploads: cfg.Retention.UploadsDays,
 				Pushes: cfg.Retention.PushesDays, Callbacks: cfg.Retention.CallbacksDays},
 			PublicURL:         cfg.PublicURL,
@@ -164,6 +165,7 @@ func (a *app) workers() []func(context.Context) {
 	return []func(context.Context){
 		func(ctx context.Context) { a.svc.RunReminders(ctx, reminderInterval) },
 		func(ctx context.Context) { a.svc.RunRetention(ctx, time.Hour) },
+		func(ctx context.Context) { a.svc.RunReportFreeze(ctx, time.Hour) },
 		a.push.Run,
 	}
 }
