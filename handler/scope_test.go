@@ -217,6 +217,8 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		}
 	}
 	path = strings.Replace(path, ":code", code, 1)
+	path = strings.Replace(path, ":unit_code", code, 1)
+	path = strings.Replace(path, ":month", env.Clock.Now().Format("2006-01"), 1)
 	if strings.Contains(path, ":party_id") {
 		p, err := env.Svc.AddParty(context.Background(), service.System, o.caseID,
 			service.PartyInput{Name: "甲", Role: "犯罪嫌疑人", IDNumber: idNumber(seq)})
@@ -230,8 +232,11 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 	}
 	if method == http.MethodGet {
 		sep := "?"
-		if pattern == "/cases" {
+		switch {
+		case pattern == "/cases":
 			path, sep = path+"?scope=unit", "&"
+		case strings.HasPrefix(pattern, "/stats"), strings.HasPrefix(pattern, "/reports/"):
+			path, sep = path+"?unit="+code, "&" // statistics name their unit in the query
 		}
 		return newRequest(method, "/api/staff"+path+sep+"page_size=100", nil)
 	}
@@ -253,6 +258,7 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		"POST /users/:id/reset-password": map[string]any{"password": "New-Passw0rd"},
 		"POST /units":                    map[string]any{"code": fmt.Sprintf("new-%d", seq), "name": "新院", "parent_code": code},
 		"PUT /units/:code":               map[string]any{"phone": "0791-1"},
+		"PUT /plans/:unit_code/:month":   map[string]any{"documents_planned": 3, "events_planned": 5},
 	}
 	body, found := bodies[method+" "+pattern]
 	if !found {
