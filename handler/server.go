@@ -111,6 +111,7 @@ func (s *Server) routes(r *gin.Engine) {
 	h5 := r.Group("/api/h5", s.requireUser)
 	staff := r.Group("/api/staff")
 	s.loginRoutes(r)
+	s.vocabRoutes(r)
 	s.meRoutes(h5)
 	s.staffLoginRoutes(staff)
 	registerStaff(staff.Group("", s.requireStaff, s.auditStaffWrites), s.staffTable())

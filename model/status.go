@@ -98,3 +98,12 @@ var (
 func (s Status) Live() bool {
 	return s == StatusPending || s == StatusApproved || s == StatusConfirmed
 }
+
+// StatusLabels is every status with its Chinese name.
+func StatusLabels() map[string]string {
+	out := make(map[string]string, len(statusLabels))
+	for s, l := range statusLabels {
+		out[string(s)] = l
+	}
+	return out
+}

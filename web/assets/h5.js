@@ -156,7 +156,7 @@
   function unbind(b) {
     Z.confirmDialog('解除绑定', '解除后将不再收到该案件的进度推送，确定解除吗？', function () {
       return Z.api('DELETE', '/api/h5/bindings/' + b.id).then(function () { location.assign('/h5/'); });
-    }, '解除');
+    }, '解除, { danger: true });
   }
 
   // ---- 绑定案件 -----------------------------------------------------------

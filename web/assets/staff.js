@@ -143,22 +143,32 @@
     var counts = {};
     cards.forEach(function (c) {
       var n = h('div', { class: 'n' }, h('span', { class: 'spinner' }));
-      stats.appendChild(h('a', { class: 'stat' + (c[4] ? ' ' + c[4] : ''), id: c[0], href: c[3] }, n, h('div', null, c[1])));
+      stats.appendChild(h('a', { class: 'stat', id: c[0], href: c[3] }, n, h('div', null, c[1])));
       counts[c[0]] = n;
     });
+    // show puts a figure on its card: a count (alarm-coloured only when an
+    // alert card is above zero), or 未知 with the reason when it could not
+    // be counted — never a zero that is not known.
+    function show(c, n, err) {
+      var card = counts[c[0]].parentNode;
+      card.classList.toggle('alert', !err && !!c[4] && n > 0);
+      card.classList.toggle('unknown', !!err);
+      Z.mount(counts[c[0]], err ? '未知' : String(n));
+      Z.mount(card.lastChild, c[1], err ? h('div', { class: 'muted small', role: 'note' }, '未能统计：' + err.message) : null);
+    }
     function refresh() {
-      var overdueN = 0;
+      var overdueN = 0, overdueErr = null;
       var pending = cards.filter(function (c) { return c[2]; }).map(function (c) {
         return get(c[2]).then(function (res) {
           var rows = items(res);
-          Z.mount(counts[c[0]], String(rows.length));
+          show(c, rows.length);
           overdueN += rows.filter(overdue).length;
         }, function (err) {
-          Z.mount(counts[c[0]], '—');
-          counts[c[0]].title = err.message;
+          show(c, 0, err);
+          if (c[0] !== 'failed-pushes') overdueErr = overdueErr || err;
         });
       });
-      Promise.all(pending).then(function () { Z.mount(counts.overdue, String(overdueN)); });
+      Promise.all(pending).then(function () { show(cards[3], overdueN, overdueErr); });
     }
     refresh();
     setInterval(refresh, 60000);
@@ -215,7 +225,7 @@
           return [act('确认', 'confirm', 'confirm'),
             h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回预约', '/reviews/' + r.id + '/reject', reload); } }, '驳回')];
         }
-        if (r.status === 'confirmed') return [act('完成', 'complete', 'secondary'), act('未到场', 'no-show', 'danger')];
+        if (r.status === 'confirmed') return [act('完成', 'complete', 'secondary'), act(Z.statusLabels.no_show, 'no-show', 'danger')];
         return null;
       }
     });
@@ -266,10 +276,19 @@
   // the case, so the editor sends all of them.
   var caseFields = [
     ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit', '承办部门'],
-    ['prosecutor', '承办检察官'], ['stage', '当前阶段'], ['measure', '强制措施'], ['result', '处理结果'],
+    ['prosecutor', '承办检察官'], ['stage', '当前阶段', 'select', 'stages'], ['measure', '强制措施', 'select', 'measures', '无'], ['result', '处理结果'],
     ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date'], ['summary', '重要案件信息（公开）', 'textarea'],
     ['important', '作为重要案件信息向社会公开', 'checkbox']
   ];
+
+  // choices are the options of a vocabulary select; none (when given) is
+  // the empty choice, and a stored value outside the vocabulary stays
+  // selectable so that saving does not silently change it.
+  function choices(list, selected, none) {
+    var values = (none !== undefined ? [''] : []).concat(list || []);
+    if (selected && values.indexOf(selected) < 0) values.push(selected);
+    return values.map(function (v) { return h('option', { value: v, selected: v === (selected || '') }, v || none); });
+  }
 
   function caseInputs(c) {
     return caseFields.map(function (f) {
@@ -279,6 +298,7 @@
         return h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: f[0], id: id, value: 'true', checked: !!v }), ' ' + f[1]));
       }
       if (f[2] === 'textarea') return Z.field(f[1], h('textarea', { name: f[0], id: id, maxlength: 2000 }, v || ''));
+      if (f[2] === 'select') return Z.field(f[1], h('select', { name: f[0], id: id }, choices(Z.vocab[f[3]], v, f[4])));
       if (f[2] === 'date' && v) v = Z.fmtDate(v);
       return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }));
     });
@@ -338,8 +358,7 @@
         });
       });
       var eventForm = h('form', { id: 'event-form', novalidate: true },
-        Z.field('阶段', h('input', { name: 'stage', id: 'event-stage', list: 'stages' })),
-        h('datalist', { id: 'stages' }, ['受理', '审查逮捕', '审查起诉', '提起公诉', '不起诉', '退回补充侦查', '延长审查期限'].map(function (s) { return h('option', { value: s }); })),
+        Z.field('阶段', h('select', { name: 'stage', id: 'event-stage' }, choices(Z.vocab.stages, c.stage))),
         Z.field('公开说明', h('textarea', { name: 'description', id: 'event-description', maxlength: 1000 })),
         Z.field('发生时间', h('input', { type: 'datetime-local', name: 'occurred_at', id: 'event-time', value: localInput(new Date()) })),
         h('button', { type: 'submit' }, '记录进程并推送'));
@@ -383,8 +402,7 @@
     var box = h('div', { id: 'parties' });
     var form = h('form', { id: 'party-form', class: 'toolbar', novalidate: true },
       Z.field('姓名', h('input', { name: 'name', id: 'new-party-name' })),
-      Z.field('身份', h('input', { name: 'role', id: 'new-party-role', list: 'party-roles', value: '犯罪嫌疑人' })),
-      h('datalist', { id: 'party-roles' }, ['犯罪嫌疑人', '被害人', '近亲属', '法定代理人'].map(function (r) { return h('option', { value: r }); })),
+      Z.field('身份', h('select', { name: 'role', id: 'new-party-role' }, choices(Z.vocab.party_roles))),
       Z.field('身份证号', h('input', { name: 'id_number', id: 'new-party-id', maxlength: 18, autocomplete: 'off' })),
       h('button', { type: 'submit' }, '添加当事人'));
     function reload() {
@@ -424,7 +442,7 @@
       h('h2', null, '开放一个时段'),
       h('div', { class: 'toolbar' },
         Z.field('日期', h('input', { type: 'date', name: 'date', id: 'slot-date', value: Z.isoDay(from) })),
-        Z.field('时段', h('select', { name: 'period', id: 'slot-period' }, h('option', { value: 'am' }, '上午'), h('option', { value: 'pm' }, '下午'))),
+        Z.field('时段', h('select', { name: 'period', id: 'slot-period' }, ['am', 'pm'].map(function (p) { return h('option', { value: p }, Z.periodLabels[p]); }))),
         room('slot-room'), capacity('slot-capacity'),
         h('button', { type: 'submit' }, '添加')));
     var bulk = h('form', { id: 'slot-bulk-form', class: 'card', novalidate: true },
@@ -485,15 +503,13 @@
   }
 
   // ---- 推送 ---------------------------------------------------------------
-  var pushKinds = { case_event: '案件进展', binding_result: '绑定结果', review_result: '阅卷预约结果', meeting_result: '会见申请结果', reminder: '前一日提醒' };
-
   function pushesView() {
     queue({
       title: '推送消息', path: '/pushes', statuses: ['failed', 'queued', 'sending', 'sent', 'delivered', ''], tableId: 'pushes',
       emptyText: '没有符合条件的推送',
       columns: [
         ['创建时间', function (m) { return Z.fmtDateTime(m.created_at); }],
-        ['类型', function (m) { return pushKinds[m.kind] || m.kind; }],
+        ['类型', function (m) { return Z.label('push_kinds', m.kind); }],
         ['事由', function (m) { return m.cause || '—'; }],
         ['尝试次数', function (m) { return String(m.attempts); }],
         ['最近错误', function (m) { return m.last_error || '—'; }],
@@ -550,8 +566,6 @@
   }
 
   // ---- 用户管理（管理员） -------------------------------------------------
-  var roleNames = { admin: '管理员', case_manager: '案管人员', prosecutor: '检察官' };
-
   function usersView() {
     var root = page('用户管理');
     var box = h('div', { id: 'users' });
@@ -562,7 +576,7 @@
         if (!rows.length) return Z.empty('暂无用户');
         return table([
           ['用户名', function (u) { return u.username; }], ['姓名', function (u) { return u.display_name; }],
-          ['角色', function (u) { return roleNames[u.role] || u.role; }],
+          ['角色', function (u) { return Z.label('staff_roles', u.role); }],
           ['状态', function (u) { return u.disabled ? Z.badge('cancelled', '已停用') : (u.locked_until && new Date(u.locked_until) > new Date() ? Z.badge('failed', '已锁定') : Z.badge('approved', '正常')); }],
           ['最近登录', function (u) { return Z.fmtDateTime(u.last_login_at) || '—'; }],
           ['操作', function (u) { return h('div', { class: 'actions' }, userActions(u, reload)); }]
@@ -593,7 +607,7 @@
       return [
         Z.field('用户名', h('input', { name: 'username', id: 'new-username', autocomplete: 'off' })),
         Z.field('姓名', h('input', { name: 'display_name', id: 'new-display-name' })),
-        Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(roleNames).map(function (r) { return h('option', { value: r }, roleNames[r]); }))),
+        Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(Z.vocab.staff_roles).map(function (r) { return h('option', { value: r }, Z.vocab.staff_roles[r]); }))),
         Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 8 位，含大写、小写、数字、符号中的三类')
       ];
     }, function (v) { return post('/users', v).then(reload); }, '创建');
