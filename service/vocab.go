@@ -81,6 +81,8 @@ type Vocabulary struct {
 	UserRoles    map[string]string `json:"user_roles"`
 	StaffRoles   map[string]string `json:"staff_roles"`
 	Periods      map[string]string `json:"periods"`
+	// MeetingHours are the hours meetings are requested and confirmed in.
+	MeetingHours string `json:"meeting_hours"`
 }
 
 // StaffRoleLabels name the staff roles.
@@ -97,6 +99,7 @@ func Vocab() Vocabulary {
 		Stages: Stages, Measures: Measures, PartyRoles: PartyRoles, MeetingTypes: MeetingTypes,
 		CopyMethods: ReviewCopyMethods, Statuses: model.StatusLabels(), PushKinds: PushKindLabels,
 		AuditActions: AuditActionLabels, EventSources: EventSourceLabels, UserRoles: UserRoleLabels,
-		StaffRoles: StaffRoleLabels, Periods: map[string]string{"am": "上午", "pm": "下午"},
+		StaffRoles: StaffRoleLabels, Periods: map[string]string{PeriodAM: "上午", PeriodPM: "下午"},
+		MeetingHours: officeHoursText,
 	}
 }
