@@ -274,9 +274,13 @@
             Z.dialog('确认会见', function () {
               return [
                 Z.field('时间', h('input', { type: 'datetime-local', name: 'time', id: 'meeting-time', value: first ? localInput(first) : '' })),
-                Z.field('地点', h('input', { name: 'place', id: 'meeting-place', placeholder: '如：本院第二会见室' }))
+                Z.field('地点', h('input', { name: 'place', id: 'meeting-place', placeholder: '如：本院第二会见室' })),
+                Z.field('非接待时间的原因', h('input', { name: 'outside_hours_reason', id: 'meeting-override', maxlength: 500 }),
+                  '会见时间应在' + Z.vocab.meeting_hours + '；确需安排在其他时间的，请填写原因')
               ];
-            }, function (v) { return post('/meetings/' + m.id + '/confirm', { time: Z.rfc3339(v.time), place: v.place }).then(reload); }, '确认');
+            }, function (v) {
+              return post('/meetings/' + m.id + '/confirm', { time: Z.rfc3339(v.time), place: v.place, outside_hours_reason: v.outside_hours_reason }).then(reload);
+            }, '确认');
           } }, '确认'),
           h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回会见申请', '/meetings/' + m.id + '/reject', reload); } }, '驳回')
         ];
