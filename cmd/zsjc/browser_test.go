@@ -300,7 +300,7 @@ func startDevServer(t *testing.T) (base, password string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	m := regexp.MustCompile(`password (\S+) \(shown once\)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`username admin, password (\S+) \(renewed`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no demo admin password printed:\n%s", out.String())
 	}

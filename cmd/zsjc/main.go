@@ -3,6 +3,7 @@
 //	zsjc [-config file.yaml] serve             run the server (default)
 //	zsjc [-config file.yaml] migrate           create or update the tables
 //	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor
+//	zsjc [-config file.yaml] staff reset-password -username NAME   (password on stdin or prompted)
 //	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
 //	zsjc [-config file.yaml] menu push [-f menu.yaml]  create the WeChat custom menu
 //	zsjc [-config file.yaml] healthcheck       probe the local server's /healthz (container health checks)
@@ -39,7 +40,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE | import FILE.csv | menu push [-f menu.yaml]]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE | staff reset-password -username NAME | import FILE.csv | menu push [-f menu.yaml]]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -70,10 +71,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "import":
 		return importCases(ctx, cfg, rest, stdout)
 	case "staff":
-		if len(rest) == 0 || rest[0] != "add" {
-			return usageError{"staff: expected 'staff add'"}
+		switch {
+		case len(rest) > 0 && rest[0] == "add":
+			return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+		case len(rest) > 0 && rest[0] == "reset-password":
+			return staffResetPassword(ctx, cfg, rest[1:], stdin, stdout)
 		}
-		return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+		return usageError{"staff: expected 'staff add' or 'staff reset-password'"}
 	case "menu":
 		if len(rest) == 0 || rest[0] != "push" {
 			return usageError{"menu: expected 'menu push'"}

@@ -31,23 +31,27 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return err
 	}
 	defer a.close()
-	if cfg.Dev() {
-		log.Info("dev mode: demo data, local WeChat sandbox and dev login; not for production",
-			"data_dir", cfg.DataDir, "embedded_db", cfg.MySQLDSN == "", "in_process_cache", cfg.RedisAddr == "")
-		pw, err := a.svc.SeedDemo(ctx)
-		if err != nil {
-			return err
-		}
-		if pw != "" {
-			// Printed once, on the console only: the account is new.
-			fmt.Fprintf(stdout, "demo staff account created: username admin, password %s (shown once)\n", pw)
-		}
-	}
+	// Listen first: a start that cannot serve (port busy) must not print,
+	// or renew, the demo password.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return &config.Error{Var: "ZSJC_ADDR", Reason: err.Error()}
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "mode", string(cfg.Mode))
+	if cfg.Dev() {
+		log.Info("dev mode: demo data, local WeChat sandbox and dev login; not for production",
+			"data_dir", cfg.DataDir, "embedded_db", cfg.MySQLDSN == "", "in_process_cache", cfg.RedisAddr == "")
+		pw, err := a.svc.SeedDemo(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if pw != "" {
+			// On the console only, at every start until the admin logs in.
+			fmt.Fprintf(stdout, "demo staff account: username %s, password %s (renewed at each start until the first login; later: zsjc staff reset-password -username %s)\n",
+				service.DemoAdmin, pw, service.DemoAdmin)
+		}
+	}
 	if a.wx.sandbox != nil {
 		base := sandboxBase(cfg)
 		fmt.Fprintf(stdout, "WeChat sandbox: open %s/sandbox in a browser (staff console: %s/staff/)\n", base, base)
@@ -134,19 +138,54 @@ func staffAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.R
 	}
 	defer a.close()
 	st, err := a.svc.CreateStaff(ctx, service.Actor{Name: "cli"}, service.NewStaff{Username: *username, DisplayName: *display, Role: *role, Password: pw})
+	if err != nil {
+		return fmt.Errorf("staff add: %w", cliError(err))
+	}
+	fmt.Fprintf(stdout, "created staff %s (id %d, role %s)\n", st.Username, st.ID, st.Role)
+	return nil
+}
+
+// staffResetPassword sets a staff account's password from the command line
+// (a forgotten demo admin password, a locked-out administrator); the
+// password is read as for staff add, and the account's sessions end.
+func staffResetPassword(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("staff reset-password", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	username := fs.String("username", "", "login name")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"staff reset-password: " + err.Error()}
+	}
+	if *username == "" {
+		return usageError{"staff reset-password: -username is required"}
+	}
+	pw, err := readPassword(stdin, stdout)
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	st, err := a.svc.ResetStaffPasswordByName(ctx, service.Actor{Name: "cli"}, *username, pw)
+	if err != nil {
+		return fmt.Errorf("staff reset-password: %w", cliError(err))
+	}
+	fmt.Fprintf(stdout, "password of staff %s (id %d) reset; its sessions ended\n", st.Username, st.ID)
+	return nil
+}
+
+// cliError spells a domain error's field messages for the terminal.
+func cliError(err error) error {
 	var de *model.Error
 	if errors.As(err, &de) && len(de.Fields) > 0 {
 		var parts []string
 		for f, m := range de.Fields {
 			parts = append(parts, f+": "+m)
 		}
-		return fmt.Errorf("staff add: %s", strings.Join(parts, "; "))
+		return errors.New(strings.Join(parts, "; "))
 	}
-	if err != nil {
-		return fmt.Errorf("staff add: %w", err)
-	}
-	fmt.Fprintf(stdout, "created staff %s (id %d, role %s)\n", st.Username, st.ID, st.Role)
-	return nil
+	return err
 }
 
 func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
