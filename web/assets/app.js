@@ -79,7 +79,8 @@ var Z = (function () {
         if (res.ok) {
           if (res.status === 204 || (!text && method !== 'GET')) return null;
           if (!parsed || data === null || typeof data !== 'object') throw notJSON();
-          sessionStorage.removeItem(loginMark);
+          // A request that needs the session worked: the login did stick.
+          if (!opts.noRedirect) sessionStorage.removeItem(loginMark);
           return data;
         }
         var err = parsed ? new ApiError(res.status, data) : new ApiError(res.status, null);
@@ -147,12 +148,17 @@ var Z = (function () {
   // and renders the result with render(data) — or the failure with a retry.
   // A render that throws (an answer of an unexpected shape) is a failure too,
   // never a page left loading.
+  // Only the latest load of an element renders: an earlier, slower answer
+  // (a filter changed meanwhile) is dropped.
+  var loadSeq = 0;
   function load(el, fetcher, render) {
+    var seq = String(++loadSeq);
+    el.dataset.load = seq;
     mount(el, loading());
     return Promise.resolve().then(fetcher).then(function (data) {
-      mount(el, render(data));
+      if (el.dataset.load === seq) mount(el, render(data));
     }).catch(function (err) {
-      if (err.redirecting) return;
+      if (err.redirecting || el.dataset.load !== seq) return;
       if (!(err instanceof ApiError)) err = clientError('bad_response', '页面显示出错，请稍后重试');
       mount(el, failure(err, function () { load(el, fetcher, render); }));
     });
