@@ -43,7 +43,7 @@ func (f *apptFixture) meetingIn(caseID uint64, state model.Status) (handlertest.
 	return u, id
 }
 
-// TestMeetingTransitions tries every action from every state of DESIGN §3.
+// TestMeetingTransitions tries every action from every state of docs/design.md §3.
 func TestMeetingTransitions(t *testing.T) {
 	f := newApptFixture(t)
 	caseID := f.newCase()

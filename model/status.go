@@ -71,7 +71,7 @@ func (m Machine) Sources(to Status) []Status {
 	return out
 }
 
-// The state machines of DESIGN §3.
+// The state machines of docs/design.md §3.
 var (
 	BindingMachine = Machine{
 		StatusPending:  {StatusApproved, StatusRejected},
