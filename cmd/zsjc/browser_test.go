@@ -149,7 +149,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(css(`#days-left`)))
 	b.shot(phone, "h5-case")
 	caseURL := step(b, phone, "case url", chromedp.Location())
-	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)))
+	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)),
+		waitContains(`#meeting-hours`, "09:00-12:00"))
 	b.shot(phone, "h5-meeting")
 	b.do(phone, "meeting field errors", chromedp.Click(css(`#meeting-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#meeting-form .field-error`)))
@@ -163,6 +164,8 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(phone, "book the slot", chromedp.Click(css(`#calendar .slot:not(.full)`)),
 		chromedp.Click(css(`#review-form button[type=submit]`)), chromedp.WaitVisible(css(`#reviews li`)))
 	b.shot(phone, "h5-appointments")
+	b.do(phone, "the booking page shows the live booking", chromedp.Navigate(caseURL+"/review"),
+		chromedp.WaitVisible(css(`#existing-review`)), waitContains(`#existing-review`, "待审核"))
 
 	// Staff confirm the booking.
 	b.do(staff, "confirm the review",
