@@ -172,7 +172,7 @@ func (s *Service) Parties(ctx context.Context, a Actor, caseID uint64) ([]model.
 		if err := tx.Where("case_id = ?", caseID).Order("id").Find(&parties).Error; err != nil {
 			return fmt.Errorf("parties of case %d: %w", caseID, err)
 		}
-		return s.audit(tx, a, "party.view", caseTarget(caseID), fmt.Sprintf("%d parties", len(parties)))
+		return s.audit(tx, a, "party.view", caseTarget(caseID), fmt.Sprintf("%d 名当事人", len(parties)))
 	})
 	return parties, err
 }

@@ -85,6 +85,9 @@ type Vocabulary struct {
 	MeetingHours string `json:"meeting_hours"`
 }
 
+// PeriodLabels name the reading-room periods.
+var PeriodLabels = map[string]string{PeriodAM: "上午", PeriodPM: "下午"}
+
 // StaffRoleLabels name the staff roles.
 var StaffRoleLabels = map[string]string{
 	model.StaffAdmin: "管理员", model.StaffCaseManager: "案管人员", model.StaffProsecutor: "检察官",
@@ -99,7 +102,7 @@ func Vocab() Vocabulary {
 		Stages: Stages, Measures: Measures, PartyRoles: PartyRoles, MeetingTypes: MeetingTypes,
 		CopyMethods: ReviewCopyMethods, Statuses: model.StatusLabels(), PushKinds: PushKindLabels,
 		AuditActions: AuditActionLabels, EventSources: EventSourceLabels, UserRoles: UserRoleLabels,
-		StaffRoles: StaffRoleLabels, Periods: map[string]string{PeriodAM: "上午", PeriodPM: "下午"},
+		StaffRoles: StaffRoleLabels, Periods: PeriodLabels,
 		MeetingHours: officeHoursText,
 	}
 }
