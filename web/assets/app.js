@@ -160,7 +160,8 @@ var Z = (function () {
     }).catch(function (err) {
       if (err.redirecting || el.dataset.load !== seq) return;
       if (!(err instanceof ApiError)) err = clientError('bad_response', '页面显示出错，请稍后重试');
-      mount(el, failure(err, function () { load(el, fetcher, render); }));
+      // A refusal (403) does not change on a retry: no 重试 for it.
+      mount(el, failure(err, err.status === 403 ? null : function () { load(el, fetcher, render); }));
     });
   }
 
