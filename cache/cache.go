@@ -1,7 +1,7 @@
 // Package cache is the shared, short-lived state of all instances: sessions,
 // OAuth states, dedup keys, locks, rate-limit counters and platform tokens.
 // Redis backs it in production; an in-process map backs it in dev mode and
-// in tests without Redis. Both pass the same test suite (cachetest).
+// in tests without Redis. Both pass the same contract tests (cache_test.go).
 package cache
 
 import (

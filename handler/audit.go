@@ -47,7 +47,7 @@ func (s *Server) queryTime(c *gin.Context, fe model.FieldErrors, name string, up
 	if t, err := time.Parse(time.RFC3339, raw); err == nil {
 		return t
 	}
-	fe.Add(name, "须为日期 YYYY-MM-DD 或 RFC 3339 时间")
+	fe.Add(name, "日期格式有误，请按 2026-01-02 的形式填写")
 	return time.Time{}
 }
 

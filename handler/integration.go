@@ -14,7 +14,7 @@ import (
 
 var errUnreadableBody = model.NewError(model.KindBadRequest, "unreadable_body", "无法读取请求内容")
 
-// integrationRoutes mounts the case system's signed API (DESIGN §9).
+// integrationRoutes mounts the case system's signed API (docs/design.md §7.5).
 func (s *Server) integrationRoutes(r *gin.Engine) {
 	g := r.Group("/api/integration", s.verifyIntegration)
 	g.PUT("/cases/:case_no", must(s.integrationCase))

@@ -94,7 +94,7 @@ func TestIntegrationAPI(t *testing.T) {
 		t.Errorf("%d events, %d pushes; want 1 event, one push per approved binding (2)", events, f.pushes("event:"))
 	}
 
-	// The path is not signed (DESIGN §9), so the replay guard also stops a
+	// The path is not signed (docs/design.md §7.5), so the replay guard also stops a
 	// captured body from being posted to another case.
 	if r := f.signedAt("POST", "/api/integration/cases/nope/events", event, f.Clock.Now().Add(time.Second), "test-integration-secret"); r.ErrorCode() != "request_replayed" {
 		t.Errorf("redirected replay: %d %s", r.Code, r.Body)

@@ -43,7 +43,7 @@ func (f *apptFixture) meetingIn(caseID uint64, state model.Status) (handlertest.
 	return u, id
 }
 
-// TestMeetingTransitions tries every action from every state of DESIGN §3.
+// TestMeetingTransitions tries every action from every state of docs/design.md §3.
 func TestMeetingTransitions(t *testing.T) {
 	f := newApptFixture(t)
 	caseID := f.newCase()
@@ -217,8 +217,8 @@ func TestMeetingRequestRules(t *testing.T) {
 		Lawyer any       `json:"lawyer"`
 	}
 	f.expect(http.StatusOK, f.Do(prosecutor, http.MethodPost, fmt.Sprintf("/api/staff/meetings/%d/confirm", created.ID),
-		map[string]string{"time": at(friday, "08:00").Format(time.RFC3339), "place": "第三接待室"})).JSON(t, &confirmed)
-	if confirmed.Status != "confirmed" || !confirmed.Time.Equal(at(friday, "08:00")) || confirmed.Place != "第三接待室" {
+		map[string]string{"time": at(friday, "16:30").Format(time.RFC3339), "place": "第三接待室"})).JSON(t, &confirmed)
+	if confirmed.Status != "confirmed" || !confirmed.Time.Equal(at(friday, "16:30")) || confirmed.Place != "第三接待室" {
 		t.Fatalf("confirmed %+v", confirmed)
 	}
 	var push model.PushMessage
@@ -241,6 +241,6 @@ func TestMeetingRequestRules(t *testing.T) {
 	f.expectError(http.StatusUnprocessableEntity, "invalid_input", f.Do(f.staff, http.MethodGet, "/api/staff/meetings?status=done", nil))
 
 	// Once the meeting time has passed it cannot be cancelled any more.
-	f.Clock.Set(at(friday, "08:01"))
+	f.Clock.Set(at(friday, "16:31"))
 	f.expectError(http.StatusConflict, "meeting_past", f.Do(lawyer, http.MethodPost, fmt.Sprintf("/api/h5/meetings/%d/cancel", created.ID), nil))
 }

@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -41,11 +44,14 @@ var pageHeaders = map[string]string{
 }
 
 // asset is one embedded file ready to serve, with an ETag of its content
-// so browsers revalidate cheaply after a deploy.
+// so browsers revalidate cheaply after a deploy, and its gzip form when
+// that is smaller (compressed once, at start).
 type asset struct {
 	body        []byte
+	gzipped     []byte
 	contentType string
 	etag        string
+	version     string // the content hash the pages put in ?v=
 }
 
 // loadAssets reads every file under dir of the embedded tree.
@@ -59,28 +65,80 @@ func loadAssets(dir string) (map[string]asset, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		ct := mime.TypeByExtension(path.Ext(p))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		out[strings.TrimPrefix(p, dir+"/")] = asset{body: body, contentType: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		out[strings.TrimPrefix(p, dir+"/")] = newAsset(p, body)
 		return nil
 	})
 	return out, err
 }
 
-// serve writes the asset, or 304 when the browser's copy is current.
+func newAsset(name string, body []byte) asset {
+	sum := sha256.Sum256(body)
+	version := hex.EncodeToString(sum[:8])
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	a := asset{body: body, contentType: ct, etag: `"` + version + `"`, version: version}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+	if _, err := zw.Write(body); err == nil && zw.Close() == nil && buf.Len() < len(body) {
+		a.gzipped = buf.Bytes()
+	}
+	return a
+}
+
+// versioned rewrites a page's references to assets ("/assets/app.js") to
+// their content-hashed addresses ("/assets/app.js?v=…"), which browsers
+// may keep for a year: a new deploy changes the address.
+func versioned(page asset, assets map[string]asset) asset {
+	html := string(page.body)
+	for name, a := range assets {
+		html = strings.ReplaceAll(html, `"/assets/`+name+`"`, `"/assets/`+name+`?v=`+a.version+`"`)
+	}
+	return newAsset("page.html", []byte(html))
+}
+
+// immutable is the caching of an asset requested at its hashed address.
+const immutable = "public, max-age=31536000, immutable"
+
+// serve writes the asset, or 304 when the browser's copy is current;
+// gzip-compressed to browsers that accept it.
 func (a asset) serve(c *gin.Context) {
 	for k, v := range pageHeaders {
 		c.Header(k, v)
 	}
+	if v := c.Query("v"); v != "" && v == a.version {
+		c.Header("Cache-Control", immutable)
+	}
 	c.Header("ETag", a.etag)
+	c.Header("Vary", "Accept-Encoding")
 	if c.GetHeader("If-None-Match") == a.etag {
 		c.Status(http.StatusNotModified)
 		return
 	}
+	if a.gzipped != nil && acceptsGzip(c.GetHeader("Accept-Encoding")) {
+		c.Header("Content-Encoding", "gzip")
+		c.Data(http.StatusOK, a.contentType, a.gzipped)
+		return
+	}
 	c.Data(http.StatusOK, a.contentType, a.body)
+}
+
+// acceptsGzip reads an Accept-Encoding header: gzip listed, and not with q=0.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q, found := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		if !found {
+			return true
+		}
+		v, err := strconv.ParseFloat(q, 64)
+		return err == nil && v > 0
+	}
+	return false
 }
 
 // pages mounts the H5 pages, the staff console, their assets, the landing
@@ -93,6 +151,9 @@ func (s *Server) pages(r *gin.Engine) {
 	shells, err := loadAssets("pages")
 	if err != nil {
 		panic(fmt.Sprintf("embedded pages: %v", err))
+	}
+	for name, page := range shells {
+		shells[name] = versioned(page, assets)
 	}
 	r.GET("/assets/*file", func(c *gin.Context) {
 		a, ok := assets[strings.TrimPrefix(c.Param("file"), "/")]

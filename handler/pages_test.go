@@ -1,7 +1,10 @@
 package handler_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,7 +54,7 @@ func TestEveryPageRouteServesItsAppShell(t *testing.T) {
 			if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 				t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
 			}
-			if !strings.Contains(rec.Body.String(), `src="`+app.script+`"`) {
+			if !strings.Contains(rec.Body.String(), `src="`+app.script+`?v=`) {
 				t.Errorf("GET %s does not load %s", path, app.script)
 			}
 			if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
@@ -256,4 +259,46 @@ func cookie(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Coo
 	}
 	t.Fatalf("no %s cookie set; headers %v", name, rec.Header())
 	return nil
+}
+
+// TestAssetsCompressedAndCachedByVersion: pages name their assets by
+// content hash, which browsers keep for a year; assets go gzip-compressed
+// to browsers that accept it.
+func TestAssetsCompressedAndCachedByVersion(t *testing.T) {
+	h := pagesServer(handlertest.New(t), nil)
+	shell := get(h, "/staff/", nil).Body.String()
+	m := regexp.MustCompile(`src="(/assets/staff\.js\?v=[0-9a-f]+)"`).FindStringSubmatch(shell)
+	if m == nil {
+		t.Fatalf("the console shell does not name staff.js by version:\n%s", shell)
+	}
+	plain := get(h, "/assets/staff.js", nil)
+	if cc := plain.Header().Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("unversioned asset: Cache-Control %q, want no-cache", cc)
+	}
+	zipped := get(h, m[1], http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
+	if cc := zipped.Header().Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned asset: Cache-Control %q", cc)
+	}
+	if zipped.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(zipped.Header().Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("versioned asset: encoding %q vary %q", zipped.Header().Get("Content-Encoding"), zipped.Header().Get("Vary"))
+	}
+	zlen := zipped.Body.Len()
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(body, plain.Body.Bytes()) {
+		t.Fatalf("gzip body differs from the plain one (%v)", err)
+	}
+	if ratio := float64(zlen) / float64(len(body)); ratio > 0.4 {
+		t.Errorf("staff.js compressed to %.0f%% of %d bytes", ratio*100, len(body))
+	}
+	t.Logf("staff.js: %d bytes, %d gzipped", len(body), zlen)
+	if r := get(h, m[1], http.Header{"Accept-Encoding": {"gzip;q=0, identity"}}); r.Header().Get("Content-Encoding") != "" {
+		t.Errorf("gzip;q=0 still got %q", r.Header().Get("Content-Encoding"))
+	}
+	if r := get(h, "/assets/staff.js?v=stale", nil); r.Header().Get("Cache-Control") != "no-cache" {
+		t.Errorf("a stale version is cached as immutable: %q", r.Header().Get("Cache-Control"))
+	}
 }

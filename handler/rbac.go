@@ -41,3 +41,16 @@ func registerStaff(g *gin.RouterGroup, table []staffRoute) {
 		g.Handle(rt.method, rt.path, allow(rt.roles), rt.handle)
 	}
 }
+
+// permissionsByRole lists, for each role, the "METHOD /path" rows of the
+// table it may call; /api/staff/me serves them so the console shows only
+// what the role may do.
+func permissionsByRole(table []staffRoute) map[string][]string {
+	out := map[string][]string{}
+	for _, rt := range table {
+		for _, role := range rt.roles {
+			out[role] = append(out[role], rt.method+" "+rt.path)
+		}
+	}
+	return out
+}

@@ -101,3 +101,31 @@ func TestRBACTableIsTheOnlyWayIn(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffMeServesTheRolesPermissions: /me lists exactly the table's rows
+// the caller's role may call, so the console's menus match the 403s.
+func TestStaffMeServesTheRolesPermissions(t *testing.T) {
+	env := handlertest.New(t)
+	table := handler.StaffRoutes(env.Svc)
+	for _, role := range model.StaffRoles {
+		var want []string
+		for _, rt := range table {
+			if slices.Contains(rt.Roles, role) {
+				want = append(want, rt.Method+" "+strings.TrimPrefix(rt.Path, "/api/staff"))
+			}
+		}
+		var me struct {
+			Permissions []string `json:"permissions"`
+		}
+		r := env.Do(env.LoginStaff(role), http.MethodGet, "/api/staff/me", nil)
+		r.JSON(t, &me)
+		slices.Sort(want)
+		slices.Sort(me.Permissions)
+		if !slices.Equal(me.Permissions, want) {
+			t.Errorf("%s: permissions %q, want %q", role, me.Permissions, want)
+		}
+		if role == model.StaffProsecutor && (slices.Contains(me.Permissions, "GET /audit") || slices.Contains(me.Permissions, "POST /bindings/:id/approve")) {
+			t.Errorf("a prosecutor is offered admin or case-office actions: %q", me.Permissions)
+		}
+	}
+}

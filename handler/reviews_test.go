@@ -133,7 +133,7 @@ func (f *apptFixture) reviewIn(caseID, slotID uint64, state model.Status) (handl
 }
 
 // TestReviewTransitions tries every action from every state: the ones
-// DESIGN §3 allows succeed (and each staff decision queues one push), the
+// docs/design.md §3 allows succeed (and each staff decision queues one push), the
 // others answer 409 naming the current state and change nothing.
 func TestReviewTransitions(t *testing.T) {
 	f := newApptFixture(t)

@@ -61,6 +61,8 @@ type Server struct {
 	sandbox    *Sandbox
 	wechat     *wechat.Crypto
 	bodyLimits map[string]int64
+	// permissions are the staff routes each role may call (the RBAC table).
+	permissions map[string][]string
 }
 
 // New builds the HTTP handler.
@@ -111,9 +113,12 @@ func (s *Server) routes(r *gin.Engine) {
 	h5 := r.Group("/api/h5", s.requireUser)
 	staff := r.Group("/api/staff")
 	s.loginRoutes(r)
+	s.vocabRoutes(r)
 	s.meRoutes(h5)
 	s.staffLoginRoutes(staff)
-	registerStaff(staff.Group("", s.requireStaff, s.auditStaffWrites), s.staffTable())
+	table := s.staffTable()
+	s.permissions = permissionsByRole(table)
+	registerStaff(staff.Group("", s.requireStaff, s.auditStaffWrites), table)
 	public := r.Group("/api/public")
 	s.caseRoutes(h5, public)
 	s.bindingRoutes(h5)
@@ -130,7 +135,7 @@ func (s *Server) routes(r *gin.Engine) {
 // call it; each area contributes its rows.
 func (s *Server) staffTable() []staffRoute {
 	return slices.Concat(s.identityStaffRoutes(), s.caseStaffRoutes(), s.bindingStaffRoutes(), s.documentStaffRoutes(),
-		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.meetingStaffRoutes(), s.statsStaffRoutes())
+		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.meetingStaffRoutes(), s.correctionStaffRoutes(), s.statsStaffRoutes())
 }
 
 func (s *Server) healthz(c *gin.Context) {

@@ -36,11 +36,13 @@ type staffLoginBody struct {
 	Password string `json:"password"`
 }
 
-// staffSessionBody is the pinned answer of a login: the CSRF token the
-// console sends as X-CSRF-Token, and the account.
+// staffSessionBody is the pinned answer of a login and of /me: the CSRF
+// token the console sends as X-CSRF-Token, the account, and the staff
+// routes ("POST /bindings/:id/approve") the account's role may call.
 type staffSessionBody struct {
-	CSRFToken string `json:"csrf_token"`
-	User      any    `json:"user"`
+	CSRFToken   string   `json:"csrf_token"`
+	User        any      `json:"user"`
+	Permissions []string `json:"permissions"`
 }
 
 func (s *Server) staffLogin(c *gin.Context) error {
@@ -54,7 +56,7 @@ func (s *Server) staffLogin(c *gin.Context) error {
 	}
 	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st)})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role]})
 	return nil
 }
 
@@ -75,6 +77,6 @@ func (s *Server) staffMe(c *gin.Context) error {
 		return err
 	}
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st)})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role]})
 	return nil
 }

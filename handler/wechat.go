@@ -28,7 +28,7 @@ const (
 	sandboxPlatformPath = "/sandbox/wx"
 )
 
-// wechatMetrics are the callback's counters (names pinned in DESIGN §9).
+// wechatMetrics are the callback's counters (names pinned in docs/design.md §7.6).
 type wechatMetrics struct {
 	callbacks *prometheus.CounterVec
 	latency   prometheus.Histogram

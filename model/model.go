@@ -5,6 +5,8 @@ package model
 
 import (
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Roles of a binding.
@@ -94,6 +96,9 @@ type Document struct {
 	PublishedAt time.Time `json:"published_at"`
 	CreatedBy   *uint64   `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`
+	// WithdrawnAt marks a document staff withdrew: every query leaves it
+	// out (GORM soft delete); the file and the audit row stay.
+	WithdrawnAt gorm.DeletedAt `gorm:"index" json:"-"`
 }
 
 // WeChatUser is a follower of the official account, known by openid.

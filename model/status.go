@@ -71,7 +71,7 @@ func (m Machine) Sources(to Status) []Status {
 	return out
 }
 
-// The state machines of DESIGN §3.
+// The state machines of docs/design.md §3.
 var (
 	BindingMachine = Machine{
 		StatusPending:  {StatusApproved, StatusRejected},
@@ -97,4 +97,13 @@ var (
 // occupies its "one live per user and case" place.
 func (s Status) Live() bool {
 	return s == StatusPending || s == StatusApproved || s == StatusConfirmed
+}
+
+// StatusLabels is every status with its Chinese name.
+func StatusLabels() map[string]string {
+	out := make(map[string]string, len(statusLabels))
+	for s, l := range statusLabels {
+		out[string(s)] = l
+	}
+	return out
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // Outcomes of a send, the values of zsjc_push_total's "result" label
-// (a contract with monitoring, DESIGN §9).
+// (a contract with monitoring, docs/design.md §7.6).
 const (
 	ResultSent  = "sent"
 	ResultFail  = "failed"

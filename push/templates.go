@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -70,18 +71,21 @@ func DefaultTemplates() map[string]Template {
 			"phrase2": KeyResult,
 			"thing3":  KeyReason,
 		}, Labels: map[string]string{"thing1": "案件名称", "phrase2": "绑定结果", "thing3": "说明"}},
+		// Time and place get a field each: joined, 20 characters drop the place.
 		model.PushReviewResult: {Title: "预约结果通知", Fields: map[string]string{
 			"thing1":  KeyItem,
 			"phrase2": KeyResult,
-			"thing3":  KeyTime + " " + KeyPlace,
-			"thing4":  KeyReason,
-		}, Labels: map[string]string{"thing1": "预约事项", "phrase2": "结果", "thing3": "时间地点", "thing4": "说明"}},
+			"time3":   KeyTime,
+			"thing4":  KeyPlace,
+			"thing5":  KeyReason,
+		}, Labels: map[string]string{"thing1": "预约事项", "phrase2": "结果", "time3": "时间", "thing4": "地点", "thing5": "说明"}},
 		model.PushMeetingResult: {Title: "会见申请结果通知", Fields: map[string]string{
 			"thing1":  KeyItem,
 			"phrase2": KeyResult,
-			"thing3":  KeyTime + " " + KeyPlace,
-			"thing4":  KeyReason,
-		}, Labels: map[string]string{"thing1": "申请事项", "phrase2": "结果", "thing3": "时间地点", "thing4": "说明"}},
+			"time3":   KeyTime,
+			"thing4":  KeyPlace,
+			"thing5":  KeyReason,
+		}, Labels: map[string]string{"thing1": "申请事项", "phrase2": "结果", "time3": "时间", "thing4": "地点", "thing5": "说明"}},
 		model.PushReminder: {Title: "预约提醒", Fields: map[string]string{
 			"thing1": KeyItem,
 			"time2":  KeyTime,
@@ -147,13 +151,7 @@ func (r renderer) render(row model.PushMessage) (wechat.TemplateMessage, error) 
 	}
 	data := make(map[string]string, len(t.Fields))
 	for _, field := range slices.Sorted(maps.Keys(t.Fields)) {
-		var parts []string
-		for _, key := range strings.Fields(t.Fields[field]) {
-			if v := strings.TrimSpace(values[key]); v != "" {
-				parts = append(parts, v)
-			}
-		}
-		if v := FieldValue(strings.Join(parts, " ")); v != "" {
+		if v := fieldOf(strings.Fields(t.Fields[field]), values); v != "" {
 			data[field] = v
 		}
 	}
@@ -168,6 +166,53 @@ func (r renderer) link(path string) string {
 		return ""
 	}
 	return strings.TrimRight(r.publicURL, "/") + "/h5/login?next=" + url.QueryEscape(path)
+}
+
+// fieldOf joins the values of keys into one template value. When they do
+// not fit, they are first shortened by meaning — the time loses its year,
+// the place its office prefix and parenthesised address — and only then
+// cut by characters, so a place is not lost to the cut.
+func fieldOf(keys []string, values map[string]string) string {
+	parts := make([]string, 0, len(keys))
+	for _, key := range keys {
+		if v := strings.Join(strings.Fields(values[key]), " "); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	joined := strings.Join(parts, " ")
+	if utf8.RuneCountInString(joined) <= MaxValueRunes {
+		return joined
+	}
+	short := make([]string, 0, len(parts))
+	i := 0
+	for _, key := range keys {
+		if strings.TrimSpace(values[key]) == "" {
+			continue
+		}
+		short = append(short, shorten(key, parts[i]))
+		i++
+	}
+	return FieldValue(strings.Join(short, " "))
+}
+
+var (
+	yearPrefix   = regexp.MustCompile(`^\d{4}(?:-|年)`)
+	officePrefix = regexp.MustCompile(`^(?:本院|\p{Han}{2,12}人民检察院)`)
+	parenthetic  = regexp.MustCompile(`\s*[（(][^）)]*[）)]`)
+)
+
+// shorten is the shorter form of a value that keeps its meaning:
+// "2026-12-03 09:00" → "12-03 09:00", "本院第二阅卷室（东区三楼）" → "第二阅卷室".
+func shorten(key, v string) string {
+	switch key {
+	case KeyTime:
+		return yearPrefix.ReplaceAllString(v, "")
+	case KeyPlace:
+		if s := strings.TrimSpace(parenthetic.ReplaceAllString(officePrefix.ReplaceAllString(v, ""), "")); s != "" {
+			return s
+		}
+	}
+	return v
 }
 
 // FieldValue makes s acceptable as a template value: line breaks and runs

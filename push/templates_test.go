@@ -54,7 +54,7 @@ func TestRenderMapsSemanticKeysToTemplateFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"thing1": "阅卷预约 12月3日上午", "phrase2": "已确认", "thing3": "12月3日 09:00 第一阅卷室 二楼"}
+	want := map[string]string{"thing1": "阅卷预约 12月3日上午", "phrase2": "已确认", "time3": "12月3日 09:00", "thing4": "第一阅卷室 二楼"}
 	if len(msg.Data) != len(want) {
 		t.Fatalf("data %v, want %v (empty reason left out)", msg.Data, want)
 	}
@@ -134,5 +134,36 @@ func TestTemplatesFromYAML(t *testing.T) {
 		templates[model.PushCaseEvent].Fields["thing2"] != KeyStage ||
 		templates[model.PushReviewResult].Fields["keyword3"] != "time place" || templates[model.PushReminder].ID != "" {
 		t.Fatalf("templates %+v", templates)
+	}
+}
+
+// TestTimeAndPlaceKeepTheirMeaning: by default time and place are two
+// fields; a template that joins them shortens by meaning (no year, the
+// room's own name) before it cuts characters, so the place survives.
+func TestTimeAndPlaceKeepTheirMeaning(t *testing.T) {
+	data := `{"item":"阅卷预约","result":"已确认","time":"2026-12-03 09:00","place":"北京市朝阳区人民检察院第二阅卷室（东区三楼）"}`
+	templates, err := Templates(map[string]config.Template{
+		model.PushMeetingResult: {ID: "TPL-M", Fields: map[string]string{"thing1": "item", "thing3": "time place"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := renderer{templates: templates}
+	split, err := r.render(model.PushMessage{Kind: model.PushReviewResult, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if split.Data["time3"] != "2026-12-03 09:00" || split.Data["thing4"] != "第二阅卷室" {
+		t.Errorf("default fields: time3 %q thing4 %q", split.Data["time3"], split.Data["thing4"])
+	}
+	joined, err := r.render(model.PushMessage{Kind: model.PushMeetingResult, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := joined.Data["thing3"]; got != "12-03 09:00 第二阅卷室" {
+		t.Errorf("joined time and place: %q, want the year dropped and the room kept", got)
+	}
+	if got := fieldOf([]string{"place"}, map[string]string{"place": "本院第一阅卷室"}); got != "本院第一阅卷室" {
+		t.Errorf("a value that fits is shortened: %q", got)
 	}
 }

@@ -37,7 +37,7 @@ const (
 // reasonUnbound is recorded when users unbind a case themselves.
 const reasonUnbound = "用户解除绑定"
 
-// BindInput is an H5 binding request (DESIGN §9).
+// BindInput is an H5 binding request (docs/design.md §7.2).
 type BindInput struct {
 	CaseNo   string `json:"case_no"`
 	Role     string `json:"role"`

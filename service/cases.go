@@ -130,7 +130,7 @@ func (s *Service) parseInstant(fe model.FieldErrors, field, v string) time.Time 
 	if t, err := time.ParseInLocation(dateLayout, v, s.opt.Location); err == nil {
 		return t.UTC()
 	}
-	fe.Add(field, "须为 RFC 3339 时间（2026-01-02T15:04:05+08:00）或日期 YYYY-MM-DD")
+	fe.Add(field, "日期格式有误，请按 2026-01-02 的形式填写")
 	return time.Time{}
 }
 
@@ -471,7 +471,7 @@ func (s *Service) validEvent(fe model.FieldErrors, in EventInput, external bool)
 	if strings.TrimSpace(in.OccurredAt) == "" && !external {
 		ev.OccurredAt = s.Now()
 	} else if t, err := time.Parse(time.RFC3339, strings.TrimSpace(in.OccurredAt)); err != nil {
-		fe.Add("occurred_at", "须为 RFC 3339 时间，例如 2026-01-02T15:04:05+08:00")
+		fe.Add("occurred_at", "时间格式有误，请按 2026-01-02 15:04 的形式填写")
 	} else {
 		ev.OccurredAt = t.UTC()
 	}

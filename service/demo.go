@@ -18,19 +18,17 @@ const DemoCaseNo = "京检刑受〔2026〕1号"
 // DemoParty is the seeded party a newcomer can bind with.
 var DemoParty = struct{ Name, IDNumber string }{"张三", "11010519491231002X"}
 
-// SeedDemo fills an empty dev database: an admin account (its generated
-// password is returned once, "" when staff already exist) and a demo case
-// with a timeline and a party list.
+// DemoAdmin is the username of the seeded admin account.
+const DemoAdmin = "admin"
+
+// SeedDemo fills an empty dev database: an admin account and a demo case
+// with a timeline and a party list. While the demo admin has never logged
+// in it returns a password for it, fresh at every start (only its hash is
+// kept, so a password printed by a start that then failed is replaced);
+// "" once the admin has logged in, or when other staff exist instead.
 func (s *Service) SeedDemo(ctx context.Context) (adminPassword string, err error) {
-	var n int64
-	if err := s.db.WithContext(ctx).Model(&model.Staff{}).Count(&n).Error; err != nil {
-		return "", fmt.Errorf("seed demo: %w", err)
-	}
-	if n == 0 {
-		adminPassword = "Zs-" + secure.Token(9)
-		if _, err := s.CreateStaff(ctx, System, NewStaff{Username: "admin", DisplayName: "系统管理员", Role: model.StaffAdmin, Password: adminPassword}); err != nil {
-			return "", fmt.Errorf("seed demo admin: %w", err)
-		}
+	if adminPassword, err = s.seedDemoAdmin(ctx); err != nil {
+		return "", err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var existing model.Case
@@ -72,6 +70,42 @@ func (s *Service) SeedDemo(ctx context.Context) (adminPassword string, err error
 		return "", err
 	}
 	return adminPassword, nil
+}
+
+func (s *Service) seedDemoAdmin(ctx context.Context) (string, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&model.Staff{}).Count(&n).Error; err != nil {
+		return "", fmt.Errorf("seed demo: %w", err)
+	}
+	password := "Zs-" + secure.Token(9)
+	if n == 0 {
+		if _, err := s.CreateStaff(ctx, System, NewStaff{Username: DemoAdmin, DisplayName: "系统管理员", Role: model.StaffAdmin, Password: password}); err != nil {
+			return "", fmt.Errorf("seed demo admin: %w", err)
+		}
+		return password, nil
+	}
+	var admin model.Staff
+	err := s.db.WithContext(ctx).Where("username = ? AND last_login_at IS NULL", DemoAdmin).Take(&admin).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("seed demo admin: %w", err)
+	}
+	if _, err := s.ResetStaffPassword(ctx, System, admin.ID, password); err != nil {
+		return "", fmt.Errorf("renew demo admin password: %w", err)
+	}
+	return password, nil
+}
+
+// ResetStaffPasswordByName is ResetStaffPassword for an operator who knows
+// the username (zsjc staff reset-password).
+func (s *Service) ResetStaffPasswordByName(ctx context.Context, a Actor, username, password string) (model.Staff, error) {
+	var st model.Staff
+	if err := s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error; err != nil {
+		return st, fmt.Errorf("staff %q: %w", username, notFoundIf(err))
+	}
+	return s.ResetStaffPassword(ctx, a, st.ID, password)
 }
 
 // seedDemoSlots opens the reading room for the next two weeks of working

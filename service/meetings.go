@@ -39,6 +39,9 @@ type MeetingInput struct {
 type MeetingDecision struct {
 	Time  string `json:"time"`
 	Place string `json:"place"`
+	// OutsideHoursReason lets staff confirm a time outside working days
+	// and reception hours; it is kept in the audit log.
+	OutsideHoursReason string `json:"outside_hours_reason"`
 }
 
 // MeetingView is a meeting request with its case, as lists show it.
@@ -98,7 +101,7 @@ func (s *Service) preferredTimes(fe model.FieldErrors, raw []string) [preferredC
 		t, err := time.Parse(time.RFC3339, v)
 		switch {
 		case err != nil:
-			fe.Add("preferred_times", "时间格式应为 RFC3339，例如 2026-12-03T09:30:00+08:00")
+			fe.Add("preferred_times", "时间格式有误，请按 2026-12-03 09:30 的形式填写")
 		case !t.After(s.Now()):
 			fe.Add("preferred_times", "意向时间须晚于当前时间")
 		case !s.withinOfficeHours(t):
@@ -144,10 +147,13 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 	at, err := time.Parse(time.RFC3339, in.Time)
 	switch {
 	case err != nil:
-		fe.Add("time", "时间格式应为 RFC3339，例如 2026-12-03T09:30:00+08:00")
+		fe.Add("time", "时间格式有误，请按 2026-12-03 09:30 的形式填写")
 	case !at.After(s.Now()):
 		fe.Add("time", "会见时间须晚于当前时间")
+	case !s.withinOfficeHours(at) && strings.TrimSpace(in.OutsideHoursReason) == "":
+		fe.Add("time", "会见时间须在"+officeHoursText+"；确需安排在其他时间的，请填写原因")
 	}
+	checkText(fe, "outside_hours_reason", in.OutsideHoursReason, maxNoteLength)
 	place := strings.TrimSpace(in.Place)
 	if place == "" {
 		fe.Add("place", "请填写会见地点")
@@ -160,7 +166,11 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 	set := s.decided(a)
 	set["time"], set["place"] = at, place
 	s.reminderMarker(set, at)
-	return s.decideMeeting(ctx, a, id, model.StatusConfirmed, set)
+	note := ""
+	if r := strings.TrimSpace(in.OutsideHoursReason); r != "" && !s.withinOfficeHours(at) {
+		note = "非工作时间：" + r
+	}
+	return s.decideMeeting(ctx, a, id, model.StatusConfirmed, set, note)
 }
 
 // RejectMeeting is staff refusing a pending request, with a reason.
@@ -170,12 +180,13 @@ func (s *Service) RejectMeeting(ctx context.Context, a Actor, id uint64, reason 
 	}
 	set := s.decided(a)
 	set["reason"] = strings.TrimSpace(reason)
-	return s.decideMeeting(ctx, a, id, model.StatusRejected, set)
+	return s.decideMeeting(ctx, a, id, model.StatusRejected, set, "")
 }
 
 // decideMeeting runs one staff decision: a guarded transition, an audit row
-// and a push to the lawyer, in one transaction.
-func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to model.Status, set map[string]any) (MeetingView, error) {
+// (with the request's reason, or note when given) and a push to the lawyer,
+// in one transaction.
+func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to model.Status, set map[string]any, note string) (MeetingView, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := lockInScope(tx, &model.MeetingRequest{}, id, a); err != nil {
 			return err
@@ -188,7 +199,11 @@ func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to mode
 			return err
 		}
 		target := fmt.Sprintf("meeting:%d", id)
-		if err := s.audit(tx, a, "meeting."+string(to), target, m.Reason); err != nil {
+		detail := m.Reason
+		if note != "" {
+			detail = note
+		}
+		if err := s.audit(tx, a, "meeting."+string(to), target, detail); err != nil {
 			return err
 		}
 		c, err := caseLabel(tx, m.CaseID)

@@ -189,7 +189,7 @@ func (s *Service) Parties(ctx context.Context, a Actor, caseID uint64, p Paging)
 		if err != nil {
 			return err
 		}
-		return s.audit(tx, a, "party.view", caseTarget(caseID), fmt.Sprintf("%d parties", len(parties.Items)))
+		return s.audit(tx, a, "party.view", caseTarget(caseID), fmt.Sprintf("%d 名当事人", len(parties.Items)))
 	})
 	return parties, err
 }

@@ -125,16 +125,24 @@ type PushItem struct {
 	model.PushMessage
 	Data        map[string]string `json:"data"`
 	StatusLabel string            `json:"status_label"`
-	// Cause is the event the push tells of ("event:42", "binding:7:approved").
-	Cause string `json:"cause"`
+	// Cause is the event the push tells of ("event:42", "binding:7:approved");
+	// CauseLabel, KindLabel and ErrorLabel put it, the kind and the last
+	// error in words.
+	Cause      string `json:"cause"`
+	CauseLabel string `json:"cause_label"`
+	KindLabel  string `json:"kind_label"`
+	ErrorLabel string `json:"error_label,omitempty"`
+	// Recipient is who the push goes to, masked with role ("律师 王**").
+	Recipient string `json:"recipient,omitempty"`
 	// DedupKey shadows the row's and stays empty: it ends in the
 	// recipient's openid, which the console does not show.
 	DedupKey string `json:"dedup_key,omitempty"`
 }
 
 func pushItem(row model.PushMessage) PushItem {
-	item := PushItem{PushMessage: row, StatusLabel: row.Status.Label(),
-		Cause: strings.TrimSuffix(row.DedupKey, ":"+row.OpenID)}
+	cause := strings.TrimSuffix(row.DedupKey, ":"+row.OpenID)
+	item := PushItem{PushMessage: row, StatusLabel: row.Status.Label(), Cause: cause, CauseLabel: causeLabel(cause),
+		KindLabel: PushKindLabels[row.Kind], ErrorLabel: failureLabel(row.LastError)}
 	// Rows are written by enqueue from a map of strings; anything else
 	// shows as no values rather than failing the whole list.
 	_ = json.Unmarshal([]byte(row.Data), &item.Data)
@@ -156,9 +164,14 @@ func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Pagi
 	if err != nil {
 		return Page[PushItem]{}, err
 	}
+	recipients, err := s.pushRecipients(ctx, page.Items)
+	if err != nil {
+		return Page[PushItem]{}, err
+	}
 	items := make([]PushItem, len(page.Items))
 	for i, r := range page.Items {
 		items[i] = pushItem(r)
+		items[i].Recipient = recipients[r.OpenID]
 	}
 	return Page[PushItem]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
 }

@@ -152,3 +152,61 @@ func TestListPushesFiltersByStatus(t *testing.T) {
 		t.Fatalf("bogus status: %v, want a field error", err)
 	}
 }
+
+// TestListPushesInWords: the staff list names kind, cause and failure in
+// Chinese and the recipient as role and masked name, never by openid.
+func TestListPushesInWords(t *testing.T) {
+	svc, db := newPushService(t)
+	lawyer := model.WeChatUser{OpenID: "o-lawyer"}
+	party := model.WeChatUser{OpenID: "o-party"}
+	for _, u := range []*model.WeChatUser{&lawyer, &party} {
+		if err := db.Create(u).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := model.Case{CaseNo: "检-1", Name: "某案", Stage: "受理", AcceptedAt: time.Now()}
+	if err := db.Create(&c).Error; err != nil {
+		t.Fatal(err)
+	}
+	p := model.Party{CaseID: c.ID, Name: "张三", Role: "犯罪嫌疑人", IDNumberHash: "h"}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	rows := []any{
+		&model.LawyerProfile{UserID: lawyer.ID, Name: "王律师", LicenseNo: "11101201810123456", Firm: "某所"},
+		&model.Binding{UserID: party.ID, CaseID: c.ID, Role: model.RoleParty, Status: model.StatusApproved, PartyID: &p.ID},
+	}
+	for _, r := range rows {
+		if err := db.Create(r).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []struct{ openID, kind, cause, lastError string }{
+		{"o-lawyer", model.PushMeetingResult, "meeting:1:confirmed", ""},
+		{"o-party", model.PushCaseEvent, "event:3", "wechat send: errcode 43004: require subscribe rid: 6543"},
+	} {
+		key := r.cause + ":" + r.openID
+		row := model.PushMessage{OpenID: r.openID, Kind: r.kind, DedupKey: key, ClientMsgID: service.ClientMsgID(key),
+			Data: "{}", Status: model.StatusFailed, NextAttemptAt: time.Now(), LastError: r.lastError}
+		if err := db.Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := svc.ListPushes(context.Background(), service.System, "", service.Paging{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]service.PushItem{}
+	for _, it := range page.Items {
+		got[it.Cause] = it
+	}
+	for cause, want := range map[string][4]string{
+		"meeting:1:confirmed": {"会见结果", "会见申请 #1 · 已确认", "", "律师 王**"},
+		"event:3":             {"案件进展", "案件进程 #3", "用户未关注公众号", "当事人 张*"},
+	} {
+		it := got[cause]
+		if have := [4]string{it.KindLabel, it.CauseLabel, it.ErrorLabel, it.Recipient}; have != want {
+			t.Errorf("%s: %q, want %q", cause, have, want)
+		}
+	}
+}

@@ -102,7 +102,7 @@ func (s *Service) CreateSlot(ctx context.Context, a Actor, in SlotInput) (model.
 			return err
 		}
 		return s.audit(tx, a, "slot.create", fmt.Sprintf("slot:%d", slot.ID),
-			fmt.Sprintf("%s %s %s capacity %d", slot.Date, slot.Period, slot.Room, slot.Capacity))
+			fmt.Sprintf("%s %s %s，名额 %d", slot.Date, PeriodLabels[slot.Period], slot.Room, slot.Capacity))
 	})
 	if err != nil {
 		return model.ReviewSlot{}, fmt.Errorf("create slot %s %s: %w", in.Date, in.Period, err)
@@ -174,7 +174,7 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			}
 		}
 		return s.audit(tx, a, "slot.create_range", "room:"+strings.TrimSpace(in.Room),
-			fmt.Sprintf("%s..%s %v capacity %d: %d created, %d existing", in.From, in.To, periods, in.Capacity, len(batch.Items), batch.Existing))
+			fmt.Sprintf("%s 至 %s %s，名额 %d：新增 %d 个时段，%d 个已存在", in.From, in.To, periodNames(periods), in.Capacity, len(batch.Items), batch.Existing))
 	})
 	if err != nil {
 		return SlotBatch{}, fmt.Errorf("create slots %s..%s: %w", in.From, in.To, err)
@@ -395,6 +395,15 @@ func daysBetween(a, b time.Time) int {
 	ay, am, ad := a.Date()
 	by, bm, bd := b.Date()
 	return int(time.Date(by, bm, bd, 0, 0, 0, 0, time.UTC).Sub(time.Date(ay, am, ad, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+}
+
+// periodNames are the periods in words: "上午、下午".
+func periodNames(periods []string) string {
+	names := make([]string, len(periods))
+	for i, p := range periods {
+		names[i] = PeriodLabels[p]
+	}
+	return strings.Join(names, "、")
 }
 
 // withinOfficeHours reports whether t falls on a working day inside one of

@@ -40,7 +40,7 @@ func TestBrowserJourney(t *testing.T) {
 	base, password := startDevServer(t)
 	shots := screenshotDir(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -122,8 +122,17 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(staff, "binding queue", chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(base+"/staff/bindings"), chromedp.WaitVisible(css(`#bindings button.approve`)))
 	b.shot(staff, "staff-bindings")
-	b.do(staff, "approve the binding", chromedp.Click(css(`#bindings button.approve`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
-		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+	license := step(b, staff, "the queue shows the 执业证号", chromedp.Text(css(`#bindings .license`)))
+	if !strings.Contains(license, "11101201810123456") {
+		t.Errorf("binding queue shows %q, want the lawyer's 执业证号", license)
+	}
+	b.do(staff, "approve the binding", chromedp.Click(css(`#bindings button.approve`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)))
+	// A stray Enter must not approve: the confirmation focuses 取消.
+	if focused := step(b, staff, "focus in the confirmation", chromedp.Evaluate[string](`document.activeElement.textContent`)); focused != "取消" {
+		t.Errorf("the approval confirmation focuses %q, want 取消", focused)
+	}
+	b.do(staff, "approve", chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)),
+		chromedp.Navigate(base+"/staff/bindings?status=approved"), chromedp.WaitVisible(css(`#bindings button.revoke`)))
 
 	// Staff open a reading-room slot on the next working day but one.
 	day := nextWorkingDay(time.Now().In(shanghai(t)).AddDate(0, 0, 2))
@@ -140,7 +149,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(css(`#days-left`)))
 	b.shot(phone, "h5-case")
 	caseURL := step(b, phone, "case url", chromedp.Location())
-	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)))
+	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)),
+		waitContains(`#meeting-hours`, "09:00-12:00"))
 	b.shot(phone, "h5-meeting")
 	b.do(phone, "meeting field errors", chromedp.Click(css(`#meeting-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#meeting-form .field-error`)))
@@ -154,6 +164,8 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(phone, "book the slot", chromedp.Click(css(`#calendar .slot:not(.full)`)),
 		chromedp.Click(css(`#review-form button[type=submit]`)), chromedp.WaitVisible(css(`#reviews li`)))
 	b.shot(phone, "h5-appointments")
+	b.do(phone, "the booking page shows the live booking", chromedp.Navigate(caseURL+"/review"),
+		chromedp.WaitVisible(css(`#existing-review`)), waitContains(`#existing-review`, "待审核"))
 
 	// Staff confirm the booking.
 	b.do(staff, "confirm the review",
@@ -176,8 +188,11 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(staff, "record an event and publish a document",
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
 		chromedp.Click(css(`#cases a`)), chromedp.WaitVisible(css(`#event-form`)), chromedp.WaitVisible(css(`#party-table`)),
+		waitCount(`#event-stage option`, 14), chromedp.WaitVisible(css(`select#case-measure`)),
 		chromedp.SetValue(css(`#event-stage`), "提起公诉"), chromedp.SetValue(css(`#event-description`), "本院已向法院提起公诉。"),
-		chromedp.Click(css(`#event-form button[type=submit]`)), waitContains(`#timeline`, "提起公诉"),
+		chromedp.Click(css(`#event-form button[type=submit]`)), waitContains(`dialog[open]`, "将向 1 位"),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), waitContains(`#timeline`, "提起公诉"),
+		waitContains(`#timeline`, "工作人员录入"),
 		chromedp.SetValue(css(`#doc-title`), "起诉书"), chromedp.SetUploadFiles(css(`#doc-file`), []string{attorney}),
 		chromedp.Click(css(`#doc-form button[type=submit]`)), waitContains(`#documents`, "起诉书"))
 	b.shot(staff, "staff-case")
@@ -233,6 +248,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#party-form button[type=submit]`)), chromedp.WaitVisible(css(`#bind-result`)),
 		chromedp.Click(css(`#party-form a.btn`)), chromedp.WaitVisible(css(`#timeline`)),
 		waitContains(`#timeline`, "提起公诉"), waitContains(`#documents`, "起诉书"))
+
+	faultJourney(t, b, newTab(t, staff, errs, "faults"), base)
 
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("pages logged JavaScript errors:\n%s", strings.Join(e, "\n"))
@@ -300,7 +317,7 @@ func startDevServer(t *testing.T) (base, password string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	m := regexp.MustCompile(`password (\S+) \(shown once\)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`username admin, password (\S+) \(renewed`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no demo admin password printed:\n%s", out.String())
 	}
@@ -408,7 +425,7 @@ type browser struct {
 	shots string
 }
 
-// stepTimeout bounds one step; the whole journey has two minutes.
+// stepTimeout bounds one step; the whole journey has three minutes.
 const stepTimeout = 20 * time.Second
 
 func (b *browser) do(tab context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {

@@ -3,6 +3,7 @@
 //	zsjc [-config file.yaml] serve             run the server (default)
 //	zsjc [-config file.yaml] migrate           create or update the tables
 //	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor [-unit CODE]
+//	zsjc [-config file.yaml] staff reset-password -username NAME   (password on stdin or prompted)
 //	zsjc [-config file.yaml] unit add -code CODE -name NAME [-parent CODE] [-level L] [-address …] [-phone …] [-hours …] [-head …]
 //	zsjc [-config file.yaml] unit import FILE.csv   import units (one transaction)
 //	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
@@ -43,7 +44,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml]]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | staff reset-password -username NAME | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml]]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -78,10 +79,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "rekey":
 		return rekey(ctx, cfg, rest, stdout)
 	case "staff":
-		if len(rest) == 0 || rest[0] != "add" {
-			return usageError{"staff: expected 'staff add'"}
+		switch {
+		case len(rest) > 0 && rest[0] == "add":
+			return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+		case len(rest) > 0 && rest[0] == "reset-password":
+			return staffResetPassword(ctx, cfg, rest[1:], stdin, stdout)
 		}
-		return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+		return usageError{"staff: expected 'staff add' or 'staff reset-password'"}
 	case "unit":
 		return unitCommand(ctx, cfg, rest, stdout)
 	case "menu":

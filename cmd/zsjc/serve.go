@@ -32,23 +32,27 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		return err
 	}
 	defer a.close()
-	if cfg.Dev() {
-		log.Info("dev mode: demo data, local WeChat sandbox and dev login; not for production",
-			"data_dir", cfg.DataDir, "embedded_db", cfg.MySQLDSN == "", "in_process_cache", cfg.RedisAddr == "")
-		pw, err := a.svc.SeedDemo(ctx)
-		if err != nil {
-			return err
-		}
-		if pw != "" {
-			// Printed once, on the console only: the account is new.
-			fmt.Fprintf(stdout, "demo staff account created: username admin, password %s (shown once)\n", pw)
-		}
-	}
+	// Listen first: a start that cannot serve (port busy) must not print,
+	// or renew, the demo password.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return &config.Error{Var: "ZSJC_ADDR", Reason: err.Error()}
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "mode", string(cfg.Mode))
+	if cfg.Dev() {
+		log.Info("dev mode: demo data, local WeChat sandbox and dev login; not for production",
+			"data_dir", cfg.DataDir, "embedded_db", cfg.MySQLDSN == "", "in_process_cache", cfg.RedisAddr == "")
+		pw, err := a.svc.SeedDemo(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if pw != "" {
+			// On the console only, at every start until the admin logs in.
+			fmt.Fprintf(stdout, "demo staff account: username %s, password %s (renewed at each start until the first login; later: zsjc staff reset-password -username %s)\n",
+				service.DemoAdmin, pw, service.DemoAdmin)
+		}
+	}
 	if a.wx.sandbox != nil {
 		base := sandboxBase(cfg)
 		fmt.Fprintf(stdout, "WeChat sandbox: open %s/sandbox in a browser (staff console: %s/staff/)\n", base, base)
@@ -140,6 +144,36 @@ func staffAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.R
 		return cliError("staff add", err)
 	}
 	fmt.Fprintf(stdout, "created staff %s (id %d, role %s)\n", st.Username, st.ID, st.Role)
+	return nil
+}
+
+// staffResetPassword sets a staff account's password from the command line
+// (a forgotten demo admin password, a locked-out administrator); the
+// password is read as for staff add, and the account's sessions end.
+func staffResetPassword(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("staff reset-password", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	username := fs.String("username", "", "login name")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"staff reset-password: " + err.Error()}
+	}
+	if *username == "" {
+		return usageError{"staff reset-password: -username is required"}
+	}
+	pw, err := readPassword(stdin, stdout)
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	st, err := a.svc.ResetStaffPasswordByName(ctx, cliActor, *username, pw)
+	if err != nil {
+		return cliError("staff reset-password", err)
+	}
+	fmt.Fprintf(stdout, "password of staff %s (id %d) reset; its sessions ended\n", st.Username, st.ID)
 	return nil
 }
 

@@ -4,17 +4,23 @@
 'use strict';
 
 var Z = (function () {
-  var cfg = { loginPath: '/h5/login', csrfKey: '' };
+  var cfg = { loginPath: '/h5/login', csrfKey: '', timeout: 10000 };
 
   // ApiError carries the pinned error body {"error":{code,message,fields}}.
   function ApiError(status, body) {
     var e = (body && body.error) || {};
     this.status = status;
     this.code = e.code || 'http_' + status;
-    this.message = e.message || (status ? '请求失败（' + status + '）' : '网络异常，请检查网络后重试');
+    this.message = e.message || (status ? '请求失败（' + status + '），请稍后重试' : '网络异常，请检查网络后重试');
     this.fields = e.fields || null;
   }
   ApiError.prototype = Object.create(Error.prototype);
+
+  // Failures that are not the server's own error body.
+  function clientError(code, message) { return new ApiError(0, { error: { code: code, message: message } }); }
+  var timedOut = function () { return clientError('timeout', '服务器长时间没有响应，请检查网络后重试'); };
+  var notJSON = function () { return clientError('bad_response', '服务器返回了无法识别的内容（可能是网络拦截页面），请稍后重试'); };
+  var loginLoop = function () { return clientError('login_failed', '登录未能完成，请关闭本页后从公众号菜单重新进入'); };
 
   function init(options) {
     for (var k in options) cfg[k] = options[k];
@@ -26,18 +32,35 @@ var Z = (function () {
     if (token) localStorage.setItem(cfg.csrfKey, token); else localStorage.removeItem(cfg.csrfKey);
   }
 
+  // A 401 right after a login sends the browser to the login page at most
+  // once: the time of the last redirect is kept for the tab, and a second
+  // 401 within loginRetryWindow shows an error instead of looping.
+  var loginMark = 'zsjc.login.redirected';
+  var loginRetryWindow = 60000;
+  function recentlyRedirected() {
+    var at = Number(sessionStorage.getItem(loginMark) || 0);
+    return at && Date.now() - at < loginRetryWindow;
+  }
+
   function toLogin() {
+    sessionStorage.setItem(loginMark, String(Date.now()));
     location.assign(cfg.loginPath + '?next=' + encodeURIComponent(location.pathname + location.search));
   }
 
+  function isJSON(res) { return /^application\/(problem\+)?json\b/i.test(res.headers.get('Content-Type') || ''); }
+
   // api sends a request and resolves to the decoded JSON body. body is sent
   // as JSON, or as-is when it is FormData (uploads). Every state-changing
-  // request carries the CSRF token when the app has one. A 401 sends the
-  // browser to the login page (unless opts.noRedirect).
+  // request carries the CSRF token when the app has one. Every failure
+  // rejects with an ApiError whose message can be shown as it is: no
+  // answer within cfg.timeout, an answer that is not JSON (a captive
+  // portal's page served with 200), the server's error body. A 401 sends
+  // the browser to the login page once (unless opts.noRedirect).
   function api(method, path, body, opts) {
     opts = opts || {};
     var headers = { 'Accept': 'application/json' };
-    var init = { method: method, headers: headers, credentials: 'same-origin' };
+    var ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+    var init = { method: method, headers: headers, credentials: 'same-origin', signal: ctrl ? ctrl.signal : undefined };
     if (body instanceof FormData) {
       init.body = body;
     } else if (body !== undefined) {
@@ -45,15 +68,24 @@ var Z = (function () {
       init.body = JSON.stringify(body);
     }
     if (method !== 'GET' && csrfToken()) headers['X-CSRF-Token'] = csrfToken();
-    return fetch(path, init).then(function (res) {
+    var late = false;
+    var timer = setTimeout(function () { late = true; if (ctrl) ctrl.abort(); }, opts.timeout || cfg.timeout);
+    var request = fetch(path, init).then(function (res) {
       return res.text().then(function (text) {
-        var data = null;
-        if (text) {
-          try { data = JSON.parse(text); } catch (e) { data = null; }
+        var data = null, parsed = false;
+        if (text && isJSON(res)) {
+          try { data = JSON.parse(text); parsed = true; } catch (e) { data = null; }
         }
-        if (res.ok) return data;
-        var err = new ApiError(res.status, data);
+        if (res.ok) {
+          if (res.status === 204 || (!text && method !== 'GET')) return null;
+          if (!parsed || data === null || typeof data !== 'object') throw notJSON();
+          // A request that needs the session worked: the login did stick.
+          if (!opts.noRedirect) sessionStorage.removeItem(loginMark);
+          return data;
+        }
+        var err = parsed ? new ApiError(res.status, data) : new ApiError(res.status, null);
         if (res.status === 401 && !opts.noRedirect) {
+          if (recentlyRedirected()) throw loginLoop();
           toLogin();
           err.redirecting = true;
         }
@@ -64,7 +96,13 @@ var Z = (function () {
         }
         throw err;
       });
-    }, function () { throw new ApiError(0, null); });
+    });
+    // A body that stalls after the headers counts against the same timer.
+    return request.then(function (data) { clearTimeout(timer); return data; }, function (err) {
+      clearTimeout(timer);
+      if (err instanceof ApiError) throw err;
+      throw late ? timedOut() : new ApiError(0, null);
+    });
   }
 
   // h builds an element: h('a', {href: '/x', class: 'btn'}, 'text', child).
@@ -108,13 +146,22 @@ var Z = (function () {
 
   // load shows the loading state in el, runs fetcher (returning a promise),
   // and renders the result with render(data) — or the failure with a retry.
+  // A render that throws (an answer of an unexpected shape) is a failure too,
+  // never a page left loading.
+  // Only the latest load of an element renders: an earlier, slower answer
+  // (a filter changed meanwhile) is dropped.
+  var loadSeq = 0;
   function load(el, fetcher, render) {
+    var seq = String(++loadSeq);
+    el.dataset.load = seq;
     mount(el, loading());
-    return fetcher().then(function (data) {
-      mount(el, render(data));
-    }, function (err) {
-      if (err.redirecting) return;
-      mount(el, failure(err, function () { load(el, fetcher, render); }));
+    return Promise.resolve().then(fetcher).then(function (data) {
+      if (el.dataset.load === seq) mount(el, render(data));
+    }).catch(function (err) {
+      if (err.redirecting || el.dataset.load !== seq) return;
+      if (!(err instanceof ApiError)) err = clientError('bad_response', '页面显示出错，请稍后重试');
+      // A refusal (403) does not change on a retry: no 重试 for it.
+      mount(el, failure(err, err.status === 403 ? null : function () { load(el, fetcher, render); }));
     });
   }
 
@@ -170,30 +217,41 @@ var Z = (function () {
     return form;
   }
 
+  var fieldSeq = 0;
+  // field labels input; an input without an id gets a unique one, so that
+  // every field has an accessible name.
   function field(label, input, hint) {
-    return h('div', { class: 'field' }, h('label', { for: input.id || null }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
+    if (!input.id) input.id = 'f' + (++fieldSeq);
+    return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
   }
 
   // dialog opens a modal with content built by build(form, close); submit
   // is called with the form's values and closes the dialog when it resolves.
-  function dialog(title, build, submit, submitLabel) {
-    var dlg = h('dialog');
+  // However it closes (button, Escape, submit) the dialog leaves the page,
+  // so reopening never duplicates ids. opts.safe focuses 取消 instead of the
+  // first field (confirmations: a stray Enter must not act); opts.danger
+  // styles the action as destructive.
+  function dialog(title, build, submit, submitLabel, opts) {
+    opts = opts || {};
+    var dlg = h('dialog', { 'aria-label': title });
     var form = h('form', { method: 'dialog' });
     // Older in-app browsers (iOS before 15.4) have no <dialog>: show it as
     // a fixed panel over a backdrop instead.
     var native = typeof dlg.showModal === 'function';
     var backdrop = native ? null : h('div', { class: 'dialog-backdrop' });
     function close() {
-      if (native) dlg.close();
+      if (native && dlg.open) dlg.close();
       dlg.remove();
       if (backdrop) backdrop.remove();
     }
+    var cancel = h('button', { type: 'button', class: 'secondary', onclick: close }, '取消');
     mount(form, h('h2', null, title), build(form),
       h('div', { class: 'actions' },
-        h('button', { type: 'submit' }, submitLabel || '确定'),
-        h('button', { type: 'button', class: 'secondary', onclick: close }, '取消')));
+        h('button', { type: 'submit', class: opts.danger ? 'danger' : null }, submitLabel || '确定'), cancel));
     onSubmit(form, function (v) { return Promise.resolve(submit(v)).then(close); });
     dlg.appendChild(form);
+    dlg.addEventListener('close', close);
+    dlg.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { ev.preventDefault(); close(); } });
     if (native) {
       document.body.appendChild(dlg);
       dlg.showModal();
@@ -203,20 +261,40 @@ var Z = (function () {
       document.body.appendChild(backdrop);
       document.body.appendChild(dlg);
     }
-    var first = form.querySelector('input, textarea, select');
-    if (first) first.focus();
+    var first = opts.safe ? cancel : form.querySelector('input, textarea, select') || cancel;
+    first.focus();
     return dlg;
   }
 
-  function confirmDialog(title, text, action, label) {
-    return dialog(title, function () { return h('p', null, text); }, action, label);
+  // confirmDialog asks before an action; 取消 has the focus.
+  function confirmDialog(title, text, action, label, opts) {
+    var o = { safe: true };
+    for (var k in opts || {}) o[k] = opts[k];
+    return dialog(title, function () { return h('p', null, text); }, action, label, o);
   }
 
-  var statusLabels = {
-    pending: '待审核', approved: '已通过', rejected: '已驳回', revoked: '已解除', confirmed: '已确认',
-    cancelled: '已取消', completed: '已完成', no_show: '未到场', queued: '待发送', sending: '发送中',
-    sent: '已发送', delivered: '已送达', failed: '发送失败'
-  };
+  // The vocabularies and labels come from the server (GET /api/vocab, one
+  // Go source); route waits for them, so views read them synchronously.
+  var vocab = {};
+  var statusLabels = {}, roleLabels = {}, periodLabels = {}, copyMethods = [], meetingTypes = [];
+  function fill(target, from) {
+    if (Array.isArray(target)) { target.length = 0; Array.prototype.push.apply(target, from || []); return; }
+    for (var k in from || {}) target[k] = from[k];
+  }
+  var vocabLoad = null;
+  function loadVocab() {
+    vocabLoad = vocabLoad || api('GET', '/api/vocab', undefined, { noRedirect: true }).then(function (v) {
+      fill(vocab, v);
+      fill(statusLabels, v.statuses); fill(roleLabels, v.user_roles); fill(periodLabels, v.periods);
+      fill(copyMethods, v.copy_methods); fill(meetingTypes, v.meeting_types);
+      return vocab;
+    }, function (err) { vocabLoad = null; throw err; });
+    return vocabLoad;
+  }
+  // label names code from the vocabulary table (e.g. 'push_kinds'); an
+  // unknown code shows as itself.
+  function label(table, code) { return ((vocab[table] || {})[code]) || code || ''; }
+
   // badge shows a status; x is a status string or an object carrying
   // status (and the API's status_label).
   function badge(x, label) {
@@ -227,12 +305,6 @@ var Z = (function () {
   function options(values, selected) {
     return values.map(function (v) { return h('option', { value: v, selected: v === selected }, v); });
   }
-
-  var roleLabels = { lawyer: '律师', party: '当事人' };
-  var periodLabels = { am: '上午', pm: '下午' };
-  // The API's vocabularies (service.ReviewCopyMethods, service.MeetingTypes).
-  var copyMethods = ['查阅摘抄', '复印', '电子拷贝'];
-  var meetingTypes = ['约见承办检察官', '提交书面意见', '申请调取证据', '其他'];
 
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function parse(v) { return v instanceof Date ? v : new Date(v); }
@@ -287,19 +359,39 @@ var Z = (function () {
     return out;
   }
 
+  // route renders the view of the current path once the vocabulary is
+  // loaded; when it cannot be, the page shows the failure with 重试.
+  var routed = false;
   function route(routes, fallback) {
-    for (var i = 0; i < routes.length; i++) {
-      var m = match(routes[i][0], location.pathname);
-      if (m) return routes[i][1](m);
+    routed = true;
+    var view = document.getElementById('view');
+    function go() {
+      return loadVocab().then(function () {
+        for (var i = 0; i < routes.length; i++) {
+          var m = match(routes[i][0], location.pathname);
+          if (m) return routes[i][1](m);
+        }
+        return fallback();
+      }, function (err) { mount(view, failure(err, go)); });
     }
-    return fallback();
+    return go();
   }
+
+  // A page whose script failed to load never routes: say so instead of
+  // leaving the spinner (the shell's CSS shows a notice if even this
+  // script is missing).
+  window.addEventListener('load', function () {
+    var view = document.getElementById('view');
+    if (!routed && view && !view.dataset.noRoute) {
+      mount(view, failure({ message: '页面未能完整加载，请检查网络后重试' }, function () { location.reload(); }));
+    }
+  });
 
   return {
     init: init, api: api, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
     h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
     values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field,
-    dialog: dialog, confirmDialog: confirmDialog, badge: badge, options: options, statusLabels: statusLabels,
+    dialog: dialog, confirmDialog: confirmDialog, vocab: vocab, label: label, loadVocab: loadVocab, badge: badge, options: options, statusLabels: statusLabels,
     roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,
     weekdays: weekdays, param: param, sitePath: sitePath, route: route, pad: pad

@@ -156,7 +156,7 @@
   function unbind(b) {
     Z.confirmDialog('解除绑定', '解除后将不再收到该案件的进度推送，确定解除吗？', function () {
       return Z.api('DELETE', '/api/h5/bindings/' + b.id).then(function () { location.assign('/h5/'); });
-    }, '解除');
+    }, '解除', { danger: true });
   }
 
   // ---- 绑定案件 -----------------------------------------------------------
@@ -277,7 +277,17 @@
     var from = new Date(), to = new Date();
     to.setDate(to.getDate() + calendarDays);
     var q = '?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to);
-    Z.load(view, function () { return get('/cases/' + p.id + '/review-slots' + q); }, function (res) {
+    Z.load(view, function () { return Promise.all([get('/cases/' + p.id + '/review-slots' + q), get('/reviews')]); }, function (all) {
+      var res = all[0];
+      // One live booking per case: show it instead of a form that would fail.
+      var live = items(all[1]).filter(function (r) { return String(r.case_id) === p.id && (r.status === 'pending' || r.status === 'confirmed'); })[0];
+      if (live) {
+        var ls = live.slot || {};
+        return h('section', { class: 'card', id: 'existing-review' }, h('h2', null, '您已预约本案阅卷'),
+          h('p', null, [ls.date || live.date, Z.periodLabels[ls.period || live.period], ls.room || live.room].filter(Boolean).join(' '), ' ', Z.badge(live)),
+          h('p', { class: 'muted' }, '每个案件同时只能有一个阅卷预约；如需改期，请先在「我的预约」中取消。'),
+          h('a', { class: 'btn block', href: '/h5/appointments' }, '查看我的预约'));
+      }
       var slots = items(res);
       if (!slots.length) return Z.empty('近期没有可预约的阅卷时段，请稍后再来。');
       var chosen = h('input', { type: 'hidden', name: 'slot_id', id: 'slot-id' });
@@ -330,7 +340,7 @@
       h('div', { class: 'field', dataset: { field: 'preferred_times' } }, h('label', { for: 'time1' }, '希望时间（两个）'),
         h('input', { type: 'datetime-local', name: 'time1', id: 'time1', dataset: { field: 'preferred_times.0' } }),
         h('input', { type: 'datetime-local', name: 'time2', id: 'time2', class: 'second', dataset: { field: 'preferred_times.1' } }),
-        h('div', { class: 'hint' }, '工作人员将在 3 个工作日内答复并确定时间地点。')),
+        h('div', { class: 'hint', id: 'meeting-hours' }, '可选时间：' + Z.vocab.meeting_hours + '。工作人员将在 3 个工作日内答复并确定时间地点。')),
       Z.field('事由', h('textarea', { name: 'note', id: 'meeting-note', maxlength: 500 })),
       h('button', { type: 'submit', class: 'block' }, '提交申请'));
     Z.onSubmit(form, function (v) {

@@ -13,7 +13,15 @@
   function me() {
     try { return JSON.parse(localStorage.getItem(userKey) || 'null'); } catch (e) { return null; }
   }
-  function isAdmin() { var u = me(); return !!u && u.role === 'admin'; }
+  // can reports whether the role may call a staff route ("POST
+  // /bindings/:id/approve"), from the RBAC table /api/staff/me serves: the
+  // console offers only what the server allows.
+  function can(rule) { var u = me(); return !!u && (u.permissions || []).indexOf(rule) >= 0; }
+  function remember(res) {
+    var u = res.user || {};
+    u.permissions = res.permissions || [];
+    localStorage.setItem(userKey, JSON.stringify(u));
+  }
 
   function get(path) { return Z.api('GET', '/api/staff' + path); }
   function post(path, body) { return Z.api('POST', '/api/staff' + path, body === undefined ? {} : body); }
@@ -32,17 +40,18 @@
       h('button', { type: 'button', class: 'secondary small', disabled: current >= pages, onclick: function () { show(current + 1); } }, '下一页'));
   }
 
+  // navItems: page, title, the staff route the page lists.
   var navItems = [
-    ['/staff/', '工作台'], ['/staff/bindings', '绑定审核'], ['/staff/reviews', '阅卷预约'],
-    ['/staff/meetings', '会见申请'], ['/staff/cases', '案件管理'], ['/staff/slots', '阅卷日历'],
-    ['/staff/pushes', '推送消息'], ['/staff/audit', '审计日志', true], ['/staff/users', '用户管理', true]
+    ['/staff/', '工作台', 'GET /me'], ['/staff/bindings', '绑定审核', 'GET /bindings'], ['/staff/reviews', '阅卷预约', 'GET /reviews'],
+    ['/staff/meetings', '会见申请', 'GET /meetings'], ['/staff/cases', '案件管理', 'GET /cases'], ['/staff/slots', '阅卷日历', 'GET /review-slots'],
+    ['/staff/pushes', '推送消息', 'GET /pushes'], ['/staff/audit', '审计日志', 'GET /audit'], ['/staff/users', '用户管理', 'GET /users']
   ];
 
   function page(title) {
     document.title = title + ' · 掌上检察工作台';
     var nav = document.getElementById('nav');
     nav.hidden = false;
-    Z.mount(nav, navItems.filter(function (n) { return !n[2] || isAdmin(); }).map(function (n) {
+    Z.mount(nav, navItems.filter(function (n) { return can(n[2]); }).map(function (n) {
       var active = n[0] === '/staff/' ? location.pathname === '/staff/' : location.pathname.indexOf(n[0]) === 0;
       return h('a', { href: n[0], class: active ? 'active' : null }, n[1]);
     }));
@@ -77,7 +86,10 @@
   // applicant is who asked: the lawyer's profile, or the party matched.
   function applicant(x) {
     var l = x.lawyer || x.applicant;
-    if (l) return [l.name, h('div', { class: 'muted' }, [l.firm, l.phone_masked].filter(Boolean).join(' · '))];
+    if (l) {
+      return [l.name, h('div', { class: 'muted' }, [l.firm, l.phone_masked].filter(Boolean).join(' · ')),
+        l.license_no ? h('div', { class: 'muted license' }, '执业证号 ' + l.license_no) : null];
+    }
     if (x.party) return [x.party.name, h('div', { class: 'muted' }, x.party.role || '')];
     return '—';
   }
@@ -90,10 +102,10 @@
   }
   function statusCell(x) { return [Z.badge(x), overdue(x) ? [' ', Z.badge('overdue', '已超期')] : null]; }
 
-  function reasonDialog(title, path, reload) {
+  function reasonDialog(title, path, reload, label) {
     Z.dialog(title, function () {
       return Z.field('理由（将告知申请人）', h('textarea', { name: 'reason', id: 'reason', required: true, maxlength: 500 }));
-    }, function (v) { return post(path, { reason: v.reason }).then(reload); }, '驳回');
+    }, function (v) { return post(path, { reason: v.reason }).then(reload); }, label || '驳回', { danger: true });
   }
 
   // queue renders a filtered list of requests with per-row actions.
@@ -137,7 +149,7 @@
     Z.onSubmit(form, function (v) {
       return Z.api('POST', '/api/staff/login', { username: v.username, password: v.password }, { noRedirect: true }).then(function (res) {
         Z.setCSRF(res.csrf_token);
-        localStorage.setItem(userKey, JSON.stringify(res.user || { username: v.username }));
+        remember(res);
         var next = Z.param('next');
         location.assign(next && next.indexOf('/staff/') === 0 && next.indexOf('/staff/login') !== 0 ? next : '/staff/');
       });
@@ -156,27 +168,38 @@
       ['pending-meetings', '待处理会见', '/meetings?status=pending', '/staff/meetings?status=pending', null],
       ['overdue', '超期未处理', null, '/staff/reviews?status=pending', 'alert'],
       ['failed-pushes', '发送失败推送', '/pushes?status=failed', '/staff/pushes?status=failed', 'alert']
-    ];
+    ].filter(function (c) { return !c[2] || can('GET ' + c[2].split('?')[0]); });
+    var overdueCard = cards.filter(function (c) { return c[0] === 'overdue'; })[0];
     var counts = {};
     cards.forEach(function (c) {
       var n = h('div', { class: 'n' }, h('span', { class: 'spinner' }));
-      stats.appendChild(h('a', { class: 'stat' + (c[4] ? ' ' + c[4] : ''), id: c[0], href: c[3] }, n, h('div', null, c[1])));
+      stats.appendChild(h('a', { class: 'stat', id: c[0], href: c[3] }, n, h('div', null, c[1])));
       counts[c[0]] = n;
     });
+    // show puts a figure on its card: a count (alarm-coloured only when an
+    // alert card is above zero), or 未知 with the reason when it could not
+    // be counted — never a zero that is not known.
+    function show(c, n, err) {
+      var card = counts[c[0]].parentNode;
+      card.classList.toggle('alert', !err && !!c[4] && n > 0);
+      card.classList.toggle('unknown', !!err);
+      Z.mount(counts[c[0]], err ? '未知' : String(n));
+      Z.mount(card.lastChild, c[1], err ? h('div', { class: 'muted small', role: 'note' }, '未能统计：' + err.message) : null);
+    }
     function refresh() {
-      var overdueN = 0;
+      var overdueN = 0, overdueErr = null;
       var pending = cards.filter(function (c) { return c[2]; }).map(function (c) {
         // Queues come most urgent first: the overdue requests are on the first (largest) page.
         return get(c[2] + '&page_size=100').then(function (res) {
           var rows = items(res);
-          Z.mount(counts[c[0]], String(res.total != null ? res.total : rows.length));
+          show(c, res.total != null ? res.total : rows.length);
           overdueN += rows.filter(overdue).length;
         }, function (err) {
-          Z.mount(counts[c[0]], '—');
-          counts[c[0]].title = err.message;
+          show(c, 0, err);
+          if (c[0] !== 'failed-pushes') overdueErr = overdueErr || err;
         });
       });
-      Promise.all(pending).then(function () { Z.mount(counts.overdue, String(overdueN)); });
+      Promise.all(pending).then(function () { show(overdueCard, overdueN, overdueErr); });
     }
     refresh();
     setInterval(refresh, 60000);
@@ -200,7 +223,12 @@
         ['状态', function (b) { return [Z.badge(b), b.reason ? h('div', { class: 'muted' }, b.reason) : null]; }]
       ],
       actions: function (b, reload) {
-        if (b.status !== 'pending') return null;
+        if (b.status === 'approved' && can('POST /bindings/:id/revoke')) {
+          return h('button', { type: 'button', class: 'small danger revoke', onclick: function () {
+            reasonDialog('解除绑定', '/bindings/' + b.id + '/revoke', reload, '解除');
+          } }, '解除绑定');
+        }
+        if (b.status !== 'pending' || !can('POST /bindings/:id/approve')) return null;
         return [
           h('button', { type: 'button', class: 'small approve', onclick: function () {
             Z.confirmDialog('通过绑定', '确认通过该绑定申请？通过后申请人将收到推送。', function () { return post('/bindings/' + b.id + '/approve').then(reload); }, '通过');
@@ -229,11 +257,12 @@
             Z.confirmDialog(label, '确定将该预约标记为「' + label + '」？', function () { return post('/reviews/' + r.id + '/' + verb).then(reload); }, label);
           } }, label);
         };
+        if (!can('POST /reviews/:id/confirm')) return null;
         if (r.status === 'pending') {
           return [act('确认', 'confirm', 'confirm'),
             h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回预约', '/reviews/' + r.id + '/reject', reload); } }, '驳回')];
         }
-        if (r.status === 'confirmed') return [act('完成', 'complete', 'secondary'), act('未到场', 'no-show', 'danger')];
+        if (r.status === 'confirmed') return [act('完成', 'complete', 'secondary'), act(Z.statusLabels.no_show, 'no-show', 'danger')];
         return null;
       }
     });
@@ -263,9 +292,13 @@
             Z.dialog('确认会见', function () {
               return [
                 Z.field('时间', h('input', { type: 'datetime-local', name: 'time', id: 'meeting-time', value: first ? localInput(first) : '' })),
-                Z.field('地点', h('input', { name: 'place', id: 'meeting-place', placeholder: '如：本院第二会见室' }))
+                Z.field('地点', h('input', { name: 'place', id: 'meeting-place', placeholder: '如：本院第二会见室' })),
+                Z.field('非接待时间的原因', h('input', { name: 'outside_hours_reason', id: 'meeting-override', maxlength: 500 }),
+                  '会见时间应在' + Z.vocab.meeting_hours + '；确需安排在其他时间的，请填写原因')
               ];
-            }, function (v) { return post('/meetings/' + m.id + '/confirm', { time: Z.rfc3339(v.time), place: v.place }).then(reload); }, '确认');
+            }, function (v) {
+              return post('/meetings/' + m.id + '/confirm', { time: Z.rfc3339(v.time), place: v.place, outside_hours_reason: v.outside_hours_reason }).then(reload);
+            }, '确认');
           } }, '确认'),
           h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回会见申请', '/meetings/' + m.id + '/reject', reload); } }, '驳回')
         ];
@@ -284,10 +317,19 @@
   // the case, so the editor sends all of them.
   var caseFields = [
     ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit_code', '所属院（单位代码）'],
-    ['prosecutor', '承办检察官'], ['stage', '当前阶段'], ['measure', '强制措施'], ['result', '处理结果'],
+    ['prosecutor', '承办检察官'], ['stage', '当前阶段', 'select', 'stages'], ['measure', '强制措施', 'select', 'measures', '无'], ['result', '处理结果'],
     ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date'], ['summary', '重要案件信息（公开）', 'textarea'],
     ['important', '作为重要案件信息向社会公开', 'checkbox']
   ];
+
+  // choices are the options of a vocabulary select; none (when given) is
+  // the empty choice, and a stored value outside the vocabulary stays
+  // selectable so that saving does not silently change it.
+  function choices(list, selected, none) {
+    var values = (none !== undefined ? [''] : []).concat(list || []);
+    if (selected && values.indexOf(selected) < 0) values.push(selected);
+    return values.map(function (v) { return h('option', { value: v, selected: v === (selected || '') }, v || none); });
+  }
 
   function caseInputs(c) {
     return caseFields.map(function (f) {
@@ -297,6 +339,7 @@
         return h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: f[0], id: id, value: 'true', checked: !!v }), ' ' + f[1]));
       }
       if (f[2] === 'textarea') return Z.field(f[1], h('textarea', { name: f[0], id: id, maxlength: 2000 }, v || ''));
+      if (f[2] === 'select') return Z.field(f[1], h('select', { name: f[0], id: id }, choices(Z.vocab[f[3]], v, f[4])));
       if (f[2] === 'date' && v) v = Z.fmtDate(v);
       return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }));
     });
@@ -314,7 +357,7 @@
     var search = h('form', { class: 'toolbar' },
       h('div', { class: 'field' }, h('label', { for: 'q' }, '受案号/名称'), h('input', { name: 'q', id: 'q', value: Z.param('q') || '' })),
       h('button', { type: 'submit', class: 'secondary' }, '查询'),
-      h('button', { type: 'button', id: 'new-case', onclick: newCase }, '新建案件'));
+      can('POST /cases') ? h('button', { type: 'button', id: 'new-case', onclick: newCase }, '新建案件') : null);
     var box = h('div', { id: 'case-list' });
     Z.mount(root, root.firstChild, search, box);
     function reload(pageNo) {
@@ -351,20 +394,28 @@
       var c = res[0];
       var events = c.timeline || c.events || [];
       var docs = res[1] ? items(res[1]) : (c.documents || []);
-      var form = h('form', { id: 'case-form', novalidate: true }, h('div', { class: 'form-grid' }, caseInputs(c)), h('button', { type: 'submit' }, '保存'));
+      var editable = can('PUT /cases/:id');
+      var form = h('form', { id: 'case-form', novalidate: true }, h('fieldset', { disabled: !editable }, h('div', { class: 'form-grid' }, caseInputs(c))),
+        editable ? h('button', { type: 'submit' }, '保存') : null);
       Z.onSubmit(form, function (v) {
         return Z.api('PUT', '/api/staff/cases/' + p.id, caseBody(v, c)).then(function () {
           form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
         });
       });
       var eventForm = h('form', { id: 'event-form', novalidate: true },
-        Z.field('阶段', h('input', { name: 'stage', id: 'event-stage', list: 'stages' })),
-        h('datalist', { id: 'stages' }, ['受理', '审查逮捕', '审查起诉', '提起公诉', '不起诉', '退回补充侦查', '延长审查期限'].map(function (s) { return h('option', { value: s }); })),
+        Z.field('阶段', h('select', { name: 'stage', id: 'event-stage' }, choices(Z.vocab.stages, c.stage))),
         Z.field('公开说明', h('textarea', { name: 'description', id: 'event-description', maxlength: 1000 })),
         Z.field('发生时间', h('input', { type: 'datetime-local', name: 'occurred_at', id: 'event-time', value: localInput(new Date()) })),
         h('button', { type: 'submit' }, '记录进程并推送'));
+      // Recording pushes to every follower of the case: ask first, naming
+      // how many the server will notify.
       Z.onSubmit(eventForm, function (v) {
-        return post('/cases/' + p.id + '/events', { stage: v.stage, description: v.description, occurred_at: Z.rfc3339(v.occurred_at) }).then(function () { caseEditView(p); });
+        return get('/cases/' + p.id + '/event-recipients').then(function (res) {
+          var text = res.count ? '记录后将向 ' + res.count + ' 位已绑定本案的律师、当事人推送「' + v.stage + '」。确定记录？' : '本案目前没有已绑定的律师或当事人，记录后不会推送。确定记录？';
+          Z.confirmDialog('记录进程', text, function () {
+            return post('/cases/' + p.id + '/events', { stage: v.stage, description: v.description, occurred_at: Z.rfc3339(v.occurred_at) }).then(function () { caseEditView(p); });
+          }, res.count ? '记录并推送' : '记录');
+        });
       });
       var docForm = h('form', { id: 'doc-form', novalidate: true },
         Z.field('文书标题', h('input', { name: 'title', id: 'doc-title' })),
@@ -383,18 +434,51 @@
       });
       return [
         h('section', { class: 'card' }, h('h2', null, c.case_no + ' ' + c.name), form),
-        me() && me().role !== 'prosecutor' ? partiesSection(p.id) : null,
+        can('GET /cases/:id/parties') ? partiesSection(p.id) : null,
         h('section', { class: 'card' }, h('h2', null, '案件进程'),
           events.length ? h('ul', { class: 'timeline', id: 'timeline' }, events.map(function (e) {
-            return h('li', null, h('b', null, e.stage), ' ', h('small', null, Z.fmtDateTime(e.occurred_at) + ' · ' + (e.source || '')), h('div', null, e.description));
-          })) : Z.empty('暂无进程'), h('h3', null, '记录新进程'), eventForm),
+            return h('li', { dataset: { id: e.id } }, h('b', null, e.stage), ' ', h('small', null, Z.fmtDateTime(e.occurred_at) + ' · ' + Z.label('event_sources', e.source)),
+              h('div', null, e.description), eventActions(p, e));
+          })) : Z.empty('暂无进程'), can('POST /cases/:id/events') ? [h('h3', null, '记录新进程'), eventForm] : null),
         h('section', { class: 'card' }, h('h2', null, '法律文书'),
           docs.length ? table([
             ['标题', function (d) { return d.title; }], ['文号', function (d) { return d.doc_no || '—'; }],
-            ['发布', function (d) { return Z.fmtDate(d.published_at); }], ['公开', function (d) { return d.public ? '是' : '否'; }]
-          ], docs, 'documents') : Z.empty('暂无文书'), h('h3', null, '发布文书'), docForm)
+            ['发布', function (d) { return Z.fmtDate(d.published_at); }], ['公开', function (d) { return d.public ? '是' : '否'; }],
+            ['操作', function (d) {
+              return can('POST /cases/:id/documents/:doc_id/withdraw') ? h('button', { type: 'button', class: 'small danger withdraw', onclick: function () {
+                Z.confirmDialog('撤回文书', '撤回后律师、当事人和公众将不再看到「' + d.title + '」。确定撤回？', function () {
+                  return post('/cases/' + p.id + '/documents/' + d.id + '/withdraw').then(function () { caseEditView(p); });
+                }, '撤回', { danger: true });
+              } }, '撤回') : null;
+            }]
+          ], docs, 'documents') : Z.empty('暂无文书'), can('POST /cases/:id/documents') ? [h('h3', null, '发布文书'), docForm] : null)
       ];
     });
+  }
+
+  // eventActions correct or delete a timeline event; a correction is
+  // pushed to the case's followers only when staff tick 通知.
+  function eventActions(p, e) {
+    var path = '/cases/' + p.id + '/events/' + e.id;
+    return h('div', { class: 'actions' },
+      can('PUT /cases/:id/events/:event_id') ? h('button', { type: 'button', class: 'small secondary correct', onclick: function () {
+        Z.dialog('更正进程', function () {
+          return [
+            Z.field('阶段', h('select', { name: 'stage', id: 'correct-stage' }, choices(Z.vocab.stages, e.stage))),
+            Z.field('公开说明', h('textarea', { name: 'description', id: 'correct-description', maxlength: 1000 }, e.description || '')),
+            Z.field('发生时间', h('input', { type: 'datetime-local', name: 'occurred_at', id: 'correct-time', value: localInput(e.occurred_at) })),
+            h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: 'notify', id: 'correct-notify', value: 'true' }), ' 向已绑定的律师、当事人推送更正通知'))
+          ];
+        }, function (v) {
+          return Z.api('PUT', '/api/staff' + path, { stage: v.stage, description: v.description, occurred_at: Z.rfc3339(v.occurred_at), notify: v.notify === 'true' })
+            .then(function () { caseEditView(p); });
+        }, '保存更正');
+      } }, '更正') : null,
+      can('DELETE /cases/:id/events/:event_id') ? h('button', { type: 'button', class: 'small danger delete-event', onclick: function () {
+        Z.confirmDialog('删除进程', '删除「' + e.stage + '」这条进程记录？删除会记入审计日志，不会推送。', function () {
+          return Z.api('DELETE', '/api/staff' + path).then(function () { caseEditView(p); });
+        }, '删除', { danger: true });
+      } }, '删除') : null);
   }
 
   // partiesSection is the case's party list (当事人), against which parties'
@@ -403,8 +487,7 @@
     var box = h('div', { id: 'parties' });
     var form = h('form', { id: 'party-form', class: 'toolbar', novalidate: true },
       Z.field('姓名', h('input', { name: 'name', id: 'new-party-name' })),
-      Z.field('身份', h('input', { name: 'role', id: 'new-party-role', list: 'party-roles', value: '犯罪嫌疑人' })),
-      h('datalist', { id: 'party-roles' }, ['犯罪嫌疑人', '被害人', '近亲属', '法定代理人'].map(function (r) { return h('option', { value: r }); })),
+      Z.field('身份', h('select', { name: 'role', id: 'new-party-role' }, choices(Z.vocab.party_roles))),
       Z.field('身份证号', h('input', { name: 'id_number', id: 'new-party-id', maxlength: 18, autocomplete: 'off' })),
       h('button', { type: 'submit' }, '添加当事人'));
     function reload() {
@@ -444,7 +527,7 @@
       h('h2', null, '开放一个时段'),
       h('div', { class: 'toolbar' },
         Z.field('日期', h('input', { type: 'date', name: 'date', id: 'slot-date', value: Z.isoDay(from) })),
-        Z.field('时段', h('select', { name: 'period', id: 'slot-period' }, h('option', { value: 'am' }, '上午'), h('option', { value: 'pm' }, '下午'))),
+        Z.field('时段', h('select', { name: 'period', id: 'slot-period' }, ['am', 'pm'].map(function (p) { return h('option', { value: p }, Z.periodLabels[p]); }))),
         room('slot-room'), capacity('slot-capacity'),
         h('button', { type: 'submit' }, '添加')));
     var bulk = h('form', { id: 'slot-bulk-form', class: 'card', novalidate: true },
@@ -455,7 +538,8 @@
         room('bulk-room'), capacity('bulk-capacity'),
         h('button', { type: 'submit' }, '批量添加上午和下午')));
     var box = h('div', { id: 'slots' });
-    Z.mount(root, root.firstChild, one, bulk, box);
+    var open = can('POST /review-slots');
+    Z.mount(root, root.firstChild, open ? one : null, open ? bulk : null, box);
     function reload() {
       Z.load(box, function () { return get('/review-slots?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to)); }, function (res) {
         var rows = items(res);
@@ -495,7 +579,7 @@
           return h('div', { class: 'week-slot' + (s.closed ? ' closed' : s.booked >= s.capacity ? ' full' : '') },
             h('span', null, (Z.periodLabels[s.period] || s.period) + ' ' + s.room),
             h('span', null, s.closed ? '已关闭' : s.booked + '/' + s.capacity),
-            s.closed ? null : h('button', { type: 'button', class: 'link', title: '关闭该时段', onclick: function () {
+            s.closed || !can('POST /review-slots/:id/close') ? null : h('button', { type: 'button', class: 'link', title: '关闭该时段', 'aria-label': '关闭该时段', onclick: function () {
               Z.confirmDialog('关闭时段', s.date + ' ' + (Z.periodLabels[s.period] || '') + ' ' + s.room + '：关闭后律师不能再预约，已有预约不受影响。确定关闭？',
                 function () { return post('/review-slots/' + s.id + '/close').then(reload); }, '关闭');
             } }, '×'));
@@ -505,22 +589,21 @@
   }
 
   // ---- 推送 ---------------------------------------------------------------
-  var pushKinds = { case_event: '案件进展', binding_result: '绑定结果', review_result: '阅卷预约结果', meeting_result: '会见申请结果', reminder: '前一日提醒' };
-
   function pushesView() {
     queue({
       title: '推送消息', path: '/pushes', statuses: ['failed', 'queued', 'sending', 'sent', 'delivered', ''], tableId: 'pushes',
       emptyText: '没有符合条件的推送',
       columns: [
         ['创建时间', function (m) { return Z.fmtDateTime(m.created_at); }],
-        ['类型', function (m) { return pushKinds[m.kind] || m.kind; }],
-        ['事由', function (m) { return m.cause || '—'; }],
+        ['推送原因', function (m) { return Z.label('push_kinds', m.kind); }],
+        ['接收人', function (m) { return m.recipient || '—'; }],
+        ['事由', function (m) { return m.cause_label || '—'; }],
         ['尝试次数', function (m) { return String(m.attempts); }],
-        ['最近错误', function (m) { return m.last_error || '—'; }],
+        ['失败原因', function (m) { return m.error_label ? h('span', { title: m.last_error }, m.error_label) : '—'; }],
         ['状态', function (m) { return Z.badge(m); }]
       ],
       actions: function (m, reload) {
-        if (m.status !== 'failed') return null;
+        if (m.status !== 'failed' || !can('POST /pushes/:id/retry')) return null;
         return h('button', { type: 'button', class: 'small retry', onclick: function () {
           post('/pushes/' + m.id + '/retry').then(reload, function (err) { alertError(err); });
         } }, '重新发送');
@@ -536,9 +619,12 @@
   function auditView() {
     var root = page('审计日志');
     var filters = h('form', { class: 'toolbar', id: 'audit-filters', novalidate: true },
-      [['actor', '操作人'], ['action', '动作'], ['target', '对象']].map(function (f) {
-        return Z.field(f[1], h('input', { name: f[0], id: 'audit-' + f[0], value: Z.param(f[0]) || '' }));
-      }),
+      Z.field('操作人', h('input', { name: 'actor', id: 'audit-actor', value: Z.param('actor') || '' })),
+      Z.field('动作', h('select', { name: 'action', id: 'audit-action' }, h('option', { value: '' }, '全部'),
+        Object.keys(Z.vocab.audit_actions).sort().map(function (a) {
+          return h('option', { value: a, selected: a === Z.param('action') }, Z.vocab.audit_actions[a]);
+        }))),
+      Z.field('对象', h('input', { name: 'target', id: 'audit-target', value: Z.param('target') || '' })),
       Z.field('从', h('input', { type: 'date', name: 'from', id: 'audit-from', value: Z.param('from') || '' })),
       Z.field('到', h('input', { type: 'date', name: 'to', id: 'audit-to', value: Z.param('to') || '' })),
       h('button', { type: 'submit', class: 'secondary' }, '查询'));
@@ -554,7 +640,7 @@
         if (!rows.length) return Z.empty('没有符合条件的审计记录');
         return [table([
           ['时间', function (a) { return Z.fmtDateTime(a.at); }], ['操作人', function (a) { return a.actor; }],
-          ['动作', function (a) { return a.action; }], ['对象', function (a) { return a.target; }],
+          ['动作', function (a) { return Z.label('audit_actions', a.action); }], ['对象', function (a) { return targetLabel(a.target); }],
           ['IP', function (a) { return a.ip; }], ['详情', function (a) { return a.detail || ''; }]
         ], rows, 'audit-table'), pager(res, show)];
       });
@@ -563,9 +649,14 @@
     show(Number(Z.param('page')) || 1);
   }
 
-  // ---- 用户管理（管理员） -------------------------------------------------
-  var roleNames = { admin: '管理员', case_manager: '案管人员', prosecutor: '检察官' };
+  // targetLabel puts an audit target in words: "case:1" → "案件 #1".
+  var targetKinds = { case: '案件', binding: '绑定申请', review: '阅卷预约', meeting: '会见申请', staff: '用户', slot: '阅卷时段', push: '推送', upload: '材料', room: '阅卷室', document: '文书' };
+  function targetLabel(t) {
+    var m = /^([a-z]+):(\d+)$/.exec(t || '');
+    return m && targetKinds[m[1]] ? targetKinds[m[1]] + ' #' + m[2] : (t || '');
+  }
 
+  // ---- 用户管理（管理员） -------------------------------------------------
   function usersView() {
     var root = page('用户管理');
     var box = h('div', { id: 'users' });
@@ -576,7 +667,7 @@
         if (!rows.length) return Z.empty('暂无用户');
         return table([
           ['用户名', function (u) { return u.username; }], ['姓名', function (u) { return u.display_name; }],
-          ['角色', function (u) { return roleNames[u.role] || u.role; }],
+          ['角色', function (u) { return Z.label('staff_roles', u.role); }],
           ['状态', function (u) { return u.disabled ? Z.badge('cancelled', '已停用') : (u.locked_until && new Date(u.locked_until) > new Date() ? Z.badge('failed', '已锁定') : Z.badge('approved', '正常')); }],
           ['最近登录', function (u) { return Z.fmtDateTime(u.last_login_at) || '—'; }],
           ['操作', function (u) { return h('div', { class: 'actions' }, userActions(u, reload)); }]
@@ -607,7 +698,7 @@
       return [
         Z.field('用户名', h('input', { name: 'username', id: 'new-username', autocomplete: 'off' })),
         Z.field('姓名', h('input', { name: 'display_name', id: 'new-display-name' })),
-        Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(roleNames).map(function (r) { return h('option', { value: r }, roleNames[r]); }))),
+        Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(Z.vocab.staff_roles).map(function (r) { return h('option', { value: r }, Z.vocab.staff_roles[r]); }))),
         Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 8 位，含大写、小写、数字、符号中的三类')
       ];
     }, function (v) { return post('/users', v).then(reload); }, '创建');
@@ -619,12 +710,20 @@
     return function (params) {
       Z.api('GET', '/api/staff/me').then(function (res) {
         Z.setCSRF(res.csrf_token);
-        localStorage.setItem(userKey, JSON.stringify(res.user));
+        remember(res);
+        var page = navItems.filter(function (n) { return n[0] !== '/staff/' && location.pathname.indexOf(n[0]) === 0; })[0];
+        if (page && !can(page[2])) { denied(page[1]); return; }
         render(params);
       }, function (err) {
         if (!err.redirecting) Z.mount(view, Z.failure(err, function () { location.reload(); }));
       });
     };
+  }
+
+  // denied is a page the role may not open: said plainly, with no 重试.
+  function denied(title) {
+    var root = page(title);
+    root.appendChild(Z.empty('您的角色无权使用「' + title + '」，如需办理请联系管理员。'));
   }
 
   Z.route([
