@@ -5,6 +5,7 @@
 //	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor
 //	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
 //	zsjc [-config file.yaml] menu push [-f menu.yaml]  create the WeChat custom menu
+//	zsjc [-config file.yaml] files migrate     copy ZSJC_DATA_DIR/files into the S3 bucket (resumable)
 //	zsjc [-config file.yaml] healthcheck       probe the local server's /healthz (container health checks)
 //
 // Every subcommand reads the same ZSJC_* configuration.
@@ -39,7 +40,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE | import FILE.csv | menu push [-f menu.yaml]]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE | import FILE.csv | menu push [-f menu.yaml] | files migrate]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -74,6 +75,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return usageError{"staff: expected 'staff add'"}
 		}
 		return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
+	case "files":
+		if len(rest) != 1 || rest[0] != "migrate" {
+			return usageError{"files: expected 'files migrate'"}
+		}
+		return filesMigrate(ctx, cfg, stdout)
 	case "menu":
 		if len(rest) == 0 || rest[0] != "push" {
 			return usageError{"menu: expected 'menu push'"}

@@ -20,7 +20,6 @@ import (
 
 	"zsjc/cache"
 	"zsjc/config"
-	"zsjc/filestore"
 	"zsjc/handler"
 	"zsjc/model"
 	"zsjc/push"
@@ -121,10 +120,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	} else {
 		a.cache = cache.NewMemory()
 	}
-	files, err := filestore.NewLocal(filepath.Join(cfg.DataDir, "files"))
+	files, err := openFiles(ctx, cfg, log)
 	if err != nil {
 		a.close()
-		return nil, fmt.Errorf("ZSJC_DATA_DIR: %w", err)
+		return nil, err
 	}
 	if a.wx, err = setupWeChat(cfg, a.cache, log); err != nil {
 		a.close()
