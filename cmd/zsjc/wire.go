@@ -114,7 +114,15 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	a.closers = append(a.closers, func() { closeDB(a.db) })
 	if cfg.RedisAddr != "" {
 		cache.SetRedisLogger(log)
-		client := cache.NewRedisClient(cfg.RedisAddr, cfg.RedisPassword, cfg.RedisMaster)
+		client, cluster, err := cache.ConnectRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisMaster)
+		if err != nil {
+			a.close()
+			return nil, &config.Error{Var: "ZSJC_REDIS_ADDR", Reason: err.Error()}
+		}
+		if cluster && len(cache.RedisAddrs(cfg.RedisAddr)) == 1 {
+			log.Info("ZSJC_REDIS_ADDR is a Redis Cluster node: using the cluster client; list several nodes "+
+				"(comma-separated) so that a restart does not depend on this one", "addr", cfg.RedisAddr)
+		}
 		a.closers = append(a.closers, func() { client.Close() })
 		a.cache = cache.NewRedis(client, "zsjc:")
 	} else {
