@@ -26,6 +26,9 @@ func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 // Client exposes the underlying client for adapters that need it.
 func (r *Redis) Client() redis.UniversalClient { return r.client }
 
+// Prefix is what every key of this store starts with.
+func (r *Redis) Prefix() string { return r.prefix }
+
 func (r *Redis) k(key string) string { return r.prefix + key }
 
 func (r *Redis) Get(ctx context.Context, key string) (string, error) {

@@ -69,9 +69,21 @@ func StartRedisCluster(t testing.TB) *RedisCluster {
 		t.Fatalf("redis-cli --cluster create: %v: %s", err, out)
 	}
 	for _, port := range rc.Ports {
-		rc.waitFor(fmt.Sprintf("node %d to see the cluster ok", port), func(ctx context.Context) bool {
+		rc.waitFor(fmt.Sprintf("node %d to see the cluster ok, each master with its replica", port), func(ctx context.Context) bool {
 			info, err := rc.node(port).ClusterInfo(ctx).Result()
-			return err == nil && strings.Contains(info, "cluster_state:ok")
+			if err != nil || !strings.Contains(info, "cluster_state:ok") {
+				return false
+			}
+			shards, err := rc.node(port).ClusterSlots(ctx).Result()
+			if err != nil || len(shards) < 3 {
+				return false
+			}
+			for _, s := range shards {
+				if len(s.Nodes) < 2 {
+					return false
+				}
+			}
+			return true
 		})
 	}
 	return rc
