@@ -155,7 +155,9 @@ func RedisCacheWithPrefix(t testing.TB, addrs string) (cache.Store, func() cache
 
 func connectRedis(t testing.TB, addrs string) redis.UniversalClient {
 	t.Helper()
-	client, _, err := cache.ConnectRedis(context.Background(), addrs, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	client, _, err := cache.ConnectRedis(ctx, addrs, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
 	if err != nil {
 		t.Fatalf("test redis: %v", err)
 	}
