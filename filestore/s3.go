@@ -80,6 +80,14 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	return s, nil
 }
 
+// Ping checks that the bucket answers, for readiness.
+func (s *S3) Ping(ctx context.Context) error {
+	if _, err := s.client.BucketExists(ctx, s.bucket); err != nil {
+		return fmt.Errorf("object store bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
 // Save streams r into a new object under a random key.
 func (s *S3) Save(ctx context.Context, r io.Reader) (string, int64, error) {
 	key := secure.Token(24)

@@ -33,6 +33,7 @@ type app struct {
 	log      *slog.Logger
 	db       *gorm.DB
 	cache    cache.Store
+	files    service.FileStore
 	svc      *service.Service
 	registry *prometheus.Registry
 	wx       *weChat
@@ -128,7 +129,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	} else {
 		a.cache = cache.NewMemory()
 	}
-	files, err := openFiles(ctx, cfg, log)
+	a.files, err = openFiles(ctx, cfg, log)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -139,7 +140,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
-	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: files, Log: log,
+	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
 		OAuth: a.wx.client, JSTicket: a.wx.client},
 		service.Options{
 			Location:           cfg.Location(),
@@ -183,9 +184,13 @@ func (a *app) close() {
 func (a *app) handlerDeps() handler.Deps {
 	sqlDB, _ := a.db.DB()
 	proxies, _ := a.cfg.TrustedProxyList() // checked by Validate
+	ready := map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache}
+	if p, ok := a.files.(handler.Pinger); ok { // the bucket; a local directory needs no check
+		ready["files"] = p
+	}
 	return handler.Deps{
 		Service: a.svc, Log: a.log, Registry: a.registry,
-		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
+		Ready:     ready,
 		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(), TrustedProxies: proxies,
 		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto,
 	}
