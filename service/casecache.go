@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"sync"
@@ -51,14 +50,25 @@ const (
 	caseVersionTTL = 24 * time.Hour
 )
 
-// caseVersionKey is the key of copy n of the case data version.
-func caseVersionKey(copy int) string { return "h5:casever:" + strconv.Itoa(copy) }
+// caseVersionKeys are the keys of the version copies.
+var caseVersionKeys = func() (keys [caseVersionCopies]string) {
+	for n := range keys {
+		keys[n] = "h5:casever:" + strconv.Itoa(n)
+	}
+	return keys
+}()
 
-// caseVersionCopyOf is the copy a session reads, picked by its key.
+// caseVersionKey is the key of copy n of the case data version.
+func caseVersionKey(n int) string { return caseVersionKeys[n] }
+
+// caseVersionCopyOf is the copy a session reads, picked by its key
+// (FNV-1a, inline: this runs on every H5 request).
 func caseVersionCopyOf(sessionKey string) int {
-	h := fnv.New32a()
-	h.Write([]byte(sessionKey))
-	return int(h.Sum32() % caseVersionCopies)
+	h := uint32(2166136261)
+	for i := range len(sessionKey) {
+		h = (h ^ uint32(sessionKey[i])) * 16777619
+	}
+	return int(h % caseVersionCopies)
 }
 
 // caseDataTables are the tables an H5 case view is read from.
