@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,10 +52,15 @@ func TestRedisClusterBehindOneAddress(t *testing.T) {
 			}
 		}
 	})
-	var left []string
+	var (
+		mu   sync.Mutex
+		left []string
+	)
 	err = client.(*redis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 		keys, err := node.Keys(ctx, "zsjc_t_*").Result()
+		mu.Lock() // fn runs on every master at once
 		left = append(left, keys...)
+		mu.Unlock()
 		return err
 	})
 	if err != nil || len(left) != 0 {
