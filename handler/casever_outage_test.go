@@ -77,6 +77,12 @@ func TestH5CaseReadsSurviveAnUnreachableCaseVersion(t *testing.T) {
 	if got := f.h5Case(u, cached); got.Stage == "" {
 		t.Fatalf("case view before the outage: %+v", got)
 	}
+	for n := range 8 { // every write renewed every copy, each with an expiry
+		key := fmt.Sprintf("h5:casever:%d", n)
+		if ttl, err := c.TTL(context.Background(), key); err != nil || ttl <= 0 {
+			t.Fatalf("version copy %s: ttl %s, %v; want an expiry", key, ttl, err)
+		}
+	}
 
 	c.down.Store(true)
 	for range 3 {

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -193,11 +192,15 @@ func (s *Service) caseDataChanged(ctx context.Context) {
 	s.caseCache.clear()
 	ctx = context.WithoutCancel(ctx)
 	version := secure.Token(12)
-	var failed error
+	// At once: the copies live on different masters, and one that is down
+	// must not delay the write by its timeout once per copy.
+	errs := make([]error, caseVersionCopies)
+	var wg sync.WaitGroup
 	for n := range caseVersionCopies {
-		failed = cmp.Or(s.cache.Set(ctx, caseVersionKey(n), version, caseVersionTTL), failed)
+		wg.Go(func() { errs[n] = s.cache.Set(ctx, caseVersionKey(n), version, caseVersionTTL) })
 	}
-	if failed != nil {
+	wg.Wait()
+	if failed := errors.Join(errs...); failed != nil {
 		s.log.ErrorContext(ctx, "case data version not changed everywhere: other instances may show case views up to the cache's max age old",
 			"max_age", caseCacheMaxAge.String(), "err", failed)
 	}
