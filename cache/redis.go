@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,27 +18,6 @@ type Redis struct {
 	prefix string
 }
 
-// NewRedisClient builds a UniversalClient from comma-separated addresses:
-// one address → standalone, several → cluster, master set → Sentinel.
-func NewRedisClient(addrs, password, master string) redis.UniversalClient {
-	var list []string
-	for _, a := range strings.Split(addrs, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			list = append(list, a)
-		}
-	}
-	return redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs:        list,
-		Password:     password,
-		MasterName:   master,
-		DialTimeout:  2 * time.Second,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
-		PoolTimeout:  2 * time.Second,
-		MaxRetries:   1,
-	})
-}
-
 // NewRedis wraps client; prefix is prepended to every key.
 func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix}
@@ -47,6 +25,9 @@ func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 
 // Client exposes the underlying client for adapters that need it.
 func (r *Redis) Client() redis.UniversalClient { return r.client }
+
+// Prefix is what every key of this store starts with.
+func (r *Redis) Prefix() string { return r.prefix }
 
 func (r *Redis) k(key string) string { return r.prefix + key }
 
@@ -56,7 +37,7 @@ func (r *Redis) Get(ctx context.Context, key string) (string, error) {
 		return "", ErrMiss
 	}
 	if err != nil {
-		return "", fmt.Errorf("redis get: %w", err)
+		return "", r.fail(ctx, "get", err)
 	}
 	return v, nil
 }
@@ -73,7 +54,7 @@ func (r *Redis) GetMulti(ctx context.Context, keys ...string) (map[string]string
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("redis get: %w", err)
+		return nil, r.fail(ctx, "get", err)
 	}
 	out := make(map[string]string, len(keys))
 	for i, c := range cmds {
@@ -82,7 +63,7 @@ func (r *Redis) GetMulti(ctx context.Context, keys ...string) (map[string]string
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("redis get: %w", err)
+			return nil, r.fail(ctx, "get", err)
 		}
 		out[keys[i]] = v
 	}
@@ -91,7 +72,7 @@ func (r *Redis) GetMulti(ctx context.Context, keys ...string) (map[string]string
 
 func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if err := r.client.Set(ctx, r.k(key), value, ttl).Err(); err != nil {
-		return fmt.Errorf("redis set: %w", err)
+		return r.fail(ctx, "set", err)
 	}
 	return nil
 }
@@ -102,7 +83,7 @@ func (r *Redis) SetNX(ctx context.Context, key, value string, ttl time.Duration)
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("redis setnx: %w", err)
+		return false, r.fail(ctx, "setnx", err)
 	}
 	return true, nil
 }
@@ -118,7 +99,7 @@ return n`)
 func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	n, err := incrScript.Run(ctx, r.client, []string{r.k(key)}, ttl.Milliseconds()).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("redis incr: %w", err)
+		return 0, r.fail(ctx, "incr", err)
 	}
 	return n, nil
 }
@@ -126,7 +107,7 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 func (r *Redis) TTL(ctx context.Context, key string) (time.Duration, error) {
 	d, err := r.client.PTTL(ctx, r.k(key)).Result()
 	if err != nil {
-		return 0, fmt.Errorf("redis ttl: %w", err)
+		return 0, r.fail(ctx, "ttl", err)
 	}
 	if d == -2 { // go-redis passes PTTL's -2 (no such key) through unscaled
 		return 0, ErrMiss
@@ -148,7 +129,7 @@ func (r *Redis) Del(ctx context.Context, keys ...string) error {
 	// One DEL per key: in a cluster the keys may live on different slots.
 	for _, k := range full {
 		if err := r.client.Del(ctx, k).Err(); err != nil {
-			return fmt.Errorf("redis del: %w", err)
+			return r.fail(ctx, "del", err)
 		}
 	}
 	return nil
@@ -161,14 +142,28 @@ return 0`)
 func (r *Redis) DelIfEqual(ctx context.Context, key, value string) (bool, error) {
 	n, err := delIfEqualScript.Run(ctx, r.client, []string{r.k(key)}, value).Int64()
 	if err != nil {
-		return false, fmt.Errorf("redis del-if-equal: %w", err)
+		return false, r.fail(ctx, "del-if-equal", err)
 	}
 	return n == 1, nil
 }
 
+// Ping checks the server the way the code uses it: on a cluster, every
+// master (keys live on all of them), as per a freshly read slot map, so a
+// replica promoted after a master died counts and the dead master does not.
 func (r *Redis) Ping(ctx context.Context) error {
-	if err := r.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis ping: %w", err)
+	var err error
+	if cc, ok := r.client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			if err := node.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("master %s: %w", node.Options().Addr, err)
+			}
+			return nil
+		})
+	} else {
+		err = r.client.Ping(ctx).Err()
+	}
+	if err != nil {
+		return r.fail(ctx, "ping", err)
 	}
 	return nil
 }

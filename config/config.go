@@ -67,6 +67,10 @@ type Config struct {
 
 	WeChat WeChat `yaml:"wechat"`
 
+	// S3 is the bucket uploads and documents are kept in; without it they
+	// stay under DataDir/files, which several instances must then share.
+	S3 S3 `yaml:"s3"`
+
 	// BodyLimit caps request bodies outside upload routes.
 	BodyLimit int64 `yaml:"body_limit"`
 
@@ -104,6 +108,23 @@ type WeChat struct {
 	AESKey   string `yaml:"aes_key"`
 	APIBase  string `yaml:"api_base"`
 	OpenBase string `yaml:"open_base"`
+}
+
+// S3 locates a bucket on an S3-compatible object store (Tencent COS,
+// Aliyun OSS, Ceph RGW, SeaweedFS). Endpoint empty: no object store.
+type S3 struct {
+	// Endpoint is the store's base URL, http(s)://host[:port].
+	Endpoint  string `yaml:"endpoint"`
+	Bucket    string `yaml:"bucket"`
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	Region    string `yaml:"region"`
+	// PathStyle addresses the bucket as endpoint/bucket (self-hosted
+	// stores) instead of bucket.endpoint (COS, OSS, AWS).
+	PathStyle bool `yaml:"path_style"`
+	// SSE asks for server-side encryption of every object: "AES256"
+	// (SSE-S3), or "" where the store does not support it.
+	SSE string `yaml:"sse"`
 }
 
 // Business holds the office's working rules.
@@ -221,6 +242,12 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_WECHAT_AES_KEY":     &cfg.WeChat.AESKey,
 		"ZSJC_WECHAT_API_BASE":    &cfg.WeChat.APIBase,
 		"ZSJC_WECHAT_OPEN_BASE":   &cfg.WeChat.OpenBase,
+		"ZSJC_S3_ENDPOINT":        &cfg.S3.Endpoint,
+		"ZSJC_S3_BUCKET":          &cfg.S3.Bucket,
+		"ZSJC_S3_ACCESS_KEY":      &cfg.S3.AccessKey,
+		"ZSJC_S3_SECRET_KEY":      &cfg.S3.SecretKey,
+		"ZSJC_S3_REGION":          &cfg.S3.Region,
+		"ZSJC_S3_SSE":             &cfg.S3.SSE,
 	}
 	for name, dst := range strs {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -261,6 +288,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return &Error{Var: "ZSJC_REPORT_THRESHOLD", Reason: fmt.Sprintf("must be a number such as 0.9, got %q", v)}
 		}
 		cfg.ReportThreshold = f
+	}
+	if v := strings.TrimSpace(getenv("ZSJC_S3_PATH_STYLE")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return &Error{Var: "ZSJC_S3_PATH_STYLE", Reason: fmt.Sprintf("must be true or false, got %q", v)}
+		}
+		cfg.S3.PathStyle = b
 	}
 	if v := getenv("ZSJC_REVIEW_CANCEL_CUTOFF"); v != "" {
 		cfg.Business.ReviewCancelCutoff = v
@@ -333,6 +367,9 @@ func (c *Config) Validate() error {
 			return &Error{Var: name, Reason: fmt.Sprintf("must be an absolute http(s) URL, got %q", base)}
 		}
 	}
+	if err := c.S3.validate(); err != nil {
+		return err
+	}
 	if _, err := c.TrustedProxyList(); err != nil {
 		return &Error{Var: "ZSJC_TRUSTED_PROXIES", Reason: err.Error()}
 	}
@@ -375,6 +412,27 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return &Error{Var: "ZSJC_LOG_LEVEL", Reason: fmt.Sprintf("must be debug, info, warn or error, got %q", c.LogLevel)}
+	}
+	return nil
+}
+
+func (s S3) validate() error {
+	if s.Endpoint == "" {
+		if s.Bucket != "" || s.AccessKey != "" || s.SecretKey != "" {
+			return &Error{Var: "ZSJC_S3_ENDPOINT", Reason: "is required when ZSJC_S3_BUCKET or the S3 keys are set"}
+		}
+		return nil
+	}
+	if u, err := url.Parse(s.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+		return &Error{Var: "ZSJC_S3_ENDPOINT", Reason: fmt.Sprintf("must be the store's base URL such as https://cos.ap-beijing.myqcloud.com, got %q", s.Endpoint)}
+	}
+	for name, v := range map[string]string{"ZSJC_S3_BUCKET": s.Bucket, "ZSJC_S3_ACCESS_KEY": s.AccessKey, "ZSJC_S3_SECRET_KEY": s.SecretKey} {
+		if v == "" {
+			return &Error{Var: name, Reason: "is required when ZSJC_S3_ENDPOINT is set"}
+		}
+	}
+	if s.SSE != "" && s.SSE != "AES256" {
+		return &Error{Var: "ZSJC_S3_SSE", Reason: fmt.Sprintf("must be AES256 or empty (no server-side encryption), got %q", s.SSE)}
 	}
 	return nil
 }

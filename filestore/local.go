@@ -1,4 +1,5 @@
-// Package filestore keeps files on local disk under random names.
+// Package filestore keeps uploaded files under random keys: on local disk
+// (dev, a single instance) or in an S3-compatible bucket (a fleet).
 package filestore
 
 import (
@@ -33,8 +34,10 @@ func (l *Local) path(key string) (string, error) {
 	if !keyPattern.MatchString(key) {
 		return "", ErrBadKey
 	}
-	return filepath.Join(l.dir, key), nil
+	return l.dirPath(key), nil
 }
+
+func (l *Local) dirPath(key string) string { return filepath.Join(l.dir, key) }
 
 // Save writes r to a new random file, removing it again on error.
 func (l *Local) Save(_ context.Context, r io.Reader) (string, int64, error) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -142,22 +143,34 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz pings every dependency and answers 503 naming the ones that failed.
+// readyz pings every dependency, all at once so that a slow one does not
+// use up another's time, and answers 503 naming the ones that failed.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	checks := gin.H{}
-	var failed []string
+	var (
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		checks = gin.H{}
+		failed []string
+	)
 	for name, p := range s.ready {
-		if err := p.Ping(ctx); err != nil {
-			s.log.Warn("readiness check failed", "dependency", name, "err", err)
-			checks[name] = "unreachable"
-			failed = append(failed, name)
-			continue
-		}
-		checks[name] = "ok"
+		wg.Go(func() {
+			err := p.Ping(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				s.log.Warn("readiness check failed", "dependency", name, "err", err)
+				checks[name] = "unreachable"
+				failed = append(failed, name)
+				return
+			}
+			checks[name] = "ok"
+		})
 	}
+	wg.Wait()
 	if len(failed) > 0 {
+		slices.Sort(failed)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failed": failed, "checks": checks})
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,15 +26,49 @@ import (
 // binding loses access on every instance as soon as the write is
 // committed. A version that was never set, or lost with a Redis restart,
 // is replaced by a new random one, which no cached entry carries.
+//
+// The version is kept in caseVersionCopies independent copies under keys
+// that hash to different Cluster slots, every write renewing them all, and
+// each session reads the copy its id picks (with the session, in one round
+// trip): H5 reads spread over the masters instead of all hitting the one
+// holding a single key. Cached entries are per case and copy, so the
+// copies need not agree. When the copy cannot be read (its master is down)
+// the view is served from what was loaded within caseCacheMaxAge instead
+// of failing the request.
 const (
-	caseDataVersionKey = "h5:casever"
+	caseVersionCopies = 8
 	// caseCacheMaxAge bounds how long an entry is trusted should a version
-	// write be lost (the shared cache unreachable just then).
+	// write be lost, or the version be unreadable (the shared cache
+	// unreachable just then).
 	caseCacheMaxAge = 10 * time.Second
 	// caseCacheSize bounds memory; the cases read within caseCacheMaxAge
 	// are far fewer.
 	caseCacheSize = 1024
+	// caseVersionTTL keeps a version key from living for ever; one that
+	// expires is replaced like a lost one.
+	caseVersionTTL = 24 * time.Hour
 )
+
+// caseVersionKeys are the keys of the version copies.
+var caseVersionKeys = func() (keys [caseVersionCopies]string) {
+	for n := range keys {
+		keys[n] = "h5:casever:" + strconv.Itoa(n)
+	}
+	return keys
+}()
+
+// caseVersionKey is the key of copy n of the case data version.
+func caseVersionKey(n int) string { return caseVersionKeys[n] }
+
+// caseVersionCopyOf is the copy a session reads, picked by its key
+// (FNV-1a, inline: this runs on every H5 request).
+func caseVersionCopyOf(sessionKey string) int {
+	h := uint32(2166136261)
+	for i := range len(sessionKey) {
+		h = (h ^ uint32(sessionKey[i])) * 16777619
+	}
+	return int(h % caseVersionCopies)
+}
 
 // caseDataTables are the tables an H5 case view is read from.
 var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindings": true}
@@ -42,7 +77,7 @@ var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindin
 // version. found is false for an id without a case, so that probing absent
 // ids takes the same path as reading cases one is not bound to.
 type caseEntry struct {
-	version  string
+	version  string // "" when loaded without a readable version
 	loadedAt time.Time
 	found    bool
 	c        model.Case
@@ -50,22 +85,30 @@ type caseEntry struct {
 	approved []uint64 // users with an approved binding
 }
 
-type caseCache struct {
-	mu      sync.RWMutex
-	entries map[uint64]caseEntry
+// caseKey names an entry: a case as seen through one version copy.
+type caseKey struct {
+	id   uint64
+	copy int
 }
 
-func (cc *caseCache) get(id uint64, version string) (caseEntry, bool) {
+type caseCache struct {
+	mu      sync.RWMutex
+	entries map[caseKey]caseEntry
+}
+
+// get returns the entry loaded at version; version "" (unreadable) takes
+// whatever entry is still within caseCacheMaxAge.
+func (cc *caseCache) get(id caseKey, version string) (caseEntry, bool) {
 	if cc == nil {
 		return caseEntry{}, false
 	}
 	cc.mu.RLock()
 	e, ok := cc.entries[id]
 	cc.mu.RUnlock()
-	return e, ok && e.version == version && time.Since(e.loadedAt) < caseCacheMaxAge
+	return e, ok && (e.version == version || version == "") && time.Since(e.loadedAt) < caseCacheMaxAge
 }
 
-func (cc *caseCache) put(id uint64, e caseEntry) {
+func (cc *caseCache) put(id caseKey, e caseEntry) {
 	if cc == nil {
 		return
 	}
@@ -148,46 +191,81 @@ func (s *Service) watchCaseData() error {
 func (s *Service) caseDataChanged(ctx context.Context) {
 	s.caseCache.clear()
 	ctx = context.WithoutCancel(ctx)
-	if err := s.cache.Set(ctx, caseDataVersionKey, secure.Token(12), 0); err != nil {
-		s.log.ErrorContext(ctx, "case data version not changed: other instances may show case views up to the cache's max age old",
-			"max_age", caseCacheMaxAge.String(), "err", err)
+	version := secure.Token(12)
+	// At once: the copies live on different masters, and one that is down
+	// must not delay the write by its timeout once per copy.
+	errs := make([]error, caseVersionCopies)
+	var wg sync.WaitGroup
+	for n := range caseVersionCopies {
+		wg.Go(func() { errs[n] = s.cache.Set(ctx, caseVersionKey(n), version, caseVersionTTL) })
+	}
+	wg.Wait()
+	if failed := errors.Join(errs...); failed != nil {
+		s.log.ErrorContext(ctx, "case data version not changed everywhere: other instances may show case views up to the cache's max age old",
+			"max_age", caseCacheMaxAge.String(), "err", failed)
 	}
 }
 
-// caseDataVersion is the current fleet-wide version of case data.
-func (s *Service) caseDataVersion(ctx context.Context) (string, error) {
-	v, err := s.cache.Get(ctx, caseDataVersionKey)
+// userSessionWithVersion reads the session at key and the case data
+// version copy it uses in one round trip. When that fails, the session is
+// read alone: an unreachable version leaves caseDataVersion "" (see
+// caseData) rather than failing every request of the session.
+func (s *Service) userSessionWithVersion(ctx context.Context, key string) (raw string, found bool, sess UserSession, err error) {
+	sess.caseVersionCopy = caseVersionCopyOf(key)
+	vkey := caseVersionKey(sess.caseVersionCopy)
+	got, err := s.cache.GetMulti(ctx, key, vkey)
+	if err != nil {
+		got, sess.caseVersionDown = map[string]string{}, true
+		raw, err = s.cache.Get(ctx, key)
+		if errors.Is(err, cache.ErrMiss) {
+			return "", false, sess, nil
+		}
+		if err != nil {
+			return "", false, sess, err
+		}
+		got[key] = raw
+	}
+	raw, found = got[key]
+	sess.caseDataVersion = got[vkey]
+	return raw, found, sess, nil
+}
+
+// caseDataVersion is the current version copy n; "" when unreadable.
+func (s *Service) caseDataVersion(ctx context.Context, n int) string {
+	key := caseVersionKey(n)
+	v, err := s.cache.Get(ctx, key)
 	if errors.Is(err, cache.ErrMiss) {
 		fresh := secure.Token(12)
 		var set bool
-		if set, err = s.cache.SetNX(ctx, caseDataVersionKey, fresh, 0); set {
-			return fresh, nil
+		if set, err = s.cache.SetNX(ctx, key, fresh, caseVersionTTL); set {
+			return fresh
 		}
 		if err == nil {
-			v, err = s.cache.Get(ctx, caseDataVersionKey)
+			v, err = s.cache.Get(ctx, key)
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("case data version: %w", unavailable(err))
+		s.log.WarnContext(ctx, "case data version unreadable: serving case views loaded within the max age",
+			"max_age", caseCacheMaxAge.String(), "err", err)
+		return ""
 	}
-	return v, nil
+	return v
 }
 
-// caseData is the case's entry at version (read with the session, before
-// anything is read from the database), loaded on a miss.
-func (s *Service) caseData(ctx context.Context, version string, id uint64) (caseEntry, error) {
-	var err error
-	if version == "" {
-		if version, err = s.caseDataVersion(ctx); err != nil {
-			return caseEntry{}, err
-		}
+// caseData is the case's entry at the session's version (read with the
+// session, before anything is read from the database), loaded on a miss.
+func (s *Service) caseData(ctx context.Context, u UserSession, id uint64) (caseEntry, error) {
+	version := u.caseDataVersion
+	if version == "" && !u.caseVersionDown {
+		version = s.caseDataVersion(ctx, u.caseVersionCopy)
 	}
-	if e, ok := s.caseCache.get(id, version); ok {
+	ck := caseKey{id: id, copy: u.caseVersionCopy}
+	if e, ok := s.caseCache.get(ck, version); ok {
 		return e, nil
 	}
 	e := caseEntry{version: version, loadedAt: time.Now()}
 	db := s.db.WithContext(ctx)
-	err = db.Take(&e.c, id).Error
+	err := db.Take(&e.c, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 	case err != nil:
@@ -204,14 +282,14 @@ func (s *Service) caseData(ctx context.Context, version string, id uint64) (case
 			return caseEntry{}, fmt.Errorf("approved users of case %d: %w", id, err)
 		}
 	}
-	s.caseCache.put(id, e)
+	s.caseCache.put(ck, e)
 	return e, nil
 }
 
 // UserCase is CaseDetail for a user with an approved binding to the case;
 // anyone else gets ErrNotFound, as for a case that does not exist.
 func (s *Service) UserCase(ctx context.Context, u UserSession, caseID uint64) (CaseDetail, error) {
-	e, err := s.caseData(ctx, u.caseDataVersion, caseID)
+	e, err := s.caseData(ctx, u, caseID)
 	if err != nil {
 		return CaseDetail{}, err
 	}

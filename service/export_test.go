@@ -12,16 +12,13 @@ import (
 func (s *Service) SetCallbackApplyHold(d time.Duration) { s.callbackHold = d }
 
 // ClaimWeChatEventAndDie claims e's dedup key as HandleWeChatEvent does
-// (in the cache, or in the database when it is unreachable) and stops
+// and stops
 // there, as an instance killed right after claiming. It reports whether
 // the claim was won.
 func (s *Service) ClaimWeChatEventAndDie(ctx context.Context, e WeChatEvent) bool {
 	sum := sha256.Sum256([]byte(e.DedupKey()))
 	key := hex.EncodeToString(sum[:])
 	changes := s.weChatChange(e) != nil
-	claim, err := s.claimCallbackInCache(ctx, key, "", changes)
-	if err != nil {
-		claim, err = s.claimCallbackInDB(ctx, key, "", changes)
-	}
+	claim, err := s.claimCallback(ctx, key, "", changes)
 	return err == nil && claim.won
 }

@@ -113,7 +113,7 @@ func New(d Deps, opt Options) *Service {
 		if err := s.watchCaseData(); err != nil {
 			s.log.Error("H5 case views are read uncached", "err", err)
 		} else {
-			s.caseCache = &caseCache{entries: map[uint64]caseEntry{}}
+			s.caseCache = &caseCache{entries: map[caseKey]caseEntry{}}
 		}
 	}
 	return s

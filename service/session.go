@@ -27,8 +27,11 @@ type UserSession struct {
 	CreatedAt time.Time `json:"at"`
 	SeenAt    time.Time `json:"seen"`
 	// caseDataVersion is read with the session, in the same round trip,
-	// for the H5 case read (see casecache.go); "" when not set yet.
+	// for the H5 case read (see casecache.go); "" when not set yet or
+	// unreadable (caseVersionDown). caseVersionCopy is the copy it was read from.
 	caseDataVersion string
+	caseVersionCopy int
+	caseVersionDown bool
 }
 
 // StaffSession is a staff member's console session.
@@ -73,15 +76,13 @@ func (s *Service) UserSession(ctx context.Context, id string) (UserSession, erro
 	if len(key) > maxSessionKey {
 		return UserSession{}, model.ErrUnauthorized
 	}
-	got, err := s.cache.GetMulti(ctx, key, caseDataVersionKey)
+	raw, found, sess, err := s.userSessionWithVersion(ctx, key)
 	if err != nil {
 		return UserSession{}, fmt.Errorf("load session: %w", unavailable(err))
 	}
-	raw, found := got[key]
 	if !found {
 		return UserSession{}, model.ErrUnauthorized
 	}
-	sess := UserSession{caseDataVersion: got[caseDataVersionKey]}
 	err = s.checkSession(ctx, key, raw, &sess, &sess.CreatedAt, &sess.SeenAt, UserSessionIdle, UserSessionLifetime)
 	return sess, err
 }

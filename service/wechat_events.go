@@ -67,7 +67,8 @@ type WeChatOutcome struct {
 // that comfortably. The cache gets a short budget so that, when it is
 // down, the database fallback still answers inside WeChat's 5 s.
 //
-// An event that changes a row is first claimed only for callbackApplyHold,
+// An event that changes a row is claimed in the database (claimCallback),
+// first only for callbackApplyHold,
 // shorter than WeChat's 5 s wait, and the claim is extended to the full
 // dedup window once the change is applied. If the instance holding the
 // claim dies (or panics) before applying, WeChat's retry finds the claim
@@ -95,13 +96,9 @@ func (s *Service) HandleWeChatEvent(ctx context.Context, e WeChatEvent) (WeChatO
 	change := s.weChatChange(e)
 	sum := sha256.Sum256([]byte(e.DedupKey()))
 	key := hex.EncodeToString(sum[:])
-	claim, err := s.claimCallbackInCache(ctx, key, reply, change != nil)
+	claim, err := s.claimCallback(ctx, key, reply, change != nil)
 	if err != nil {
-		s.log.Warn("wechat dedup: cache unavailable, using the database", "err", err)
-		claim, err = s.claimCallbackInDB(ctx, key, reply, change != nil)
-		if err != nil {
-			return WeChatOutcome{}, err
-		}
+		return WeChatOutcome{}, err
 	}
 	if !claim.won {
 		return WeChatOutcome{Reply: claim.reply, Duplicate: true}, nil
@@ -117,6 +114,25 @@ func (s *Service) HandleWeChatEvent(ctx context.Context, e WeChatEvent) (WeChatO
 	return WeChatOutcome{Reply: reply}, nil
 }
 
+// claimCallback claims the dedup key where it is authoritative. An event
+// that changes data is claimed in the database only: a claim in Redis can
+// be lost at a failover (replication is asynchronous) or be invisible to
+// an instance that cannot reach Redis and falls back to the database, and
+// either way two instances would both apply the event. A reply-only event
+// is claimed in Redis, the fast path, and in the database only when Redis
+// is unavailable; at worst a reply is sent twice.
+func (s *Service) claimCallback(ctx context.Context, key, reply string, changes bool) (callbackClaim, error) {
+	if changes {
+		return s.claimCallbackInDB(ctx, key, reply, true)
+	}
+	claim, err := s.claimCallbackInCache(ctx, key, reply)
+	if err != nil {
+		s.log.Warn("wechat dedup: cache unavailable, using the database", "err", err)
+		return s.claimCallbackInDB(ctx, key, reply, false)
+	}
+	return claim, nil
+}
+
 // callbackClaim is the outcome of claiming a dedup key.
 type callbackClaim struct {
 	won   bool
@@ -126,33 +142,18 @@ type callbackClaim struct {
 	release, settle func(context.Context)
 }
 
-// claimCallbackInCache claims key with SET NX, for the apply hold when the
-// event has a change to apply, else for the whole dedup window.
-func (s *Service) claimCallbackInCache(ctx context.Context, key, reply string, changes bool) (callbackClaim, error) {
+// claimCallbackInCache claims key with SET NX for the whole dedup window
+// (reply-only events: nothing to release or settle).
+func (s *Service) claimCallbackInCache(ctx context.Context, key, reply string) (callbackClaim, error) {
 	ctx, cancel := context.WithTimeout(ctx, callbackCacheBudget)
 	defer cancel()
 	ck := callbackKeyNamespace + key
-	value := callbackReplyMarker + reply
-	hold := callbackDedupTTL
-	if changes {
-		hold = s.callbackHold
-	}
-	won, err := s.cache.SetNX(ctx, ck, value, hold)
+	won, err := s.cache.SetNX(ctx, ck, callbackReplyMarker+reply, callbackDedupTTL)
 	if err != nil {
 		return callbackClaim{}, err
 	}
 	if won {
-		return callbackClaim{won: true,
-			release: func(ctx context.Context) {
-				if err := s.cache.Del(ctx, ck); err != nil {
-					s.log.Warn("wechat dedup: release claim", "err", err)
-				}
-			},
-			settle: func(ctx context.Context) {
-				if err := s.cache.Set(ctx, ck, value, callbackDedupTTL); err != nil {
-					s.log.Warn("wechat dedup: extend claim", "err", err)
-				}
-			}}, nil
+		return callbackClaim{won: true}, nil
 	}
 	stored, err := s.cache.Get(ctx, ck)
 	switch {

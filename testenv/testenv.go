@@ -15,6 +15,7 @@ import (
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
 	"zsjc/cache"
@@ -138,9 +139,17 @@ func CacheWithPrefix(t testing.TB) (cache.Store, func() cache.Store) {
 		m := cache.NewMemory()
 		return m, func() cache.Store { return m }
 	}
+	return RedisCacheWithPrefix(t, addr)
+}
+
+// RedisCacheWithPrefix is CacheWithPrefix on the Redis at addrs (one
+// server, or Cluster nodes), under a new random prefix whose keys are
+// deleted at cleanup.
+func RedisCacheWithPrefix(t testing.TB, addrs string) (cache.Store, func() cache.Store) {
+	t.Helper()
 	prefix := "zsjc_t_" + randomSuffix() + ":"
 	newClient := func() cache.Store {
-		client := cache.NewRedisClient(addr, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
+		client := connectRedis(t, addrs)
 		t.Cleanup(func() { client.Close() })
 		return cache.NewRedis(client, prefix)
 	}
@@ -148,20 +157,47 @@ func CacheWithPrefix(t testing.TB) (cache.Store, func() cache.Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := first.Ping(ctx); err != nil {
-		t.Fatalf("test redis at %s: %v", addr, err)
+		t.Fatalf("test redis at %s: %v", addrs, err)
 	}
-	t.Cleanup(func() { deletePrefix(addr, prefix) })
+	t.Cleanup(func() { deletePrefix(t, addrs, prefix) })
 	return first, newClient
 }
 
-func deletePrefix(addr, prefix string) {
-	client := cache.NewRedisClient(addr, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
+func connectRedis(t testing.TB, addrs string) redis.UniversalClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	client, _, err := cache.ConnectRedis(ctx, addrs, os.Getenv("ZSJC_TEST_REDIS_PASSWORD"), "")
+	if err != nil {
+		t.Fatalf("test redis: %v", err)
+	}
+	return client
+}
+
+// deletePrefix deletes the test's keys from every master: a SCAN sees
+// only the node it is sent to.
+func deletePrefix(t testing.TB, addrs, prefix string) {
+	client := connectRedis(t, addrs)
 	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	iter := client.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		client.Del(ctx, iter.Val())
+	scanDel := func(ctx context.Context, node redis.Cmdable) error {
+		iter := node.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			if err := node.Del(ctx, iter.Val()).Err(); err != nil {
+				return err
+			}
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scanDel(ctx, node) })
+	} else {
+		err = scanDel(ctx, client)
+	}
+	if err != nil {
+		t.Logf("test redis: keys under %s left behind: %v", prefix, err)
 	}
 }
 

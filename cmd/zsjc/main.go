@@ -10,6 +10,7 @@
 //	zsjc [-config file.yaml] menu push [-f menu.yaml]  create the WeChat custom menu
 //	zsjc [-config file.yaml] retention [-dry-run]  remove records past their retention period
 //	zsjc [-config file.yaml] rekey [-dry-run] [-to aes|sm]  re-seal personal data to the current key and suite
+//	zsjc [-config file.yaml] files migrate     copy ZSJC_DATA_DIR/files into the S3 bucket (resumable)
 //	zsjc [-config file.yaml] healthcheck       probe the local server's /healthz (container health checks)
 //
 // Every subcommand reads the same ZSJC_* configuration.
@@ -44,7 +45,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | staff reset-password -username NAME | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml]]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | staff reset-password -username NAME | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml] | files migrate | retention [-dry-run] | rekey [-dry-run] [-to aes|sm]]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -88,6 +89,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageError{"staff: expected 'staff add' or 'staff reset-password'"}
 	case "unit":
 		return unitCommand(ctx, cfg, rest, stdout)
+	case "files":
+		if len(rest) != 1 || rest[0] != "migrate" {
+			return usageError{"files: expected 'files migrate'"}
+		}
+		return filesMigrate(ctx, cfg, stdout)
 	case "menu":
 		if len(rest) == 0 || rest[0] != "push" {
 			return usageError{"menu: expected 'menu push'"}

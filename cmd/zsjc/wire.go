@@ -20,7 +20,6 @@ import (
 
 	"zsjc/cache"
 	"zsjc/config"
-	"zsjc/filestore"
 	"zsjc/handler"
 	"zsjc/model"
 	"zsjc/push"
@@ -34,6 +33,7 @@ type app struct {
 	log      *slog.Logger
 	db       *gorm.DB
 	cache    cache.Store
+	files    service.FileStore
 	svc      *service.Service
 	registry *prometheus.Registry
 	wx       *weChat
@@ -117,16 +117,24 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	a.closers = append(a.closers, func() { closeDB(a.db) })
 	if cfg.RedisAddr != "" {
 		cache.SetRedisLogger(log)
-		client := cache.NewRedisClient(cfg.RedisAddr, cfg.RedisPassword, cfg.RedisMaster)
+		client, cluster, err := cache.ConnectRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisMaster)
+		if err != nil {
+			a.close()
+			return nil, &config.Error{Var: "ZSJC_REDIS_ADDR", Reason: err.Error()}
+		}
+		if cluster && len(cache.RedisAddrs(cfg.RedisAddr)) == 1 {
+			log.Info("ZSJC_REDIS_ADDR is a Redis Cluster node: using the cluster client; list several nodes "+
+				"(comma-separated) so that a restart does not depend on this one", "addr", cfg.RedisAddr)
+		}
 		a.closers = append(a.closers, func() { client.Close() })
 		a.cache = cache.NewRedis(client, "zsjc:")
 	} else {
 		a.cache = cache.NewMemory()
 	}
-	files, err := filestore.NewLocal(filepath.Join(cfg.DataDir, "files"))
+	a.files, err = openFiles(ctx, cfg, log)
 	if err != nil {
 		a.close()
-		return nil, fmt.Errorf("ZSJC_DATA_DIR: %w", err)
+		return nil, err
 	}
 	if a.wx, err = setupWeChat(cfg, a.cache, log); err != nil {
 		a.close()
@@ -134,7 +142,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
-	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: files, Log: log,
+	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
 		OAuth: a.wx.client, JSTicket: a.wx.client},
 		service.Options{
 			Location:           cfg.Location(),
@@ -183,9 +191,13 @@ func (a *app) close() {
 func (a *app) handlerDeps() handler.Deps {
 	sqlDB, _ := a.db.DB()
 	proxies, _ := a.cfg.TrustedProxyList() // checked by Validate
+	ready := map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache}
+	if p, ok := a.files.(handler.Pinger); ok { // the bucket; a local directory needs no check
+		ready["files"] = p
+	}
 	return handler.Deps{
 		Service: a.svc, Log: a.log, Registry: a.registry,
-		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
+		Ready:     ready,
 		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(), TrustedProxies: proxies,
 		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto,
 	}

@@ -99,6 +99,7 @@ type setup struct {
 	dev       bool
 	platform  *wechattest.Platform
 	callback  *wechat.Crypto
+	files     service.FileStore
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -115,6 +116,10 @@ func WithPlatform(p *wechattest.Platform) Option { return func(s *setup) { s.pla
 // WithCallback mounts /wechat/callback with the account's callback
 // secrets c.
 func WithCallback(c *wechat.Crypto) Option { return func(s *setup) { s.callback = c } }
+
+// WithFiles keeps the instance's files in store (by default each instance
+// has a private directory, as separate servers' disks would be).
+func WithFiles(store service.FileStore) Option { return func(s *setup) { s.files = store } }
 
 // WithPublicURL sets ZSJC_PUBLIC_URL.
 func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } }
@@ -165,9 +170,13 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filestore.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	files := set.files
+	if files == nil {
+		local, err := filestore.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = local
 	}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
