@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"zsjc/model"
 	"zsjc/secure"
@@ -34,8 +33,13 @@ const (
 	BindWindow   = time.Hour
 )
 
-// reasonUnbound is recorded when users unbind a case themselves.
-const reasonUnbound = "用户解除绑定"
+// Reasons recorded when users end a binding themselves, and what a
+// binding is called in state-conflict messages.
+const (
+	reasonUnbound   = "用户解除绑定"
+	reasonWithdrawn = "用户撤回申请"
+	bindingWhat     = "绑定"
+)
 
 // BindInput is an H5 binding request (DESIGN §9).
 type BindInput struct {
@@ -262,15 +266,20 @@ func (s *Service) UserBindings(ctx context.Context, userID uint64) ([]BindingVie
 	return out, nil
 }
 
-// Unbind ends the user's own approved binding.
+// Unbind ends the user's own binding: an approved one is revoked, a
+// pending request is withdrawn (cancelled).
 func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint64) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
 			return notFoundIf(err)
 		}
+		to, reason := model.StatusRevoked, reasonUnbound
+		if b.Status == model.StatusPending {
+			to, reason = model.StatusCancelled, reasonWithdrawn
+		}
 		var err error
-		b, err = s.transition(tx, userActor(u, ip), b.ID, model.StatusRevoked, reasonUnbound, false)
+		b, err = s.moveBinding(tx, userActor(u, ip), b.ID, to, reason, false)
 		return err
 	})
 	return bindingView(b, ""), err
@@ -417,25 +426,23 @@ func (s *Service) decideBinding(ctx context.Context, a Actor, id uint64, to mode
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		b, err = s.transition(tx, a, id, to, reason, true)
+		b, err = s.moveBinding(tx, a, id, to, reason, true)
 		return err
 	})
 	return b, err
 }
 
-// transition moves binding id to status to with a conditional UPDATE
-// (WHERE status IN the machine's sources), so of two concurrent decisions
-// exactly the legal ones win. It audits and, with notify, queues the
-// result push in the same transaction.
-func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, reason string, notify bool) (model.Binding, error) {
-	// Lock the row by primary key first: on InnoDB a bare conditional UPDATE
-	// may go through the status index, and two of them can deadlock.
+// moveBinding moves binding id to status to (a guarded transition, see
+// transition), so of two concurrent decisions exactly the legal ones win.
+// It audits and, with notify, queues the result push in the same
+// transaction.
+func (s *Service) moveBinding(tx *gorm.DB, a Actor, id uint64, to model.Status, reason string, notify bool) (model.Binding, error) {
 	var b model.Binding
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&b, id).Error; err != nil {
+	if err := lockForUpdate(tx).Take(&b, id).Error; err != nil {
 		return b, notFoundIf(err)
 	}
 	now := s.Now()
-	set := map[string]any{"status": to, "reason": reason, "decided_at": now, "decided_by": nil}
+	set := map[string]any{"reason": reason, "decided_at": now, "decided_by": nil}
 	if a.StaffID != 0 {
 		set["decided_by"] = a.StaffID
 	}
@@ -453,18 +460,11 @@ func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, r
 	} else {
 		set["live_key"] = nil
 	}
-	res := tx.Model(&model.Binding{}).Where("id = ? AND status IN ?", id, model.BindingMachine.Sources(to)).Updates(set)
-	if res.Error != nil {
-		if model.IsDuplicate(res.Error) {
+	if err := transition(tx, &model.Binding{}, bindingWhat, model.BindingMachine, id, 0, to, set); err != nil {
+		if model.IsDuplicate(err) {
 			return b, ErrAlreadyBound
 		}
-		return b, fmt.Errorf("binding %d to %s: %w", id, to, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if err := tx.Take(&b, id).Error; err != nil {
-			return b, notFoundIf(err)
-		}
-		return b, model.StateConflict("绑定", b.Status)
+		return b, fmt.Errorf("binding %d to %s: %w", id, to, err)
 	}
 	if err := tx.Take(&b, id).Error; err != nil {
 		return b, fmt.Errorf("reload binding %d: %w", id, err)
