@@ -204,3 +204,49 @@ func TestParallelBindingsOfOneUser(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingBindingWithdrawn: a lawyer withdraws a pending request
+// (pending → cancelled), someone else cannot, staff can no longer decide
+// it, and the lawyer may ask again; raced with an approval exactly one wins.
+func TestPendingBindingWithdrawn(t *testing.T) {
+	f := newCaseFixture(t)
+	_, no := f.newCase()
+	l := f.lawyer("withdrawer")
+	id := f.lawyerBinding(l, no)
+	f.must(404, f.Do(f.lawyer("stranger"), "DELETE", fmt.Sprintf("/api/h5/bindings/%d", id), nil))
+	var b service.BindingView
+	f.must(200, f.Do(l, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", id), nil)).JSON(t, &b)
+	if b.Status != model.StatusCancelled {
+		t.Fatalf("withdrawn binding %+v, want cancelled", b)
+	}
+	f.must(409, f.Do(l, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", id), nil))
+	f.must(409, f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/approve", id), nil))
+	if f.pushes(fmt.Sprintf("binding:%d:", id)) != 0 {
+		t.Error("a withdrawal pushed a result")
+	}
+
+	again := f.lawyerBinding(l, no)
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		codes[0] = f.Do(l, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", again), nil).Code
+	}()
+	go func() {
+		defer wg.Done()
+		codes[1] = f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/approve", again), nil).Code
+	}()
+	wg.Wait()
+	// The approval may come first; then the lawyer's DELETE revokes it.
+	if codes[1] == 200 && codes[0] != 200 || codes[1] != 200 && (codes[0] != 200 || codes[1] != 409) {
+		t.Errorf("withdraw %d, approve %d", codes[0], codes[1])
+	}
+	var row model.Binding
+	if err := f.DB.Take(&row, again).Error; err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != model.StatusCancelled && row.Status != model.StatusRevoked {
+		t.Errorf("after the race the binding is %s", row.Status)
+	}
+}

@@ -83,7 +83,7 @@
       return Promise.all([get('/cases'), get('/bindings')]);
     }, function (res) {
       var cases = items(res[0]);
-      var open = items(res[1]).filter(function (b) { return b.status !== 'approved' && b.status !== 'revoked'; });
+      var open = items(res[1]).filter(function (b) { return b.status !== 'approved' && b.status !== 'revoked' && b.status !== 'cancelled'; });
       var out = [];
       if (!cases.length && !open.length) {
         return Z.empty('您还没有绑定案件。绑定后可查看案件进度和法律文书。', h('a', { class: 'btn', href: '/h5/bind' }, '绑定案件'));
@@ -105,11 +105,18 @@
           return h('li', null,
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(b)), Z.badge(b)),
             h('div', { class: 'muted' }, (Z.roleLabels[b.role] || b.role) + ' · 提交于 ' + Z.fmtDateTime(b.created_at)),
-            b.reason ? h('div', null, '原因：' + b.reason) : null);
+            b.reason ? h('div', null, '原因：' + b.reason) : null,
+            b.status === 'pending' ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary small', dataset: { withdraw: b.id }, onclick: function () { withdrawBinding(b); } }, '撤回申请')) : null);
         })));
       }
       return out;
     });
+  }
+
+  function withdrawBinding(b) {
+    Z.confirmDialog('撤回绑定申请', '撤回后工作人员将不再审核这项申请，确定撤回吗？', function () {
+      return Z.api('DELETE', '/api/h5/bindings/' + b.id).then(casesView);
+    }, '撤回');
   }
 
   // ---- 案件详情 -----------------------------------------------------------
