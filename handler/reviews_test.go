@@ -447,20 +447,22 @@ func TestReviewSlotRules(t *testing.T) {
 }
 
 // TestReviewQueueDeadlines: every booking carries a reply-by three working
-// days on; the staff queue is sorted by it, shows the time left, flags the
-// overdue ones, and /metrics counts them.
+// days on, or two hours before its slot starts when that is earlier (an
+// answer after the slot is no answer); the staff queue is sorted by it,
+// shows the time left, flags the overdue ones, and /metrics counts them.
 func TestReviewQueueDeadlines(t *testing.T) {
 	f := newApptFixture(t)
 	caseID := f.newCase()
-	thu, fri := f.slot(thursday, "am", 5), f.slot(friday, "pm", 5)
-	// Booked on Wednesday 10:00, 12:00 and 14:00: due Monday at those times.
+	nextWeek := "2026-12-09"
+	thu, fri, later := f.slot(thursday, "am", 5), f.slot(friday, "pm", 5), f.slot(nextWeek, "am", 5)
+	// Booked on Wednesday 10:00, 12:00 and 14:00.
 	var ids []uint64
-	for i, slotID := range []uint64{fri, thu, fri} {
+	for i, slotID := range []uint64{later, thu, fri} {
 		f.Clock.Set(handlertest.Start.Add(time.Duration(i) * 2 * time.Hour))
 		ids = append(ids, f.booking(f.lawyer(caseID), caseID, slotID))
 	}
 	f.Clock.Set(handlertest.Start)
-	meetingID := f.meeting(f.lawyer(caseID), caseID) // due Monday 10:00 too
+	meetingID := f.meeting(f.lawyer(caseID), caseID) // first preferred Thursday 10:00: due 08:00
 
 	type queue struct {
 		Items []struct {
@@ -474,23 +476,40 @@ func TestReviewQueueDeadlines(t *testing.T) {
 			CaseNo string `json:"case_no"`
 		} `json:"items"`
 	}
-	f.Clock.Set(at("2026-12-07", "11:00")) // Monday: the first is an hour late
+	f.Clock.Set(at(thursday, "08:30")) // the Thursday booking (due 07:00) and the meeting are late
 	var q queue
 	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/reviews?status=pending", nil)).JSON(t, &q)
 	if len(q.Items) != 3 {
 		t.Fatalf("queue has %d items, want 3", len(q.Items))
 	}
+	want := []struct {
+		id  uint64
+		due time.Time
+	}{
+		{ids[1], at(thursday, "07:00")},     // slot Thursday 09:00, before the working-day deadline
+		{ids[2], at(friday, "12:00")},       // slot Friday 14:00
+		{ids[0], at("2026-12-07", "10:00")}, // slot next Wednesday: three working days on
+	}
 	for i, it := range q.Items {
-		wantDue := at("2026-12-07", fmt.Sprintf("%02d:00", 10+2*i))
-		if it.ID != ids[i] || !it.ReplyBy.Equal(wantDue) || it.TimeLeftSeconds == nil || it.CaseNo == "" {
-			t.Fatalf("item %d: %+v, want booking %d due %s", i, it, ids[i], wantDue)
+		if it.ID != want[i].id || !it.ReplyBy.Equal(want[i].due) || it.TimeLeftSeconds == nil || it.CaseNo == "" {
+			t.Fatalf("item %d: %+v, want booking %d due %s", i, it, want[i].id, want[i].due)
 		}
-		if left := *it.TimeLeftSeconds; left != int64(wantDue.Sub(f.Clock.Now())/time.Second) || it.Overdue != (left < 0) {
+		if left := *it.TimeLeftSeconds; left != int64(want[i].due.Sub(f.Clock.Now())/time.Second) || it.Overdue != (left < 0) {
 			t.Fatalf("item %d: time left %d, overdue %v", i, left, it.Overdue)
 		}
 	}
 	if !q.Items[0].Overdue || q.Items[1].Overdue {
 		t.Fatalf("overdue flags %v %v, want true false", q.Items[0].Overdue, q.Items[1].Overdue)
+	}
+	var meetings struct {
+		Items []struct {
+			ID      uint64    `json:"id"`
+			ReplyBy time.Time `json:"reply_by"`
+		} `json:"items"`
+	}
+	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/meetings?status=pending", nil)).JSON(t, &meetings)
+	if len(meetings.Items) != 1 || !meetings.Items[0].ReplyBy.Equal(at(thursday, "08:00")) {
+		t.Fatalf("meeting queue %+v, want one due Thursday 08:00", meetings.Items)
 	}
 	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/reviews?date="+thursday, nil)).JSON(t, &q)
 	if len(q.Items) != 1 || q.Items[0].ID != ids[1] {
@@ -506,7 +525,7 @@ func TestReviewQueueDeadlines(t *testing.T) {
 		}
 	}
 	// Deciding clears the flag.
-	f.expect(http.StatusOK, f.staffDo("reviews", ids[0], "reject", map[string]string{"reason": "已逾期，请重新预约"}))
+	f.expect(http.StatusOK, f.staffDo("reviews", ids[1], "reject", map[string]string{"reason": "已逾期，请重新预约"}))
 	f.expect(http.StatusOK, f.staffDo("meetings", meetingID, "reject", map[string]string{"reason": "请书面提交"}))
 	metrics = string(f.Do(handlertest.Anonymous, http.MethodGet, "/metrics", nil).Body)
 	if !strings.Contains(metrics, `zsjc_requests_overdue{kind="review"} 0`) || !strings.Contains(metrics, `zsjc_requests_overdue{kind="meeting"} 0`) {

@@ -92,10 +92,16 @@ func (s *Service) replyStatus(status model.Status, replyBy time.Time) ReplyStatu
 	return ReplyStatus{TimeLeftSeconds: &left, Overdue: left < 0}
 }
 
-// replyBy is the reply deadline of a request made now: the configured
-// number of working days later, at the same local time of day.
-func (s *Service) replyBy() time.Time {
-	return s.opt.Calendar.AddWorkingDays(s.Now().In(s.opt.Location), s.opt.ReplyWorkingDays).UTC()
+// replyBy is the reply deadline of a request made now for an appointment
+// starting at start: the configured number of working days later, at the
+// same local time of day, or ReplyLead before the start if that is earlier
+// — an answer after the appointment has passed is no answer (件件有回复).
+func (s *Service) replyBy(start time.Time) time.Time {
+	deadline := s.opt.Calendar.AddWorkingDays(s.Now().In(s.opt.Location), s.opt.ReplyWorkingDays).UTC()
+	if before := start.Add(-s.opt.ReplyLead).UTC(); before.Before(deadline) {
+		return before
+	}
+	return deadline
 }
 
 // viewsOf decorates rows of a request table for a list (staff: for the

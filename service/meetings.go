@@ -71,7 +71,7 @@ func (s *Service) RequestMeeting(ctx context.Context, userID uint64, in MeetingI
 	}
 	m := model.MeetingRequest{UserID: userID, CaseID: in.CaseID, Type: kind,
 		Preferred1: preferred[0], Preferred2: preferred[1], Note: strings.TrimSpace(in.Note),
-		Status: model.StatusPending, ReplyBy: s.replyBy()}
+		Status: model.StatusPending, ReplyBy: s.replyBy(earliest(preferred[:]))}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 		if err != nil {
@@ -110,6 +110,11 @@ func (s *Service) preferredTimes(fe model.FieldErrors, raw []string) [preferredC
 		fe.Add("preferred_times", "两个意向时间不能相同")
 	}
 	return out
+}
+
+// earliest is the first of times.
+func earliest(times []time.Time) time.Time {
+	return slices.MinFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 }
 
 // CancelMeeting is the lawyer withdrawing a pending or confirmed request

@@ -80,7 +80,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	}
 	var booking model.ReviewBooking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		binding, err := s.bookableSlot(tx, userID, in)
+		binding, slot, err := s.bookableSlot(tx, userID, in)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 			BindingID: binding.ID, UserID: userID, CaseID: in.CaseID, SlotID: in.SlotID,
 			Status: model.StatusPending, CopyMethod: method, Note: strings.TrimSpace(in.Note),
 			LiveKey: model.LiveKey(userID, in.CaseID), SlotKey: model.LiveKey(userID, in.SlotID),
-			ReplyBy: s.replyBy(),
+			ReplyBy: s.replyBy(s.slotStart(slot)),
 		}
 		// The booking row goes in before the slot row is locked: every
 		// transaction touching both (book, cancel, reject) locks the booking
@@ -128,34 +128,34 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 // bookableSlot checks, inside the booking's transaction tx, that the user
 // holds an approved lawyer binding to the case (and locks it), that the
 // slot is open, in the future and not seen full, and that no live booking
-// of the user clashes. It returns the binding.
+// of the user clashes. It returns the binding and the slot.
 //
 // When a popular slot opens, most requests arrive after it filled; seeing
 // that in the plain read of the slot refuses them before they queue for
 // the slot row's lock. The conditional UPDATE stays the authority on the
 // last places.
-func (s *Service) bookableSlot(tx *gorm.DB, userID uint64, in ReviewInput) (model.Binding, error) {
+func (s *Service) bookableSlot(tx *gorm.DB, userID uint64, in ReviewInput) (model.Binding, model.ReviewSlot, error) {
+	var slot model.ReviewSlot
 	binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 	if err != nil {
-		return binding, err
+		return binding, slot, err
 	}
-	var slot model.ReviewSlot
 	if err := tx.Take(&slot, in.SlotID).Error; err != nil {
-		return binding, notFoundIf(err)
+		return binding, slot, notFoundIf(err)
 	}
 	switch {
 	case slot.Closed:
-		return binding, errSlotClosed
+		return binding, slot, errSlotClosed
 	case !s.slotStart(slot).After(s.Now()):
-		return binding, errSlotPast
+		return binding, slot, errSlotPast
 	}
 	if err := bookingClash(tx, userID, in.CaseID, in.SlotID); err != nil {
-		return binding, err
+		return binding, slot, err
 	}
 	if slot.Booked >= slot.Capacity {
-		return binding, ErrSlotFull
+		return binding, slot, ErrSlotFull
 	}
-	return binding, nil
+	return binding, slot, nil
 }
 
 // bookingClash refuses a second live booking of the same lawyer and case,

@@ -25,6 +25,10 @@ type Options struct {
 	Calendar model.Calendar
 	// ReplyWorkingDays is the reply deadline of a request (件件有回复).
 	ReplyWorkingDays int
+	// ReplyLead is how long before an appointment's start its request must
+	// be answered, if that is earlier than the working-day deadline (unset:
+	// two hours).
+	ReplyLead time.Duration
 	// ReviewCancelCutoff is minutes after midnight, the day before a review.
 	ReviewCancelCutoff int
 	// ReminderTime is minutes after midnight, the day before a confirmed
@@ -88,6 +92,9 @@ func New(d Deps, opt Options) *Service {
 	}
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
+	}
+	if opt.ReplyLead == 0 {
+		opt.ReplyLead = replyLeadDefault
 	}
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60

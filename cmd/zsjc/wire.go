@@ -138,6 +138,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			Location:           cfg.Location(),
 			Calendar:           model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
 			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
+			ReplyLead:          time.Duration(cfg.Business.ReplyLeadMinutes) * time.Minute,
 			ReviewCancelCutoff: minutes,
 			ReminderTime:       reminderMinutes,
 			PublicURL:          cfg.PublicURL,
