@@ -261,8 +261,11 @@ func TestReviewConcurrentDecisions(t *testing.T) {
 	}
 }
 
-// TestReviewCancelCutoff: the lawyer may cancel until 17:00 the day before,
-// which frees the place; from the cut-off on the cancel is refused.
+// TestReviewCancelCutoff: the lawyer may cancel a confirmed booking until
+// 17:00 the day before, which frees the place; from the cut-off on that
+// cancel is refused and the list says why. A slot past its cut-off is
+// still bookable but marked not cancellable, and a pending request can
+// always be withdrawn — a lawyer who booked late is never stuck.
 func TestReviewCancelCutoff(t *testing.T) {
 	f := newApptFixture(t)
 	caseID := f.newCase()
@@ -275,6 +278,7 @@ func TestReviewCancelCutoff(t *testing.T) {
 	f.expect(http.StatusOK, f.staffDo("reviews", earlyID, "confirm", nil))
 	late := f.lawyer(caseID)
 	lateID := f.booking(late, caseID, slotID)
+	f.expect(http.StatusOK, f.staffDo("reviews", lateID, "confirm", nil))
 	if f.booked(slotID) != 2 {
 		t.Fatalf("booked %d, want 2", f.booked(slotID))
 	}
@@ -293,21 +297,50 @@ func TestReviewCancelCutoff(t *testing.T) {
 	if msg := errorMessage(t, r); !strings.Contains(msg, "17:00") {
 		t.Fatalf("cut-off message %q does not say when", msg)
 	}
-	if f.reviewStatus(lateID) != model.StatusPending || f.booked(slotID) != 1 {
+	if f.reviewStatus(lateID) != model.StatusConfirmed || f.booked(slotID) != 1 {
 		t.Fatal("a refused cancel changed the booking")
 	}
-	// The lawyer's list shows until when a live booking could be cancelled.
-	var mine struct {
+	// The lawyer's list shows until when a live booking could be
+	// cancelled, and why it no longer can.
+	type mine struct {
 		Items []struct {
-			ID       uint64    `json:"id"`
-			Status   string    `json:"status"`
-			CancelBy time.Time `json:"cancel_by"`
+			ID          uint64    `json:"id"`
+			Status      string    `json:"status"`
+			CancelBy    time.Time `json:"cancel_by"`
+			Cancellable bool      `json:"cancellable"`
+			CancelNote  string    `json:"cancel_note"`
 		} `json:"items"`
 	}
-	f.expect(http.StatusOK, f.Do(late, http.MethodGet, "/api/h5/reviews", nil)).JSON(t, &mine)
-	if len(mine.Items) != 1 || !mine.Items[0].CancelBy.Equal(at(wednesday, "17:00")) {
-		t.Fatalf("lawyer's list %+v", mine.Items)
+	var list mine
+	f.expect(http.StatusOK, f.Do(late, http.MethodGet, "/api/h5/reviews", nil)).JSON(t, &list)
+	if len(list.Items) != 1 || !list.Items[0].CancelBy.Equal(at(wednesday, "17:00")) ||
+		list.Items[0].Cancellable || !strings.Contains(list.Items[0].CancelNote, "17:00") {
+		t.Fatalf("lawyer's list %+v", list.Items)
 	}
+
+	// Booking after the cut-off: the calendar marks the slot 不可取消, the
+	// booking is accepted, and while pending it can be withdrawn and made
+	// again.
+	f.Clock.Set(at(wednesday, "22:19"))
+	tardy := f.lawyer(caseID)
+	var slots struct {
+		Items []struct {
+			ID          uint64 `json:"id"`
+			Cancellable bool   `json:"cancellable"`
+		} `json:"items"`
+	}
+	f.expect(http.StatusOK, f.Do(tardy, http.MethodGet, fmt.Sprintf("/api/h5/cases/%d/review-slots", caseID), nil)).JSON(t, &slots)
+	if len(slots.Items) != 1 || slots.Items[0].ID != slotID || slots.Items[0].Cancellable {
+		t.Fatalf("slots after the cut-off %+v, want the slot marked not cancellable", slots.Items)
+	}
+	tardyID := f.booking(tardy, caseID, slotID)
+	list = mine{}
+	f.expect(http.StatusOK, f.Do(tardy, http.MethodGet, "/api/h5/reviews", nil)).JSON(t, &list)
+	if len(list.Items) != 1 || !list.Items[0].Cancellable || list.Items[0].CancelNote != "" {
+		t.Fatalf("a pending booking after the cut-off: %+v, want withdrawable", list.Items)
+	}
+	f.expect(http.StatusOK, cancel(tardy, tardyID))
+	f.booking(tardy, caseID, slotID)
 	f.checkPlaces(slotID)
 }
 

@@ -48,8 +48,13 @@ type ReviewView struct {
 	Slot        SlotTime `json:"slot"`
 	CaseNo      string   `json:"case_no"`
 	CaseName    string   `json:"case_name"`
-	// CancelBy is until when the lawyer may still cancel (live bookings only).
+	// CancelBy is until when the lawyer may still cancel a confirmed
+	// booking (live bookings only).
 	CancelBy *time.Time `json:"cancel_by,omitempty"`
+	// Cancellable says whether the lawyer may cancel now (a pending request
+	// always may be withdrawn); when not, CancelNote says why.
+	Cancellable bool   `json:"cancellable"`
+	CancelNote  string `json:"cancel_note,omitempty"`
 	// Lawyer is who booked (staff views only).
 	Lawyer *LawyerInfo `json:"lawyer,omitempty"`
 	ReplyStatus
@@ -180,8 +185,9 @@ func bookingClash(db *gorm.DB, userID, caseID, slotID uint64) error {
 	return nil
 }
 
-// CancelReview is the lawyer cancelling a pending or confirmed booking, up
-// to the cut-off (by default 17:00 the day before); it frees the place.
+// CancelReview is the lawyer cancelling a booking; it frees the place. A
+// pending request can always be withdrawn; a confirmed booking only up to
+// the cut-off (by default 17:00 the day before).
 func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewView, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		b, slot, err := loadBooking(tx, id, userID)
@@ -191,7 +197,7 @@ func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewVi
 		if !model.ReviewMachine.Can(b.Status, model.StatusCancelled) {
 			return model.StateConflict(reviewWhat, b.Status)
 		}
-		if !s.Now().Before(s.cancelBy(slot)) {
+		if b.Status == model.StatusConfirmed && !s.Now().Before(s.cancelBy(slot)) {
 			return s.errCancelCutoff()
 		}
 		err = transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, id, userID, model.StatusCancelled,
@@ -209,9 +215,14 @@ func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewVi
 
 // errCancelCutoff says until when a review could have been cancelled.
 func (s *Service) errCancelCutoff() *model.Error {
-	return model.NewError(model.KindConflict, "cancel_cutoff",
-		fmt.Sprintf("已过取消截止时间（阅卷前一日 %02d:%02d），如需变更请联系案件管理部门",
-			s.opt.ReviewCancelCutoff/60, s.opt.ReviewCancelCutoff%60))
+	return model.NewError(model.KindConflict, "cancel_cutoff", s.cancelCutoffNote())
+}
+
+// cancelCutoffNote tells a lawyer why a confirmed booking can no longer be
+// cancelled, and whom to ask instead.
+func (s *Service) cancelCutoffNote() string {
+	return fmt.Sprintf("已过取消截止时间（阅卷前一日 %02d:%02d），不能自行取消；如需变更请联系案件管理部门",
+		s.opt.ReviewCancelCutoff/60, s.opt.ReviewCancelCutoff%60)
 }
 
 // cancelBy is the cancel cut-off of a slot: the day before, at the
@@ -412,6 +423,10 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 		if b.Status.Live() {
 			by := s.cancelBy(slot)
 			v.CancelBy = &by
+			v.Cancellable = b.Status == model.StatusPending || s.Now().Before(by)
+			if !v.Cancellable {
+				v.CancelNote = s.cancelCutoffNote()
+			}
 		}
 		if staff {
 			v.Lawyer = parties.lawyer(b.UserID)

@@ -293,7 +293,8 @@
         cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
         btn.classList.add('selected');
         chosen.value = s.id;
-        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room;
+        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room +
+          (s.cancellable === false ? '。该时段已过取消截止时间，预约确认后不能自行取消（审核前仍可撤回）。' : '');
       });
       var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
       var form = h('form', { id: 'review-form', novalidate: true },
@@ -305,7 +306,8 @@
         return post('/reviews', { case_id: Number(p.id), slot_id: Number(v.slot_id) || 0, copy_method: v.copy_method, note: v.note })
           .then(function () { location.assign('/h5/appointments?done=review'); });
       });
-      return [h('section', { class: 'card' }, h('h2', null, '选择时段'), h('p', { class: 'muted' }, '数字为剩余名额'), cal), h('section', { class: 'card' }, form)];
+      return [h('section', { class: 'card' }, h('h2', null, '选择时段'),
+        h('p', { class: 'muted' }, '数字为剩余名额；标“不可取消”的时段已过取消截止时间（阅卷前一日），确认后不能自行取消。'), cal), h('section', { class: 'card' }, form)];
     });
   }
 
@@ -321,7 +323,8 @@
         byDay[day].sort(function (a, b) { return a.period < b.period ? -1 : 1; }).map(function (s) {
           var left = remaining(s), full = left <= 0 || s.closed;
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
-            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left));
+            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left),
+            !full && s.cancellable === false ? h('small', { class: 'no-cancel' }, '不可取消') : null);
           btn.addEventListener('click', function () { pick(s, btn); });
           return btn;
         }));
@@ -363,8 +366,9 @@
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
             h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
-            r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
-            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, '取消预约')) : null);
+            r.status === 'confirmed' && r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
+            r.cancel_note ? h('div', { class: 'muted cancel-note' }, r.cancel_note) : null,
+            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, r.status === 'pending' ? '撤回预约' : '取消预约')) : null);
         })) : Z.empty('暂无阅卷预约'),
         h('h2', null, '会见申请'),
         meetings.length ? h('ul', { class: 'list', id: 'meetings' }, meetings.map(function (m) {
@@ -380,10 +384,11 @@
     });
   }
 
-  // cancellable: live, and (for a review) before its cancel cut-off.
+  // cancellable: live, and as the server says (a review's cancel cut-off
+  // binds only confirmed bookings; a pending request can be withdrawn).
   function cancellable(x) {
     if (x.status !== 'pending' && x.status !== 'confirmed') return false;
-    return !x.cancel_by || new Date(x.cancel_by) > new Date();
+    return x.cancellable !== false;
   }
 
   function cancel(kind, x) {
