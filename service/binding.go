@@ -27,12 +27,6 @@ var (
 	ErrReasonRequired    = model.Invalid(map[string]string{"reason": "请填写理由"})
 )
 
-// Party binding attempts allowed per openid and per IP in BindWindow.
-const (
-	BindAttempts = 5
-	BindWindow   = time.Hour
-)
-
 // Reasons recorded when users end a binding themselves, and what a
 // binding is called in state-conflict messages.
 const (
@@ -110,37 +104,16 @@ func (s *Service) Bind(ctx context.Context, u UserSession, ip string, in BindInp
 	}
 }
 
-// limitBindAttempts counts a party binding attempt against the openid and
-// the IP (shared by all instances through the cache).
-func (s *Service) limitBindAttempts(ctx context.Context, openid, ip string) error {
-	for _, key := range []string{"bind:oid:" + openid, "bind:ip:" + ip} {
-		n, err := s.cache.Incr(ctx, key, BindWindow)
-		if err != nil {
-			return fmt.Errorf("count binding attempts: %w", unavailable(err))
-		}
-		if n <= BindAttempts {
-			continue
-		}
-		ttl, err := s.cache.TTL(ctx, key)
-		if err != nil || ttl < 0 {
-			ttl = BindWindow
-		}
-		// Round up so that "after HH:MM" is never too early.
-		until := s.Now().Add(ttl + time.Minute - 1).Truncate(time.Minute).In(s.opt.Location)
-		return model.NewError(model.KindTooMany, "too_many_attempts",
-			fmt.Sprintf("尝试次数过多，请于 %s 后再试", until.Format("15:04")))
-	}
-	return nil
-}
-
 func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in BindInput) (BindingView, error) {
-	if err := s.limitBindAttempts(ctx, u.OpenID, ip); err != nil {
+	guard, err := s.guardBindAttempt(ctx, u.OpenID, in.CaseNo, ip)
+	if err != nil {
 		return BindingView{}, err
 	}
+	defer guard.release(ctx)
 	hash := s.sealer.Hash(secure.NormalizeIDNumber(in.IDNumber))
 	var b model.Binding
 	var c model.Case
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// One query whether or not the case exists, so the answer takes
 		// the same path either way.
 		var p model.Party
@@ -164,6 +137,11 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 		}
 		return s.audit(tx, userActor(u, ip), "binding.party", bindingTarget(b.ID), caseTarget(c.ID))
 	})
+	if errors.Is(err, ErrBindingMismatch) {
+		if cerr := guard.mismatch(ctx); cerr != nil {
+			return BindingView{}, cerr
+		}
+	}
 	if err != nil {
 		return BindingView{}, err
 	}
