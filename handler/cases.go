@@ -104,7 +104,7 @@ func (s *Server) recordEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusCreated, ev)
+	ok(c, http.StatusCreated, service.EventRecordOf(ev))
 	return nil
 }
 
@@ -117,7 +117,7 @@ func (s *Server) parties(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list(c, parties)
+	list(c, service.PartyViews(parties))
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (s *Server) addParty(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusCreated, p)
+	ok(c, http.StatusCreated, service.PartyViews([]model.Party{p})[0])
 	return nil
 }
 

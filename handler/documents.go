@@ -124,7 +124,7 @@ func (s *Server) userDocuments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list(c, docs)
+	list(c, service.DocumentViews(docs))
 	return nil
 }
 
@@ -133,7 +133,7 @@ func (s *Server) publicDocuments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list(c, docs)
+	list(c, service.DocumentViews(docs))
 	return nil
 }
 

@@ -53,22 +53,6 @@ type CaseInput struct {
 	Summary   string `json:"summary"`
 }
 
-// CaseView is a case as the APIs show it: the deadline as a date and the
-// days left to it.
-type CaseView struct {
-	model.Case
-	Deadline string `json:"deadline"`
-	// DaysLeft counts calendar days from today (office time) to the
-	// deadline; negative when overdue, null without a deadline.
-	DaysLeft *int `json:"days_left"`
-}
-
-// CaseDetail is a case with its timeline.
-type CaseDetail struct {
-	CaseView
-	Timeline []model.CaseEvent `json:"timeline"`
-}
-
 // EventInput is a stage change or procedural event.
 type EventInput struct {
 	// EventID is the case system's id (integration only).
@@ -77,29 +61,6 @@ type EventInput struct {
 	Description string `json:"description"`
 	// OccurredAt is RFC 3339; empty means now (staff only).
 	OccurredAt string `json:"occurred_at"`
-}
-
-// view renders c for the APIs.
-func (s *Service) view(c model.Case) CaseView {
-	v := CaseView{Case: c}
-	if c.Deadline != nil {
-		d := c.Deadline.In(s.opt.Location)
-		v.Deadline = d.Format(dateLayout)
-		today := s.Now().In(s.opt.Location)
-		t0 := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-		t1 := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-		left := int(t1.Sub(t0).Hours() / 24)
-		v.DaysLeft = &left
-	}
-	return v
-}
-
-func (s *Service) views(cases []model.Case) []CaseView {
-	out := make([]CaseView, len(cases))
-	for i, c := range cases {
-		out[i] = s.view(c)
-	}
-	return out
 }
 
 // textField trims v and checks it is present (when required) and at most
@@ -195,12 +156,12 @@ func linkProsecutor(tx *gorm.DB, id *uint64, c *model.Case) error {
 }
 
 // CreateCase stores a new case entered by staff.
-func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseView, error) {
+func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (StaffCase, error) {
 	fe := model.FieldErrors{}
 	c := model.Case{CaseNo: validCaseNo(fe, in.CaseNo)}
 	s.validCase(fe, in, &c)
 	if err := fe.Err(); err != nil {
-		return CaseView{}, err
+		return StaffCase{}, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := linkProsecutor(tx, in.ProsecutorID, &c); err != nil {
@@ -214,16 +175,19 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseVi
 		}
 		return s.audit(tx, a, "case.create", caseTarget(c.ID), "")
 	})
-	return s.view(c), err
+	if err != nil {
+		return StaffCase{}, err
+	}
+	return s.staffCase(s.db.WithContext(ctx), c)
 }
 
 // UpdateCase edits a case's fields; the case number and timeline stay.
-func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (CaseView, error) {
+func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (StaffCase, error) {
 	fe := model.FieldErrors{}
 	var upd model.Case
 	s.validCase(fe, in, &upd)
 	if err := fe.Err(); err != nil {
-		return CaseView{}, err
+		return StaffCase{}, err
 	}
 	var c model.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -240,7 +204,10 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInp
 		c = upd
 		return s.audit(tx, a, "case.update", caseTarget(id), "")
 	})
-	return s.view(c), err
+	if err != nil {
+		return StaffCase{}, err
+	}
+	return s.staffCase(s.db.WithContext(ctx), c)
 }
 
 func caseTarget(id uint64) string { return fmt.Sprintf("case:%d", id) }
@@ -254,7 +221,7 @@ type CaseFilter struct {
 }
 
 // ListCases is the staff console's case list, newest first.
-func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]CaseView, error) {
+func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]StaffCase, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -268,36 +235,35 @@ func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]CaseView, erro
 	if err := q.Find(&cases).Error; err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	return s.views(cases), nil
+	return s.staffCases(s.db.WithContext(ctx), cases)
 }
 
 // CaseDetail returns a case with its timeline for staff.
-func (s *Service) CaseDetail(ctx context.Context, id uint64) (CaseDetail, error) {
-	return s.caseDetail(s.db.WithContext(ctx), id)
-}
-
-func (s *Service) caseDetail(db *gorm.DB, id uint64) (CaseDetail, error) {
+func (s *Service) CaseDetail(ctx context.Context, id uint64) (StaffCaseDetail, error) {
+	db := s.db.WithContext(ctx)
 	var c model.Case
 	if err := db.Take(&c, id).Error; err != nil {
-		return CaseDetail{}, notFoundIf(err)
+		return StaffCaseDetail{}, notFoundIf(err)
 	}
-	return s.withTimeline(db, c)
+	events, err := timeline(db, c.ID)
+	if err != nil {
+		return StaffCaseDetail{}, err
+	}
+	sc, err := s.staffCase(db, c)
+	return StaffCaseDetail{StaffCase: sc, Timeline: eventRecords(events)}, err
 }
 
-// withTimeline is the CaseDetail of c, with its events read from db.
-func (s *Service) withTimeline(db *gorm.DB, c model.Case) (CaseDetail, error) {
+// timeline reads the events of case id, oldest first.
+func timeline(db *gorm.DB, id uint64) ([]model.CaseEvent, error) {
 	var events []model.CaseEvent
-	if err := db.Where("case_id = ?", c.ID).Order("occurred_at, id").Find(&events).Error; err != nil {
-		return CaseDetail{}, fmt.Errorf("timeline of case %d: %w", c.ID, err)
+	if err := db.Where("case_id = ?", id).Order("occurred_at, id").Find(&events).Error; err != nil {
+		return nil, fmt.Errorf("timeline of case %d: %w", id, err)
 	}
-	if events == nil {
-		events = []model.CaseEvent{}
-	}
-	return CaseDetail{CaseView: s.view(c), Timeline: events}, nil
+	return events, nil
 }
 
 // UserCases lists the cases the user has an approved binding to.
-func (s *Service) UserCases(ctx context.Context, userID uint64) ([]CaseView, error) {
+func (s *Service) UserCases(ctx context.Context, userID uint64) ([]H5Case, error) {
 	var cases []model.Case
 	err := s.db.WithContext(ctx).
 		Where("id IN (?)", s.db.Model(&model.Binding{}).Select("case_id").
@@ -306,7 +272,7 @@ func (s *Service) UserCases(ctx context.Context, userID uint64) ([]CaseView, err
 	if err != nil {
 		return nil, fmt.Errorf("cases of user %d: %w", userID, err)
 	}
-	return s.views(cases), nil
+	return s.h5Cases(s.db.WithContext(ctx), cases)
 }
 
 // requireApproved answers ErrNotFound unless the user holds an approved
@@ -327,17 +293,18 @@ func requireApproved(db *gorm.DB, userID, caseID uint64) error {
 
 // PublicCase is an important case (重要案件信息) as everyone may see it.
 type PublicCase struct {
-	ID         uint64           `json:"id"`
-	CaseNo     string           `json:"case_no"`
-	Name       string           `json:"name"`
-	Cause      string           `json:"cause"`
-	Unit       string           `json:"unit"`
-	Stage      string           `json:"stage"`
-	Result     string           `json:"result"`
-	Summary    string           `json:"summary"`
-	AcceptedAt time.Time        `json:"accepted_at"`
-	UpdatedAt  time.Time        `json:"updated_at"`
-	Documents  []model.Document `json:"documents"`
+	ID         uint64         `json:"id"`
+	CaseNo     string         `json:"case_no"`
+	Name       string         `json:"name"`
+	Cause      string         `json:"cause"`
+	Department string         `json:"department"`
+	Unit       *UnitBrief     `json:"unit,omitempty"`
+	Stage      string         `json:"stage"`
+	Result     string         `json:"result"`
+	Summary    string         `json:"summary"`
+	AcceptedAt time.Time      `json:"accepted_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+	Documents  []DocumentView `json:"documents"`
 }
 
 // PublicCases lists the important cases with their public documents.
@@ -361,14 +328,16 @@ func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
 	for _, d := range docs {
 		byCase[d.CaseID] = append(byCase[d.CaseID], d)
 	}
+	units, err := unitsOf(db, cases...)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PublicCase, len(cases))
 	for i, c := range cases {
-		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Unit: c.Unit, Stage: c.Stage,
-			Result: c.Result, Summary: c.Summary, AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt,
-			Documents: byCase[c.ID]}
-		if out[i].Documents == nil {
-			out[i].Documents = []model.Document{}
-		}
+		u, ok := units[c.UnitID]
+		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Department: c.Unit,
+			Unit: unitBrief(u, ok), Stage: c.Stage, Result: c.Result, Summary: c.Summary, AcceptedAt: c.AcceptedAt,
+			UpdatedAt: c.UpdatedAt, Documents: DocumentViews(byCase[c.ID])}
 	}
 	return out, nil
 }

@@ -55,7 +55,7 @@
       if (!cases.length) return Z.empty('暂无公开的重要案件信息');
       return h('ul', { class: 'list', id: 'public-cases' }, cases.map(function (c) {
         return h('li', null, h('div', { class: 'row-head' }, h('strong', null, c.name), h('small', null, Z.fmtDate(c.updated_at))),
-          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit].filter(Boolean).join(' · ')),
+          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit && c.unit.name, c.department].filter(Boolean).join(' · ')),
           h('div', null, '阶段：', h('b', null, c.stage || '—'), c.result ? '，' + c.result : ''),
           c.summary ? h('p', null, c.summary) : null);
       }));
@@ -94,7 +94,8 @@
             h('div', { class: 'row-head' }, h('strong', null, c.name), c.role ? h('span', { class: 'badge' }, Z.roleLabels[c.role] || c.role) : null),
             h('div', { class: 'muted' }, c.case_no),
             h('div', null, '当前阶段：', h('b', null, c.stage || '—'),
-              c.days_left !== null && c.days_left !== undefined ? h('small', { class: 'muted' }, c.days_left < 0 ? '　已超期' : '　距期限 ' + c.days_left + ' 天') : null)));
+              c.closed ? h('small', { class: 'muted' }, '　已办结')
+                : c.days_left !== null && c.days_left !== undefined ? h('small', { class: 'muted' }, c.days_left < 0 ? '　已超期' : '　距期限 ' + c.days_left + ' 天') : null)));
         })));
       } else {
         out.push(Z.empty('暂无已通过审核的案件。'));
@@ -129,22 +130,26 @@
       var binding = items(res[2]).filter(function (b) { return String(b.case_id) === p.id && b.status === 'approved'; })[0];
       var role = c.role || (binding && binding.role);
       var events = c.timeline || c.events || [];
-      var left = c.days_left !== undefined && c.days_left !== null ? c.days_left : (c.deadline ? Z.daysLeft(c.deadline) : null);
+      var left = c.closed ? null : c.days_left;
+      var unit = c.unit;
+      // Every procedural field (案件程序性信息) is shown, '—' when not set.
+      var facts = [['案件类别', c.type], ['案由', c.cause], ['受理时间', Z.fmtDate(c.accepted_at)], ['办案期限', Z.fmtDate(c.deadline)],
+        ['办案部门', c.department], ['承办检察官', c.prosecutor], ['办案进程', c.stage], ['强制措施', c.measure], ['处理结果', c.result]];
       return [
         h('section', { class: 'card', id: 'case-info' },
           h('h1', null, c.name),
           h('dl', { class: 'kv' },
             h('dt', null, '受案号'), h('dd', null, c.case_no),
-            h('dt', null, '当前阶段'), h('dd', null, h('b', null, c.stage || '—')),
-            c.cause ? [h('dt', null, '案由'), h('dd', null, c.cause)] : null,
-            c.unit ? [h('dt', null, '承办部门'), h('dd', null, c.unit)] : null,
-            c.prosecutor ? [h('dt', null, '承办检察官'), h('dd', null, c.prosecutor)] : null,
-            c.measure ? [h('dt', null, '强制措施'), h('dd', null, c.measure)] : null,
-            h('dt', null, '受理日期'), h('dd', null, Z.fmtDate(c.accepted_at) || '—'),
-            c.deadline ? [h('dt', null, '办案期限'), h('dd', null, Z.fmtDate(c.deadline))] : null)),
-        left !== null ? h('section', { class: 'card', id: 'days-left' },
-          h('div', { class: 'muted' }, '距办案期限届满'),
-          h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null,
+            facts.map(function (f) { return [h('dt', null, f[0]), h('dd', { dataset: { fact: f[0] } }, f[1] || '—')]; }))),
+        c.closed ? h('section', { class: 'card', id: 'case-closed' }, h('span', { class: 'days-left' }, '已办结'))
+          : (left !== null && left !== undefined ? h('section', { class: 'card', id: 'days-left' },
+            h('div', { class: 'muted' }, '距办案期限届满'),
+            h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null),
+        unit ? h('section', { class: 'card', id: 'case-unit' }, h('h2', null, unit.name),
+          h('dl', { class: 'kv' },
+            unit.address ? [h('dt', null, '地址'), h('dd', null, unit.address)] : null,
+            unit.phone ? [h('dt', null, '电话'), h('dd', null, h('a', { href: 'tel:' + unit.phone }, unit.phone))] : null,
+            unit.reception_hours ? [h('dt', null, '接待时间'), h('dd', null, unit.reception_hours)] : null)) : null,
         role === 'lawyer' ? h('section', { class: 'actions card' },
           h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
           h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,

@@ -273,7 +273,8 @@
 
   function caseInputs(c) {
     return caseFields.map(function (f) {
-      var v = c[f[0]];
+      // The API sends the 承办部门 text as department; "unit" is the case's 院.
+      var v = f[0] === 'unit' ? c.department : c[f[0]];
       var id = 'case-' + f[0];
       if (f[2] === 'checkbox') {
         return h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: f[0], id: id, value: 'true', checked: !!v }), ' ' + f[1]));
@@ -308,7 +309,7 @@
           ['受案号', function (c) { return h('a', { href: '/staff/cases/' + c.id }, c.case_no); }],
           ['名称', function (c) { return c.name; }],
           ['阶段', function (c) { return c.stage; }],
-          ['承办', function (c) { return [c.unit, c.prosecutor].filter(Boolean).join(' · '); }],
+          ['承办', function (c) { return [c.department, c.prosecutor].filter(Boolean).join(' · '); }],
           ['期限', function (c) { return Z.fmtDate(c.deadline) || '—'; }]
         ], rows, 'cases');
       });
