@@ -34,6 +34,9 @@ type Options struct {
 	// ReminderTime is minutes after midnight, the day before a confirmed
 	// review or meeting, when its reminder is pushed (unset: 15:00).
 	ReminderTime int
+	// UnrecognisedReply answers a text message no keyword matches (the
+	// menu file's unrecognised_reply); unset: the help text.
+	UnrecognisedReply string
 	// PublicURL is where users reach the H5 pages ("" in tests: relative links).
 	PublicURL string
 	// AppID is the official account's AppID (JS-SDK config).

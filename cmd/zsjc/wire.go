@@ -130,6 +130,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	replies, err := config.ParseMenuReplies(config.DefaultMenu)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: files, Log: log,
@@ -141,6 +146,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			ReplyLead:          time.Duration(cfg.Business.ReplyLeadMinutes) * time.Minute,
 			ReviewCancelCutoff: minutes,
 			ReminderTime:       reminderMinutes,
+			UnrecognisedReply:  replies.Unrecognised,
 			PublicURL:          cfg.PublicURL,
 			AppID:              a.wx.cfg.AppID,
 			Dev:                cfg.Dev(),
