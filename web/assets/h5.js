@@ -223,7 +223,8 @@
       Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true, value: Z.param('case_no') || '' })),
       h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', null, '委托材料'),
         materialKinds.map(function (k, i) {
-          return h('div', { class: 'material' }, h('div', { class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
+          // Each input is its own field, so an upload's error lands on it.
+          return h('div', { class: 'field material' }, h('label', { for: inputs[i].id, class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
         }),
         h('div', { class: 'hint' }, '图片（JPG/PNG）或 PDF，每个文件不超过 10 MB。')),
       h('button', { type: 'submit', class: 'block' }, '上传并提交'));
@@ -247,8 +248,12 @@
           fd.append('file', kf[1]);
           fd.append('kind', kf[0]);
           return Z.api('POST', '/api/h5/uploads', fd).then(function (u) { ids.push(u.id); }, function (err) {
-            err.message = kf[1].name + '：' + err.message;
-            err.fields = { materials: err.message };
+            // The server names what is wrong with the file (type, size);
+            // show that on the input the file was chosen in.
+            var why = (err.fields && (err.fields.file || err.fields.kind)) || err.message;
+            err.message = kf[1].name + '：' + why;
+            err.fields = {};
+            err.fields['file-' + kf[0]] = err.message;
             throw err;
           });
         });
