@@ -114,6 +114,15 @@ func TestLawyerBinding(t *testing.T) {
 	if len(queue.Items) != 2 || queue.Items[0].Applicant == nil || queue.Items[0].Applicant.Name != "王律师" || len(queue.Items[0].Materials) != 1 {
 		t.Fatalf("queue %+v", queue.Items)
 	}
+	// Staff are told which request names no case; the lawyer never is.
+	for _, it := range queue.Items {
+		if want := map[bool]string{true: "案号不存在", false: ""}[it.ID == unknown]; it.CaseNote != want {
+			t.Errorf("binding %d (case %d): case note %q, want %q", it.ID, it.CaseID, it.CaseNote, want)
+		}
+	}
+	if r := f.must(200, f.Do(l, "GET", "/api/h5/bindings", nil)); strings.Contains(string(r.Body), "案号不存在") {
+		t.Errorf("the lawyer is told the case does not exist: %s", r.Body)
+	}
 	staffFile := f.must(200, f.Do(f.clerk, "GET", fmt.Sprintf("/api/staff/uploads/%d/file", queue.Items[0].Materials[0].UploadID), nil))
 	if staffFile.Header.Get("Content-Type") != "application/pdf" {
 		t.Errorf("material content type %q", staffFile.Header.Get("Content-Type"))

@@ -124,3 +124,21 @@ func TestClosedCaseHasNoCountdown(t *testing.T) {
 		t.Fatalf("closed case: %+v, want closed, no days left, the deadline still shown", c)
 	}
 }
+
+// TestCaseDeadlineNotBeforeAcceptance: a handling deadline before the
+// acceptance date is a field error, from staff and the case system alike.
+func TestCaseDeadlineNotBeforeAcceptance(t *testing.T) {
+	f := newCaseFixture(t)
+	body := map[string]any{"case_no": "京检刑受〔2026〕900号", "name": "期限测试案", "accepted_at": "2026-11-20", "deadline": "2026-11-19"}
+	r := f.must(422, f.Do(f.clerk, "POST", "/api/staff/cases", body))
+	if !strings.Contains(string(r.Body), `"deadline":"办案期限不能早于受理日期"`) {
+		t.Errorf("staff: %s", r.Body)
+	}
+	raw, _ := json.Marshal(body)
+	r = f.signed("PUT", "/api/integration/cases/X-900", raw)
+	if r.Code != 422 || !strings.Contains(string(r.Body), `"deadline"`) {
+		t.Errorf("integration: %d %s", r.Code, r.Body)
+	}
+	body["deadline"] = "2026-11-20" // the same day is allowed
+	f.must(201, f.Do(f.clerk, "POST", "/api/staff/cases", body))
+}

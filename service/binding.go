@@ -33,6 +33,7 @@ const (
 	reasonUnbound   = "用户解除绑定"
 	reasonWithdrawn = "用户撤回申请"
 	bindingWhat     = "绑定"
+	caseNoteUnknown = "案号不存在"
 )
 
 // BindInput is an H5 binding request (DESIGN §9).
@@ -267,7 +268,10 @@ func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint6
 // they sent.
 type StaffBinding struct {
 	model.Binding
-	CaseName  string          `json:"case_name"`
+	CaseName string `json:"case_name"`
+	// CaseNote tells staff that the number entered matches no case
+	// (CaseID 0); the lawyer is never told.
+	CaseNote  string          `json:"case_note,omitempty"`
 	Applicant *Applicant      `json:"applicant,omitempty"`
 	Party     *model.Party    `json:"party,omitempty"`
 	Materials []MaterialEntry `json:"materials"`
@@ -360,6 +364,9 @@ func (s *Service) StaffBindings(ctx context.Context, a Actor, status model.Statu
 	out := make([]StaffBinding, len(rows))
 	for i, r := range rows {
 		sb := StaffBinding{Binding: r.Binding, CaseName: r.CaseName, Materials: materials[r.ID]}
+		if r.CaseID == 0 {
+			sb.CaseNote = caseNoteUnknown
+		}
 		if sb.Materials == nil {
 			sb.Materials = []MaterialEntry{}
 		}

@@ -129,6 +129,9 @@ func (s *Service) validCase(fe model.FieldErrors, in CaseInput, c *model.Case) {
 	c.Stage = checkStage(fe, "stage", in.Stage)
 	c.AcceptedAt = s.parseInstant(fe, "accepted_at", in.AcceptedAt)
 	c.Deadline = s.parseCaseDate(fe, "deadline", in.Deadline)
+	if c.Deadline != nil && !c.AcceptedAt.IsZero() && c.Deadline.In(s.opt.Location).Format(dateLayout) < c.AcceptedAt.In(s.opt.Location).Format(dateLayout) {
+		fe.Add("deadline", "办案期限不能早于受理日期")
+	}
 }
 
 func validCaseNo(fe model.FieldErrors, caseNo string) string {

@@ -59,6 +59,8 @@
   function caseCell(x) {
     var name = x.case_name || (x.case && x.case.name) || '';
     var no = x.case_no || (x.case && x.case.case_no) || '';
+    // A lawyer's request for a number that matches no case: say so, no link.
+    if (!x.case_id) return h('span', { class: 'case-unknown' }, no, h('div', { class: 'muted' }, x.case_note || '案号不存在'));
     return h('a', { href: '/staff/cases/' + x.case_id }, name || no || '案件 ' + x.case_id, name && no ? h('div', { class: 'muted' }, no) : null);
   }
   // applicant is who asked: the lawyer's profile, or the party matched.
