@@ -133,6 +133,9 @@ type PushItem struct {
 	// DedupKey shadows the row's and stays empty: it ends in the
 	// recipient's openid, which the console does not show.
 	DedupKey string `json:"dedup_key,omitempty"`
+	// RecipientUnreachable: the recipient's last known state is
+	// unfollowed, so WeChat cannot deliver to them.
+	RecipientUnreachable bool `json:"recipient_unreachable"`
 }
 
 func pushItem(row model.PushMessage) PushItem {
@@ -161,6 +164,9 @@ func (s *Service) ListPushes(ctx context.Context, status string) ([]PushItem, er
 	items := make([]PushItem, len(rows))
 	for i, r := range rows {
 		items[i] = pushItem(r)
+	}
+	if err := markUnreachable(s.db.WithContext(ctx), items); err != nil {
+		return nil, err
 	}
 	return items, nil
 }
