@@ -133,7 +133,7 @@ func (s *Server) publicDocuments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list(c, service.DocumentViews(docs))
+	list(c, docs)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package handler_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -141,4 +142,52 @@ func TestCaseDeadlineNotBeforeAcceptance(t *testing.T) {
 	}
 	body["deadline"] = "2026-11-20" // the same day is allowed
 	f.must(201, f.Do(f.clerk, "POST", "/api/staff/cases", body))
+}
+
+// TestPublicTitlesAreMasked: 重要案件信息 never names the parties — the
+// title, texts and document titles show 张某 for 张三 — the console shows
+// what will be published, and staff may set the public title themselves.
+func TestPublicTitlesAreMasked(t *testing.T) {
+	f := newCaseFixture(t)
+	id, no := f.newCase(service.PartyInput{Name: "张三", Role: "犯罪嫌疑人", IDNumber: idNumber(31)},
+		service.PartyInput{Name: "欧阳小明", Role: "被害人", IDNumber: idNumber(32)})
+	edit := map[string]any{"name": "张三涉嫌盗窃案", "accepted_at": "2026-11-20", "stage": "提起公诉", "important": true,
+		"summary": "张三盗窃欧阳小明财物一案，已提起公诉。"}
+	f.must(200, f.Do(f.clerk, "PUT", fmt.Sprintf("/api/staff/cases/%d", id), edit))
+	doc := f.document(id, true)
+	if err := f.DB.Model(&model.Document{}).Where("id = ?", doc).Update("title", "张三起诉书").Error; err != nil {
+		t.Fatal(err)
+	}
+	public := func() string {
+		return string(f.must(200, f.Do(handlertest.Anonymous, "GET", "/api/public/cases", nil)).Body) +
+			string(f.must(200, f.Do(handlertest.Anonymous, "GET", "/api/public/documents", nil)).Body)
+	}
+	body := public()
+	for _, want := range []string{`"name":"张某涉嫌盗窃案"`, "张某盗窃欧某财物", `"title":"张某起诉书"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("public pages lack %s: %s", want, body)
+		}
+	}
+	if strings.Contains(body, "张三") || strings.Contains(body, "欧阳小明") {
+		t.Errorf("public pages name a party: %s", body)
+	}
+	var staff struct {
+		PublishedTitle string `json:"published_title"`
+	}
+	f.must(200, f.Do(f.clerk, "GET", fmt.Sprintf("/api/staff/cases/%d", id), nil)).JSON(t, &staff)
+	if staff.PublishedTitle != "张某涉嫌盗窃案" {
+		t.Errorf("console shows published title %q", staff.PublishedTitle)
+	}
+
+	edit["public_title"] = "某区一起盗窃案"
+	f.must(200, f.Do(f.clerk, "PUT", fmt.Sprintf("/api/staff/cases/%d", id), edit))
+	if body := public(); !strings.Contains(body, `"name":"某区一起盗窃案"`) {
+		t.Errorf("staff's public title not published: %s", body)
+	}
+	// The case system's updates keep the title staff chose.
+	raw, _ := json.Marshal(map[string]any{"name": "张三涉嫌盗窃案", "accepted_at": "2026-11-20", "stage": "提起公诉"})
+	f.must(200, f.signed("PUT", "/api/integration/cases/"+url.PathEscape(no), raw))
+	if body := public(); !strings.Contains(body, `"name":"某区一起盗窃案"`) {
+		t.Errorf("an integration update dropped the public title: %s", body)
+	}
 }

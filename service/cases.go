@@ -51,6 +51,9 @@ type CaseInput struct {
 	Result    string `json:"result"`
 	Important bool   `json:"important"`
 	Summary   string `json:"summary"`
+	// PublicTitle is the title published as 重要案件信息 (staff only);
+	// empty: the name with the parties' names masked.
+	PublicTitle string `json:"public_title"`
 }
 
 // EventInput is a stage change or procedural event.
@@ -122,6 +125,7 @@ func (s *Service) validCase(fe model.FieldErrors, in CaseInput, c *model.Case) {
 	c.Measure = textField(fe, "measure", in.Measure, false, 64)
 	c.Result = textField(fe, "result", in.Result, false, 200)
 	c.Summary = textField(fe, "summary", in.Summary, false, 2000)
+	c.PublicTitle = textField(fe, "public_title", in.PublicTitle, false, 200)
 	c.Important = in.Important
 	if strings.TrimSpace(in.Stage) == "" {
 		in.Stage = Stages[0]
@@ -294,7 +298,8 @@ func requireApproved(db *gorm.DB, userID, caseID uint64) error {
 	return nil
 }
 
-// PublicCase is an important case (重要案件信息) as everyone may see it.
+// PublicCase is an important case (重要案件信息) as everyone may see it:
+// no party is named (see publictitle.go).
 type PublicCase struct {
 	ID         uint64         `json:"id"`
 	CaseNo     string         `json:"case_no"`
@@ -335,12 +340,20 @@ func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
 	if err != nil {
 		return nil, err
 	}
+	names, err := partyNames(db, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PublicCase, len(cases))
 	for i, c := range cases {
 		u, ok := units[c.UnitID]
-		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Department: c.Unit,
-			Unit: unitBrief(u, ok), Stage: c.Stage, Result: c.Result, Summary: c.Summary, AcceptedAt: c.AcceptedAt,
-			UpdatedAt: c.UpdatedAt, Documents: DocumentViews(byCase[c.ID])}
+		docs, err := maskDocuments(db, byCase[c.ID])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: publicTitle(c, names[c.ID]), Cause: c.Cause, Department: c.Unit,
+			Unit: unitBrief(u, ok), Stage: c.Stage, Result: maskNames(c.Result, names[c.ID]), Summary: maskNames(c.Summary, names[c.ID]),
+			AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt, Documents: docs}
 	}
 	return out, nil
 }

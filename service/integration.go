@@ -163,7 +163,7 @@ func (s *Service) upsertCase(tx *gorm.DB, a Actor, c model.Case, parties *[]Part
 		}
 	} else {
 		c.ID, c.CreatedAt = old.ID, old.CreatedAt
-		c.Important, c.Summary, c.ProsecutorID = old.Important, old.Summary, old.ProsecutorID
+		c.Important, c.Summary, c.ProsecutorID, c.PublicTitle = old.Important, old.Summary, old.ProsecutorID, old.PublicTitle
 		if err := tx.Save(&c).Error; err != nil {
 			return c, false, fmt.Errorf("update case %d: %w", c.ID, err)
 		}

@@ -85,7 +85,11 @@ type StaffCase struct {
 	ProsecutorID *uint64    `json:"prosecutor_id,omitempty"`
 	Important    bool       `json:"important"`
 	Summary      string     `json:"summary"`
-	CreatedAt    time.Time  `json:"created_at"`
+	// PublicTitle is the title staff set for publishing ("" for none);
+	// PublishedTitle is what the public pages show (see publictitle.go).
+	PublicTitle    string    `json:"public_title"`
+	PublishedTitle string    `json:"published_title"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // EventRecord is one entry of a case's timeline as staff and the case
@@ -236,11 +240,20 @@ func (s *Service) staffCases(db *gorm.DB, cases []model.Case) ([]StaffCase, erro
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]uint64, len(cases))
+	for i, c := range cases {
+		ids[i] = c.ID
+	}
+	names, err := partyNames(db, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]StaffCase, len(cases))
 	for i, c := range cases {
 		u, ok := units[c.UnitID]
 		out[i] = StaffCase{caseFacts: s.facts(c), Unit: unitBrief(u, ok), ProsecutorID: c.ProsecutorID,
-			Important: c.Important, Summary: c.Summary, CreatedAt: c.CreatedAt}
+			Important: c.Important, Summary: c.Summary, PublicTitle: c.PublicTitle,
+			PublishedTitle: publicTitle(c, names[c.ID]), CreatedAt: c.CreatedAt}
 	}
 	return out, nil
 }

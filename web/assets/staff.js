@@ -270,6 +270,7 @@
     ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit', '承办部门'],
     ['prosecutor', '承办检察官'], ['stage', '当前阶段'], ['measure', '强制措施'], ['result', '处理结果'],
     ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date'], ['summary', '重要案件信息（公开）', 'textarea'],
+    ['public_title', '公开标题'],
     ['important', '作为重要案件信息向社会公开', 'checkbox']
   ];
 
@@ -283,7 +284,9 @@
       }
       if (f[2] === 'textarea') return Z.field(f[1], h('textarea', { name: f[0], id: id, maxlength: 2000 }, v || ''));
       if (f[2] === 'date' && v) v = Z.fmtDate(v);
-      return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }));
+      // Published titles never name the parties: say what will be shown.
+      var hint = f[0] === 'public_title' ? '留空则隐去当事人姓名' + (c.published_title ? '，将公开为：' + c.published_title : '') : null;
+      return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }), hint);
     });
   }
 
