@@ -372,13 +372,13 @@
         h('h2', null, '阅卷预约'),
         reviews.length ? h('ul', { class: 'list', id: 'reviews' }, reviews.map(function (r) {
           var slot = r.slot || {};
-          return h('li', null,
+          return h('li', { dataset: { status: r.status, room: slot.room || '' } },
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
             h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
             r.status === 'confirmed' && r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
             r.cancel_note ? h('div', { class: 'muted cancel-note' }, r.cancel_note) : null,
-            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, r.status === 'pending' ? '撤回预约' : '取消预约')) : null);
+            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small cancel-review', onclick: function () { cancel('reviews', r); } }, r.status === 'pending' ? '撤回预约' : '取消预约')) : null);
         })) : Z.empty('暂无阅卷预约'),
         h('h2', null, '会见申请'),
         meetings.length ? h('ul', { class: 'list', id: 'meetings' }, meetings.map(function (m) {
