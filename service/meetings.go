@@ -134,8 +134,7 @@ func (s *Service) CancelMeeting(ctx context.Context, userID, id uint64) (Meeting
 		if m.Time != nil && !m.Time.After(s.Now()) {
 			return errMeetingPast
 		}
-		return transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, userID,
-			model.StatusCancelled, map[string]any{})
+		return meetingKind.transition(tx, id, userID, model.StatusCancelled, meetingKind.ended())
 	})
 	if err != nil {
 		return MeetingView{}, fmt.Errorf("cancel meeting %d: %w", id, err)
@@ -182,7 +181,7 @@ func (s *Service) RejectMeeting(ctx context.Context, a Actor, id uint64, reason 
 // and a push to the lawyer, in one transaction.
 func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to model.Status, set map[string]any) (MeetingView, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, 0, to, set); err != nil {
+		if err := meetingKind.transition(tx, id, 0, to, set); err != nil {
 			return err
 		}
 		var m model.MeetingRequest

@@ -200,8 +200,7 @@ func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewVi
 		if b.Status == model.StatusConfirmed && !s.Now().Before(s.cancelBy(slot)) {
 			return s.errCancelCutoff()
 		}
-		err = transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, id, userID, model.StatusCancelled,
-			map[string]any{"live_key": nil, "slot_key": nil})
+		err = reviewKind.transition(tx, id, userID, model.StatusCancelled, reviewKind.ended())
 		if err != nil {
 			return err
 		}
@@ -317,7 +316,7 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 			}
 			set["live_key"], set["slot_key"] = nil, nil
 		}
-		if err := transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, id, 0, to, set); err != nil {
+		if err := reviewKind.transition(tx, id, 0, to, set); err != nil {
 			return err
 		}
 		if to == model.StatusRejected {
