@@ -267,13 +267,21 @@ func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint6
 // StaffBinding is a binding in the staff queue, with who asked and what
 // they sent.
 type StaffBinding struct {
-	model.Binding
-	CaseName string `json:"case_name"`
+	ID        uint64       `json:"id"`
+	CaseID    uint64       `json:"case_id"`
+	Role      string       `json:"role"`
+	Status    model.Status `json:"status"`
+	CaseNo    string       `json:"case_no"`
+	Reason    string       `json:"reason,omitempty"`
+	DecidedAt *time.Time   `json:"decided_at,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	CaseName  string       `json:"case_name"`
 	// CaseNote tells staff that the number entered matches no case
 	// (CaseID 0); the lawyer is never told.
 	CaseNote  string          `json:"case_note,omitempty"`
 	Applicant *Applicant      `json:"applicant,omitempty"`
-	Party     *model.Party    `json:"party,omitempty"`
+	Party     *PartyView      `json:"party,omitempty"`
 	Materials []MaterialEntry `json:"materials"`
 }
 
@@ -363,7 +371,9 @@ func (s *Service) StaffBindings(ctx context.Context, a Actor, status model.Statu
 	}
 	out := make([]StaffBinding, len(rows))
 	for i, r := range rows {
-		sb := StaffBinding{Binding: r.Binding, CaseName: r.CaseName, Materials: materials[r.ID]}
+		b := r.Binding
+		sb := StaffBinding{ID: b.ID, CaseID: b.CaseID, Role: b.Role, Status: b.Status, CaseNo: b.CaseNo, Reason: b.Reason,
+			DecidedAt: b.DecidedAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, CaseName: r.CaseName, Materials: materials[r.ID]}
 		if r.CaseID == 0 {
 			sb.CaseNote = caseNoteUnknown
 		}
@@ -375,7 +385,7 @@ func (s *Service) StaffBindings(ctx context.Context, a Actor, status model.Statu
 		}
 		if r.PartyID != nil {
 			if p, ok := parties[*r.PartyID]; ok {
-				sb.Party = &p
+				sb.Party = &PartyViews([]model.Party{p})[0]
 			}
 		}
 		out[i] = sb

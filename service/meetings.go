@@ -41,9 +41,13 @@ type MeetingDecision struct {
 	Place string `json:"place"`
 }
 
-// MeetingView is a meeting request with its case, as lists show it.
+// MeetingView is a meeting request with its case, as the lawyer's and the
+// staff's lists show it.
 type MeetingView struct {
-	model.MeetingRequest
+	requestFields
+	Type           string      `json:"type"`
+	Time           *time.Time  `json:"time,omitempty"` // confirmed time
+	Place          string      `json:"place,omitempty"`
 	StatusLabel    string      `json:"status_label"`
 	PreferredTimes []time.Time `json:"preferred_times"`
 	CaseNo         string      `json:"case_no"`
@@ -254,7 +258,9 @@ func (s *Service) meetingViews(db *gorm.DB, rows []model.MeetingRequest, staff b
 	views := make([]MeetingView, len(rows))
 	for i, m := range rows {
 		c := parties.cases[m.CaseID]
-		views[i] = MeetingView{MeetingRequest: m, StatusLabel: m.Status.Label(),
+		views[i] = MeetingView{requestFields: requestFields{ID: m.ID, BindingID: m.BindingID, CaseID: m.CaseID, Status: m.Status,
+			Note: m.Note, ReplyBy: m.ReplyBy, Reason: m.Reason, DecidedAt: m.DecidedAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt},
+			Type: m.Type, Time: m.Time, Place: m.Place, StatusLabel: m.Status.Label(),
 			PreferredTimes: []time.Time{m.Preferred1, m.Preferred2}, CaseNo: c.CaseNo, CaseName: c.Name,
 			ReplyStatus: s.replyStatus(m.Status, m.ReplyBy)}
 		if staff {

@@ -111,6 +111,21 @@ type StaffCaseDetail struct {
 	Timeline []EventRecord `json:"timeline"`
 }
 
+// requestFields are what every view of a lawyer's request (file review,
+// meeting) sends of its row.
+type requestFields struct {
+	ID        uint64       `json:"id"`
+	BindingID uint64       `json:"binding_id"`
+	CaseID    uint64       `json:"case_id"`
+	Status    model.Status `json:"status"`
+	Note      string       `json:"note"`
+	ReplyBy   time.Time    `json:"reply_by"`
+	Reason    string       `json:"reason,omitempty"`
+	DecidedAt *time.Time   `json:"decided_at,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+}
+
 // DocumentView is a published document as the H5 and public pages list it.
 type DocumentView struct {
 	ID          uint64    `json:"id"`

@@ -41,9 +41,12 @@ type ReviewInput struct {
 	Note       string `json:"note"`
 }
 
-// ReviewView is a booking with its slot and case, as lists show it.
+// ReviewView is a booking with its slot and case, as the lawyer's and the
+// staff's lists show it.
 type ReviewView struct {
-	model.ReviewBooking
+	requestFields
+	SlotID      uint64   `json:"slot_id"`
+	CopyMethod  string   `json:"copy_method"`
 	StatusLabel string   `json:"status_label"`
 	Slot        SlotTime `json:"slot"`
 	CaseNo      string   `json:"case_no"`
@@ -417,7 +420,9 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 	for i, b := range rows {
 		slot := slots[b.SlotID]
 		c := parties.cases[b.CaseID]
-		v := ReviewView{ReviewBooking: b, StatusLabel: b.Status.Label(), Slot: slotTime(slot),
+		v := ReviewView{requestFields: requestFields{ID: b.ID, BindingID: b.BindingID, CaseID: b.CaseID, Status: b.Status,
+			Note: b.Note, ReplyBy: b.ReplyBy, Reason: b.Reason, DecidedAt: b.DecidedAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt},
+			SlotID: b.SlotID, CopyMethod: b.CopyMethod, StatusLabel: b.Status.Label(), Slot: slotTime(slot),
 			CaseNo: c.CaseNo, CaseName: c.Name, ReplyStatus: s.replyStatus(b.Status, b.ReplyBy)}
 		if b.Status.Live() {
 			by := s.cancelBy(slot)
