@@ -250,7 +250,9 @@ func (s *Service) UserBindings(ctx context.Context, userID uint64) ([]BindingVie
 func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint64) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
+		// Locked before choosing the move, so a concurrent approval is
+		// either seen (and revoked) or waits (and finds it cancelled).
+		if err := lockForUpdate(tx).Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
 			return notFoundIf(err)
 		}
 		to, reason := model.StatusRevoked, reasonUnbound

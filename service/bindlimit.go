@@ -24,8 +24,14 @@ const (
 )
 
 // bindAttemptHold bounds how long one user's attempt holds the user's
-// turn (see bindGuard); an attempt is one database query.
-const bindAttemptHold = 10 * time.Second
+// turn (see bindGuard); an attempt is one database query. A second attempt
+// of the same user (a double tap) waits for the turn up to bindTurnWait,
+// looking again every bindTurnPoll.
+const (
+	bindAttemptHold = 10 * time.Second
+	bindTurnWait    = 3 * time.Second
+	bindTurnPoll    = 20 * time.Millisecond
+)
 
 var errBindBusy = model.NewError(model.KindTooMany, "attempt_in_progress", "上一次提交正在处理，请稍候再试")
 
@@ -57,12 +63,8 @@ func (s *Service) guardBindAttempt(ctx context.Context, openid, caseNo, ip strin
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	g.token = hex.EncodeToString(b[:])
-	won, err := s.cache.SetNX(ctx, g.turn, g.token, bindAttemptHold)
-	if err != nil {
-		return nil, fmt.Errorf("take binding turn: %w", unavailable(err))
-	}
-	if !won {
-		return nil, errBindBusy
+	if err := g.takeTurn(ctx); err != nil {
+		return nil, err
 	}
 	keys := make([]string, len(g.counters))
 	for i, c := range g.counters {
@@ -80,6 +82,28 @@ func (s *Service) guardBindAttempt(ctx context.Context, openid, caseNo, ip strin
 		}
 	}
 	return g, nil
+}
+
+// takeTurn waits for the user's turn.
+func (g *bindGuard) takeTurn(ctx context.Context) error {
+	deadline := time.Now().Add(bindTurnWait)
+	for {
+		won, err := g.s.cache.SetNX(ctx, g.turn, g.token, bindAttemptHold)
+		if err != nil {
+			return fmt.Errorf("take binding turn: %w", unavailable(err))
+		}
+		if won {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errBindBusy
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(bindTurnPoll):
+		}
+	}
 }
 
 // mismatch counts a failed match against every counter.
