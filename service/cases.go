@@ -347,13 +347,9 @@ func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
 	out := make([]PublicCase, len(cases))
 	for i, c := range cases {
 		u, ok := units[c.UnitID]
-		docs, err := maskDocuments(db, byCase[c.ID])
-		if err != nil {
-			return nil, err
-		}
 		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: publicTitle(c, names[c.ID]), Cause: c.Cause, Department: c.Unit,
 			Unit: unitBrief(u, ok), Stage: c.Stage, Result: maskNames(c.Result, names[c.ID]), Summary: maskNames(c.Summary, names[c.ID]),
-			AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt, Documents: docs}
+			AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt, Documents: maskedDocuments(byCase[c.ID], names)}
 	}
 	return out, nil
 }

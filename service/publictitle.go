@@ -71,9 +71,15 @@ func maskDocuments(db *gorm.DB, docs []model.Document) ([]DocumentView, error) {
 	if err != nil {
 		return nil, err
 	}
+	return maskedDocuments(docs, names), nil
+}
+
+// maskedDocuments renders documents for the public with the party names
+// of their cases (by case id) masked in their titles.
+func maskedDocuments(docs []model.Document, names map[uint64][]string) []DocumentView {
 	out := DocumentViews(docs)
 	for i := range out {
 		out[i].Title = maskNames(out[i].Title, names[out[i].CaseID])
 	}
-	return out, nil
+	return out
 }
