@@ -137,6 +137,9 @@ type Business struct {
 	ReminderTime string `yaml:"reminder_time"`
 	// ReplyWorkingDays is how many working days staff have to answer a request.
 	ReplyWorkingDays int `yaml:"reply_working_days"`
+	// ReplyLeadMinutes is how long before an appointment's start staff must
+	// have answered it, when that comes before the working-day deadline.
+	ReplyLeadMinutes int `yaml:"reply_lead_minutes"`
 	// Holidays are non-working dates (YYYY-MM-DD); MakeupDays are weekend
 	// dates that are working days (调休).
 	Holidays   []string `yaml:"holidays"`
@@ -175,7 +178,7 @@ func Default() Config {
 			APIBase:  "https://api.weixin.qq.com",
 			OpenBase: "https://open.weixin.qq.com",
 		},
-		Business:        Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3},
+		Business:        Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3, ReplyLeadMinutes: 120},
 		Push:            Push{Concurrency: 8, MaxAttempts: 8},
 		ReportThreshold: 0.9,
 		Retention:       Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
@@ -265,6 +268,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_RETENTION_UPLOADS_DAYS":   &cfg.Retention.UploadsDays,
 		"ZSJC_RETENTION_PUSHES_DAYS":    &cfg.Retention.PushesDays,
 		"ZSJC_RETENTION_CALLBACKS_DAYS": &cfg.Retention.CallbacksDays,
+		"ZSJC_REPLY_LEAD_MINUTES": &cfg.Business.ReplyLeadMinutes,
 	}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
@@ -384,6 +388,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Business.ReplyWorkingDays < 1 {
 		return &Error{Var: "ZSJC_REPLY_WORKING_DAYS", Reason: "must be at least 1"}
+	}
+	if c.Business.ReplyLeadMinutes < 1 {
+		return &Error{Var: "ZSJC_REPLY_LEAD_MINUTES", Reason: "must be at least 1"}
 	}
 	for _, d := range append(append([]string{}, c.Business.Holidays...), c.Business.MakeupDays...) {
 		if _, err := time.Parse("2006-01-02", d); err != nil {

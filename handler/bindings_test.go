@@ -2,6 +2,8 @@ package handler_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -47,12 +49,20 @@ func TestPartyBindingRefusalIsGeneric(t *testing.T) {
 	if r.Code != http.StatusTooManyRequests || !strings.Contains(string(r.Body), "请于 11:00 后再试") {
 		t.Fatalf("sixth attempt: %d %s", r.Code, r.Body)
 	}
-	// The limit is per IP too: another user from the same address is refused.
-	if r := f.Do(f.LoginUser("same-ip"), "POST", "/api/h5/bindings", map[string]string{"case_no": no, "role": "party", "name": "张三", "id_number": idNumber(3)}); r.Code != 429 {
-		t.Errorf("same IP: %d %s", r.Code, r.Body)
+	// Guessing one case from one address is limited across users: a second
+	// account behind the same IP gets the one mismatch left on that case.
+	other := func(name string) handlertest.Response {
+		return f.Do(f.LoginUser("same-ip"), "POST", "/api/h5/bindings", map[string]string{"case_no": no, "role": "party", "name": name, "id_number": idNumber(3)})
+	}
+	if r := other("李四"); r.ErrorCode() != "binding_mismatch" {
+		t.Errorf("same IP, fifth mismatch on the case: %d %s", r.Code, r.Body)
+	}
+	if r := other("张三"); r.Code != 429 {
+		t.Errorf("same IP, after five mismatches on the case: %d %s", r.Code, r.Body)
 	}
 	// After the window the right data binds at once.
-	f.Cache.Del(t.Context(), "bind:oid:guesser", "bind:ip:192.0.2.1")
+	sum := sha256.Sum256([]byte(no))
+	f.Cache.Del(t.Context(), "bind:oid:guesser", "bind:cip:"+hex.EncodeToString(sum[:8])+":192.0.2.1")
 	r = f.must(201, bind(no, " 张三 ", strings.ToLower(idNumber(3))))
 	var b service.BindingView
 	r.JSON(t, &b)
@@ -103,6 +113,15 @@ func TestLawyerBinding(t *testing.T) {
 	f.must(200, f.Do(f.clerk, "GET", "/api/staff/bindings?status=pending", nil)).JSON(t, &queue)
 	if len(queue.Items) != 2 || queue.Items[0].Applicant == nil || queue.Items[0].Applicant.Name != "王律师" || len(queue.Items[0].Materials) != 1 {
 		t.Fatalf("queue %+v", queue.Items)
+	}
+	// Staff are told which request names no case; the lawyer never is.
+	for _, it := range queue.Items {
+		if want := map[bool]string{true: "案号不存在", false: ""}[it.ID == unknown]; it.CaseNote != want {
+			t.Errorf("binding %d (case %d): case note %q, want %q", it.ID, it.CaseID, it.CaseNote, want)
+		}
+	}
+	if r := f.must(200, f.Do(l, "GET", "/api/h5/bindings", nil)); strings.Contains(string(r.Body), "案号不存在") {
+		t.Errorf("the lawyer is told the case does not exist: %s", r.Body)
 	}
 	staffFile := f.must(200, f.Do(f.clerk, "GET", fmt.Sprintf("/api/staff/uploads/%d/file", queue.Items[0].Materials[0].UploadID), nil))
 	if staffFile.Header.Get("Content-Type") != "application/pdf" {
@@ -202,5 +221,109 @@ func TestParallelBindingsOfOneUser(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s: %d bindings", body["role"], n)
 		}
+	}
+}
+
+// TestPendingBindingWithdrawn: a lawyer withdraws a pending request
+// (pending → cancelled), someone else cannot, staff can no longer decide
+// it, and the lawyer may ask again; raced with an approval exactly one wins.
+func TestPendingBindingWithdrawn(t *testing.T) {
+	f := newCaseFixture(t)
+	_, no := f.newCase()
+	l := f.lawyer("withdrawer")
+	id := f.lawyerBinding(l, no)
+	f.must(404, f.Do(f.lawyer("stranger"), "DELETE", fmt.Sprintf("/api/h5/bindings/%d", id), nil))
+	var b service.BindingView
+	f.must(200, f.Do(l, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", id), nil)).JSON(t, &b)
+	if b.Status != model.StatusCancelled {
+		t.Fatalf("withdrawn binding %+v, want cancelled", b)
+	}
+	f.must(409, f.Do(l, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", id), nil))
+	f.must(409, f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/approve", id), nil))
+	if f.pushes(fmt.Sprintf("binding:%d:", id)) != 0 {
+		t.Error("a withdrawal pushed a result")
+	}
+
+	again := f.lawyerBinding(l, no)
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		codes[0] = f.Do(l, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", again), nil).Code
+	}()
+	go func() {
+		defer wg.Done()
+		codes[1] = f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/approve", again), nil).Code
+	}()
+	wg.Wait()
+	// The approval may come first; then the lawyer's DELETE revokes it.
+	if codes[1] == 200 && codes[0] != 200 || codes[1] != 200 && (codes[0] != 200 || codes[1] != 409) {
+		t.Errorf("withdraw %d, approve %d", codes[0], codes[1])
+	}
+	var row model.Binding
+	if err := f.DB.Take(&row, again).Error; err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != model.StatusCancelled && row.Status != model.StatusRevoked {
+		t.Errorf("after the race the binding is %s", row.Status)
+	}
+}
+
+// TestPartyBindingBehindNAT: successes never count — many people behind
+// one carrier-NAT address all bind — while mismatches from that address
+// stop at the per-IP ceiling, and one user's parallel guesses cannot race
+// past the per-user limit.
+func TestPartyBindingBehindNAT(t *testing.T) {
+	f := newCaseFixture(t)
+	var parties []service.PartyInput
+	for i := range 30 {
+		parties = append(parties, service.PartyInput{Name: fmt.Sprintf("当事人%d", i), Role: "被害人", IDNumber: idNumber(100 + i)})
+	}
+	_, no := f.newCase(parties...)
+	for i, p := range parties {
+		r := f.Do(f.LoginUser(fmt.Sprintf("nat-%d", i)), "POST", "/api/h5/bindings",
+			map[string]string{"case_no": no, "role": "party", "name": p.Name, "id_number": p.IDNumber})
+		f.must(201, r)
+	}
+
+	// One user's parallel guesses: at most BindAttempts are answered.
+	racer := f.LoginUser("nat-racer")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answered := 0
+	for range 3 * service.BindAttempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.Do(racer, "POST", "/api/h5/bindings", map[string]string{"case_no": no, "role": "party", "name": "王五", "id_number": idNumber(5)})
+			if r.ErrorCode() == "binding_mismatch" {
+				mu.Lock()
+				answered++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if answered > service.BindAttempts {
+		t.Errorf("%d parallel guesses answered, limit %d", answered, service.BindAttempts)
+	}
+
+	// Mismatches of many users on many case numbers reach the IP ceiling.
+	mismatches := answered
+	for u := 0; mismatches < service.BindIPCeiling; u++ {
+		guesser := f.LoginUser(fmt.Sprintf("nat-guesser-%d", u))
+		for k := 0; k < service.BindAttempts && mismatches < service.BindIPCeiling; k++ {
+			r := f.Do(guesser, "POST", "/api/h5/bindings", map[string]string{"case_no": fmt.Sprintf("京检刑受〔1999〕%d号", u*10+k), "role": "party", "name": "王五", "id_number": idNumber(5)})
+			if r.ErrorCode() != "binding_mismatch" {
+				t.Fatalf("mismatch %d: %d %s", mismatches+1, r.Code, r.Body)
+			}
+			mismatches++
+		}
+	}
+	_, fresh := f.newCase(service.PartyInput{Name: "赵六", Role: "被害人", IDNumber: idNumber(6)})
+	r := f.Do(f.LoginUser("nat-late"), "POST", "/api/h5/bindings", map[string]string{"case_no": fresh, "role": "party", "name": "赵六", "id_number": idNumber(6)})
+	if r.Code != http.StatusTooManyRequests {
+		t.Errorf("after %d mismatches from one IP: %d %s", mismatches, r.Code, r.Body)
 	}
 }

@@ -16,7 +16,7 @@ import (
 type h5Case struct {
 	Name     string `json:"name"`
 	Stage    string `json:"stage"`
-	Summary  string `json:"summary"`
+	Result   string `json:"result"`
 	Timeline []struct {
 		Stage string `json:"stage"`
 	} `json:"timeline"`
@@ -61,10 +61,10 @@ func TestH5CaseViewFollowsEveryWrite(t *testing.T) {
 		t.Errorf("after the integration event: %+v", c)
 	}
 
-	if err := f.DB.Model(&model.Case{}).Where("id = ?", id).Update("summary", "直接写入").Error; err != nil {
+	if err := f.DB.Model(&model.Case{}).Where("id = ?", id).Update("result", "直接写入").Error; err != nil {
 		t.Fatal(err)
 	}
-	if c := f.h5Case(u, id); c.Summary != "直接写入" {
+	if c := f.h5Case(u, id); c.Result != "直接写入" {
 		t.Errorf("after a write outside the use cases: %+v", c)
 	}
 

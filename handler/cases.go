@@ -44,7 +44,7 @@ func (s *Server) staffCases(c *gin.Context) error {
 	default:
 		return model.Invalid(map[string]string{"scope": "须为 mine 或 unit"})
 	}
-	return servePage(c, func(p service.Paging) (service.Page[service.CaseView], error) {
+	return servePage(c, func(p service.Paging) (service.Page[service.StaffCase], error) {
 		f.Paging = p
 		return s.svc.ListCases(c.Request.Context(), actor(c), f)
 	})
@@ -107,7 +107,7 @@ func (s *Server) recordEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusCreated, ev)
+	ok(c, http.StatusCreated, service.EventRecordOf(ev))
 	return nil
 }
 
@@ -116,8 +116,9 @@ func (s *Server) parties(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return servePage(c, func(p service.Paging) (service.Page[model.Party], error) {
-		return s.svc.Parties(c.Request.Context(), actor(c), id, p)
+	return servePage(c, func(p service.Paging) (service.Page[service.PartyView], error) {
+		page, err := s.svc.Parties(c.Request.Context(), actor(c), id, p)
+		return service.MapPage(page, service.PartyViews), err
 	})
 }
 
@@ -134,7 +135,7 @@ func (s *Server) addParty(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusCreated, p)
+	ok(c, http.StatusCreated, service.PartyViews([]model.Party{p})[0])
 	return nil
 }
 

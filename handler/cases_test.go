@@ -95,7 +95,7 @@ func TestH5AccessControl(t *testing.T) {
 	}
 
 	// The lists show only what is the user's own.
-	var cases struct{ Items []service.CaseView }
+	var cases struct{ Items []service.H5Case }
 	f.must(200, f.Do(pending, "GET", "/api/h5/cases", nil)).JSON(t, &cases)
 	if len(cases.Items) != 0 {
 		t.Errorf("pending lawyer sees cases %+v", cases.Items)
@@ -134,7 +134,7 @@ func TestCaseTimelineAndEventPushes(t *testing.T) {
 		t.Errorf("push %s data %v", push.Kind, data)
 	}
 
-	var d service.CaseDetail
+	var d service.H5CaseDetail
 	f.must(200, f.Do(party, "GET", fmt.Sprintf("/api/h5/cases/%d", id), nil)).JSON(t, &d)
 	if d.Stage != "提起公诉" || len(d.Timeline) != 1 || d.Timeline[0].Stage != "提起公诉" {
 		t.Errorf("case stage %q timeline %+v", d.Stage, d.Timeline)
@@ -206,7 +206,7 @@ func TestPublicCasesAndDocuments(t *testing.T) {
 	// The console's search matches number or name, wildcards taken literally.
 	f.newCase()
 	for q, want := range map[string]int{"": 2, "重要": 1, url.QueryEscape(no): 1, "%25": 0, "_": 0} {
-		var found struct{ Items []service.CaseView }
+		var found struct{ Items []service.StaffCase }
 		f.must(200, f.Do(f.clerk, "GET", "/api/staff/cases?q="+q, nil)).JSON(t, &found)
 		if len(found.Items) != want {
 			t.Errorf("search %q: %d cases, want %d", q, len(found.Items), want)

@@ -121,7 +121,7 @@ func (s *Server) userDocuments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list(c, docs)
+	list(c, service.DocumentViews(docs))
 	return nil
 }
 

@@ -64,7 +64,7 @@ func (s *Server) integrationEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, createdOrOK(created), ev)
+	ok(c, createdOrOK(created), service.EventRecordOf(ev))
 	return nil
 }
 

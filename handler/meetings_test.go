@@ -182,7 +182,8 @@ func TestMeetingRequestRules(t *testing.T) {
 		PreferredTimes []time.Time `json:"preferred_times"`
 	}
 	f.expect(http.StatusCreated, f.Do(lawyer, http.MethodPost, "/api/h5/meetings", good())).JSON(t, &created)
-	if created.Status != "pending" || !created.ReplyBy.Equal(at("2026-12-07", "10:00")) || len(created.PreferredTimes) != 2 {
+	// Due two hours before the first preferred time (Thursday 09:00).
+	if created.Status != "pending" || !created.ReplyBy.Equal(at(thursday, "07:00")) || len(created.PreferredTimes) != 2 {
 		t.Fatalf("created %+v", created)
 	}
 	var mine struct {

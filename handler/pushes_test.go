@@ -78,3 +78,66 @@ func TestStaffPushesListAndRetry(t *testing.T) {
 		t.Fatalf("%d audit rows for the retry, want 1", audits)
 	}
 }
+
+// TestNoPushesQueuedToUnfollowedUsers: a decision for a lawyer who has
+// unfollowed the account queues nothing to send — the push is recorded
+// failed with the reason — and the staff list flags the recipient as
+// unreachable; a lawyer whose follow state is unknown is pushed as usual.
+func TestNoPushesQueuedToUnfollowedUsers(t *testing.T) {
+	f := newCaseFixture(t)
+	_, no := f.newCase()
+	gone := f.lawyer("o-gone")
+	goneID := f.lawyerBinding(gone, no)
+	unknown := f.lawyer("o-unknown")
+	unknownID := f.lawyerBinding(unknown, no)
+	now := time.Now()
+	if err := f.DB.Model(&model.WeChatUser{}).Where("open_id = ?", "o-gone").
+		Updates(map[string]any{"subscribed": false, "unsubscribed_at": now}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := f.DB.Model(&model.WeChatUser{}).Where("open_id = ?", "o-unknown").
+		Updates(map[string]any{"subscribed": false, "unsubscribed_at": nil}).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uint64{goneID, unknownID} {
+		f.must(200, f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/approve", id), nil))
+	}
+	status := func(bindingID uint64) (model.Status, string) {
+		var row model.PushMessage
+		if err := f.DB.Where("dedup_key LIKE ?", fmt.Sprintf("binding:%d:%%", bindingID)).Take(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		return row.Status, row.LastError
+	}
+	if st, why := status(goneID); st != model.StatusFailed || !strings.Contains(why, "取消关注") {
+		t.Errorf("push to an unfollowed user: %s %q, want failed, not queued", st, why)
+	}
+	if st, _ := status(unknownID); st != model.StatusQueued {
+		t.Errorf("push to a user of unknown state: %s, want queued", st)
+	}
+	var page struct {
+		Items []struct {
+			Cause       string `json:"cause"`
+			Unreachable bool   `json:"recipient_unreachable"`
+		} `json:"items"`
+	}
+	f.must(200, f.Do(f.clerk, "GET", "/api/staff/pushes", nil)).JSON(t, &page)
+	seen := 0
+	for _, it := range page.Items {
+		switch it.Cause {
+		case fmt.Sprintf("binding:%d:approved", goneID):
+			seen++
+			if !it.Unreachable {
+				t.Error("the unfollowed recipient is not flagged unreachable")
+			}
+		case fmt.Sprintf("binding:%d:approved", unknownID):
+			seen++
+			if it.Unreachable {
+				t.Error("a recipient of unknown state is flagged unreachable")
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("push list %+v", page.Items)
+	}
+}

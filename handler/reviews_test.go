@@ -261,8 +261,11 @@ func TestReviewConcurrentDecisions(t *testing.T) {
 	}
 }
 
-// TestReviewCancelCutoff: the lawyer may cancel until 17:00 the day before,
-// which frees the place; from the cut-off on the cancel is refused.
+// TestReviewCancelCutoff: the lawyer may cancel a confirmed booking until
+// 17:00 the day before, which frees the place; from the cut-off on that
+// cancel is refused and the list says why. A slot past its cut-off is
+// still bookable but marked not cancellable, and a pending request can
+// always be withdrawn — a lawyer who booked late is never stuck.
 func TestReviewCancelCutoff(t *testing.T) {
 	f := newApptFixture(t)
 	caseID := f.newCase()
@@ -275,6 +278,7 @@ func TestReviewCancelCutoff(t *testing.T) {
 	f.expect(http.StatusOK, f.staffDo("reviews", earlyID, "confirm", nil))
 	late := f.lawyer(caseID)
 	lateID := f.booking(late, caseID, slotID)
+	f.expect(http.StatusOK, f.staffDo("reviews", lateID, "confirm", nil))
 	if f.booked(slotID) != 2 {
 		t.Fatalf("booked %d, want 2", f.booked(slotID))
 	}
@@ -293,21 +297,50 @@ func TestReviewCancelCutoff(t *testing.T) {
 	if msg := errorMessage(t, r); !strings.Contains(msg, "17:00") {
 		t.Fatalf("cut-off message %q does not say when", msg)
 	}
-	if f.reviewStatus(lateID) != model.StatusPending || f.booked(slotID) != 1 {
+	if f.reviewStatus(lateID) != model.StatusConfirmed || f.booked(slotID) != 1 {
 		t.Fatal("a refused cancel changed the booking")
 	}
-	// The lawyer's list shows until when a live booking could be cancelled.
-	var mine struct {
+	// The lawyer's list shows until when a live booking could be
+	// cancelled, and why it no longer can.
+	type mine struct {
 		Items []struct {
-			ID       uint64    `json:"id"`
-			Status   string    `json:"status"`
-			CancelBy time.Time `json:"cancel_by"`
+			ID          uint64    `json:"id"`
+			Status      string    `json:"status"`
+			CancelBy    time.Time `json:"cancel_by"`
+			Cancellable bool      `json:"cancellable"`
+			CancelNote  string    `json:"cancel_note"`
 		} `json:"items"`
 	}
-	f.expect(http.StatusOK, f.Do(late, http.MethodGet, "/api/h5/reviews", nil)).JSON(t, &mine)
-	if len(mine.Items) != 1 || !mine.Items[0].CancelBy.Equal(at(wednesday, "17:00")) {
-		t.Fatalf("lawyer's list %+v", mine.Items)
+	var list mine
+	f.expect(http.StatusOK, f.Do(late, http.MethodGet, "/api/h5/reviews", nil)).JSON(t, &list)
+	if len(list.Items) != 1 || !list.Items[0].CancelBy.Equal(at(wednesday, "17:00")) ||
+		list.Items[0].Cancellable || !strings.Contains(list.Items[0].CancelNote, "17:00") {
+		t.Fatalf("lawyer's list %+v", list.Items)
 	}
+
+	// Booking after the cut-off: the calendar marks the slot 不可取消, the
+	// booking is accepted, and while pending it can be withdrawn and made
+	// again.
+	f.Clock.Set(at(wednesday, "22:19"))
+	tardy := f.lawyer(caseID)
+	var slots struct {
+		Items []struct {
+			ID          uint64 `json:"id"`
+			Cancellable bool   `json:"cancellable"`
+		} `json:"items"`
+	}
+	f.expect(http.StatusOK, f.Do(tardy, http.MethodGet, fmt.Sprintf("/api/h5/cases/%d/review-slots", caseID), nil)).JSON(t, &slots)
+	if len(slots.Items) != 1 || slots.Items[0].ID != slotID || slots.Items[0].Cancellable {
+		t.Fatalf("slots after the cut-off %+v, want the slot marked not cancellable", slots.Items)
+	}
+	tardyID := f.booking(tardy, caseID, slotID)
+	list = mine{}
+	f.expect(http.StatusOK, f.Do(tardy, http.MethodGet, "/api/h5/reviews", nil)).JSON(t, &list)
+	if len(list.Items) != 1 || !list.Items[0].Cancellable || list.Items[0].CancelNote != "" {
+		t.Fatalf("a pending booking after the cut-off: %+v, want withdrawable", list.Items)
+	}
+	f.expect(http.StatusOK, cancel(tardy, tardyID))
+	f.booking(tardy, caseID, slotID)
 	f.checkPlaces(slotID)
 }
 
@@ -447,20 +480,22 @@ func TestReviewSlotRules(t *testing.T) {
 }
 
 // TestReviewQueueDeadlines: every booking carries a reply-by three working
-// days on; the staff queue is sorted by it, shows the time left, flags the
-// overdue ones, and /metrics counts them.
+// days on, or two hours before its slot starts when that is earlier (an
+// answer after the slot is no answer); the staff queue is sorted by it,
+// shows the time left, flags the overdue ones, and /metrics counts them.
 func TestReviewQueueDeadlines(t *testing.T) {
 	f := newApptFixture(t)
 	caseID := f.newCase()
-	thu, fri := f.slot(thursday, "am", 5), f.slot(friday, "pm", 5)
-	// Booked on Wednesday 10:00, 12:00 and 14:00: due Monday at those times.
+	nextWeek := "2026-12-09"
+	thu, fri, later := f.slot(thursday, "am", 5), f.slot(friday, "pm", 5), f.slot(nextWeek, "am", 5)
+	// Booked on Wednesday 10:00, 12:00 and 14:00.
 	var ids []uint64
-	for i, slotID := range []uint64{fri, thu, fri} {
+	for i, slotID := range []uint64{later, thu, fri} {
 		f.Clock.Set(handlertest.Start.Add(time.Duration(i) * 2 * time.Hour))
 		ids = append(ids, f.booking(f.lawyer(caseID), caseID, slotID))
 	}
 	f.Clock.Set(handlertest.Start)
-	meetingID := f.meeting(f.lawyer(caseID), caseID) // due Monday 10:00 too
+	meetingID := f.meeting(f.lawyer(caseID), caseID) // first preferred Thursday 10:00: due 08:00
 
 	type queue struct {
 		Items []struct {
@@ -474,23 +509,40 @@ func TestReviewQueueDeadlines(t *testing.T) {
 			CaseNo string `json:"case_no"`
 		} `json:"items"`
 	}
-	f.Clock.Set(at("2026-12-07", "11:00")) // Monday: the first is an hour late
+	f.Clock.Set(at(thursday, "08:30")) // the Thursday booking (due 07:00) and the meeting are late
 	var q queue
 	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/reviews?status=pending", nil)).JSON(t, &q)
 	if len(q.Items) != 3 {
 		t.Fatalf("queue has %d items, want 3", len(q.Items))
 	}
+	want := []struct {
+		id  uint64
+		due time.Time
+	}{
+		{ids[1], at(thursday, "07:00")},     // slot Thursday 09:00, before the working-day deadline
+		{ids[2], at(friday, "12:00")},       // slot Friday 14:00
+		{ids[0], at("2026-12-07", "10:00")}, // slot next Wednesday: three working days on
+	}
 	for i, it := range q.Items {
-		wantDue := at("2026-12-07", fmt.Sprintf("%02d:00", 10+2*i))
-		if it.ID != ids[i] || !it.ReplyBy.Equal(wantDue) || it.TimeLeftSeconds == nil || it.CaseNo == "" {
-			t.Fatalf("item %d: %+v, want booking %d due %s", i, it, ids[i], wantDue)
+		if it.ID != want[i].id || !it.ReplyBy.Equal(want[i].due) || it.TimeLeftSeconds == nil || it.CaseNo == "" {
+			t.Fatalf("item %d: %+v, want booking %d due %s", i, it, want[i].id, want[i].due)
 		}
-		if left := *it.TimeLeftSeconds; left != int64(wantDue.Sub(f.Clock.Now())/time.Second) || it.Overdue != (left < 0) {
+		if left := *it.TimeLeftSeconds; left != int64(want[i].due.Sub(f.Clock.Now())/time.Second) || it.Overdue != (left < 0) {
 			t.Fatalf("item %d: time left %d, overdue %v", i, left, it.Overdue)
 		}
 	}
 	if !q.Items[0].Overdue || q.Items[1].Overdue {
 		t.Fatalf("overdue flags %v %v, want true false", q.Items[0].Overdue, q.Items[1].Overdue)
+	}
+	var meetings struct {
+		Items []struct {
+			ID      uint64    `json:"id"`
+			ReplyBy time.Time `json:"reply_by"`
+		} `json:"items"`
+	}
+	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/meetings?status=pending", nil)).JSON(t, &meetings)
+	if len(meetings.Items) != 1 || !meetings.Items[0].ReplyBy.Equal(at(thursday, "08:00")) {
+		t.Fatalf("meeting queue %+v, want one due Thursday 08:00", meetings.Items)
 	}
 	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/reviews?date="+thursday, nil)).JSON(t, &q)
 	if len(q.Items) != 1 || q.Items[0].ID != ids[1] {
@@ -506,7 +558,7 @@ func TestReviewQueueDeadlines(t *testing.T) {
 		}
 	}
 	// Deciding clears the flag.
-	f.expect(http.StatusOK, f.staffDo("reviews", ids[0], "reject", map[string]string{"reason": "已逾期，请重新预约"}))
+	f.expect(http.StatusOK, f.staffDo("reviews", ids[1], "reject", map[string]string{"reason": "已逾期，请重新预约"}))
 	f.expect(http.StatusOK, f.staffDo("meetings", meetingID, "reject", map[string]string{"reason": "请书面提交"}))
 	metrics = string(f.Do(handlertest.Anonymous, http.MethodGet, "/metrics", nil).Body)
 	if !strings.Contains(metrics, `zsjc_requests_overdue{kind="review"} 0`) || !strings.Contains(metrics, `zsjc_requests_overdue{kind="meeting"} 0`) {

@@ -93,7 +93,7 @@ func New(d Deps) http.Handler {
 		_ = r.SetTrustedProxies(nil)
 	}
 	r.ContextWithFallback = true
-	r.NoRoute(func(c *gin.Context) { fail(c, errNotFoundPath) })
+	r.NoRoute(noRoute)
 	r.NoMethod(func(c *gin.Context) { fail(c, errMethod) })
 	metrics := newHTTPMetrics(d.Registry)
 	r.Use(requestID(d.Log), recovery, securityHeaders, accessLog, metrics.handler, bodyLimit(d.BodyLimit, s.bodyLimits))

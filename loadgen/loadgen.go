@@ -6,6 +6,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -112,6 +113,10 @@ func Closed(ctx context.Context, name string, workers, max int, d time.Duration,
 	return rec.result(name, time.Since(start))
 }
 
+// ErrBacklog is the error of a request Rate did not start because
+// maxInFlight requests were still running: the server cannot keep up.
+var ErrBacklog = errors.New("too many requests in flight")
+
 // Rate starts op at rps requests per second for d (open loop: a slow
 // server does not slow the arrivals), with at most maxInFlight at once.
 func Rate(ctx context.Context, name string, rps int, d time.Duration, maxInFlight int, op Op) (Result, error) {
@@ -128,7 +133,7 @@ func Rate(ctx context.Context, name string, rps int, d time.Duration, maxInFligh
 		select {
 		case sem <- struct{}{}:
 		default:
-			rec.add(0, fmt.Errorf("more than %d requests in flight: the server cannot keep up with %d/s", maxInFlight, rps))
+			rec.add(0, fmt.Errorf("%w (more than %d): the server cannot keep up with %d/s", ErrBacklog, maxInFlight, rps))
 			continue
 		}
 		wg.Add(1)

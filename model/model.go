@@ -46,10 +46,13 @@ type Case struct {
 	Stage        string     `gorm:"size:64;not null" json:"stage"`
 	Result       string     `gorm:"size:200" json:"result"` // 处理结果
 	// Important marks 重要案件信息 published to everyone; Summary is its public text.
-	Important bool      `gorm:"not null;default:false;index" json:"important"`
-	Summary   string    `gorm:"size:2000" json:"summary,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Important bool   `gorm:"not null;default:false;index" json:"important"`
+	Summary   string `gorm:"size:2000" json:"summary,omitempty"`
+	// PublicTitle is the title staff chose to publish the case under; empty:
+	// the name with the parties' names masked.
+	PublicTitle string    `gorm:"size:200" json:"public_title,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // CaseEvent is one entry of a case's timeline.

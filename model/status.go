@@ -74,7 +74,8 @@ func (m Machine) Sources(to Status) []Status {
 // The state machines of docs/design.md §3.
 var (
 	BindingMachine = Machine{
-		StatusPending:  {StatusApproved, StatusRejected},
+		// A pending request its owner withdraws is cancelled.
+		StatusPending:  {StatusApproved, StatusRejected, StatusCancelled},
 		StatusApproved: {StatusRevoked},
 	}
 	ReviewMachine = Machine{

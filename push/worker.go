@@ -362,6 +362,9 @@ func (w *Worker) deliver(ctx context.Context, c claimed) {
 	case err == nil:
 		w.markSent(ctx, c, msgID)
 	case errors.As(err, &coded) && finalErrcodes[coded.ErrCode()]:
+		if coded.ErrCode() == ErrcodeNotSubscribed {
+			w.markUnfollowed(ctx, c.row.OpenID)
+		}
 		w.fail(ctx, c, fmt.Sprint(coded.ErrCode()), err)
 	case errors.As(err, &coded) && coded.ErrCode() == ErrcodeQuota:
 		w.pauseForQuota(ctx, c, err)
@@ -385,6 +388,19 @@ func (w *Worker) markSent(ctx context.Context, c claimed, msgID int64) {
 				w.log.Warn("apply early delivery report", "push_id", c.row.ID, "err", err)
 			}
 		}
+	}
+}
+
+// markUnfollowed records the platform's answer that openid does not follow
+// the account, so no more pushes are queued to it until it follows again
+// (the subscribe event clears the mark).
+func (w *Worker) markUnfollowed(ctx context.Context, openid string) {
+	now := w.now()
+	err := w.db.WithContext(ctx).Model(&model.WeChatUser{}).
+		Where("open_id = ? AND (subscribed = ? OR unsubscribed_at IS NULL)", openid, true).
+		Updates(map[string]any{"subscribed": false, "unsubscribed_at": now, "updated_at": now}).Error
+	if err != nil {
+		w.log.Warn("record unfollowed recipient", "err", err)
 	}
 }
 

@@ -142,6 +142,12 @@ func TestErrcodeClasses(t *testing.T) {
 	for name := range answers {
 		queue(t, db, name, 1, start)
 	}
+	// The recipients of 43004 and 40003 follow, as far as we know.
+	for _, oid := range []string{"43004-0", "40003-0"} {
+		if err := db.Create(&model.WeChatUser{OpenID: oid, Subscribed: true}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	key := "bad-kind"
 	if err := db.Create(&model.PushMessage{OpenID: key, Kind: "no_such_kind", DedupKey: key, ClientMsgID: key,
 		Status: model.StatusQueued, NextAttemptAt: start}).Error; err != nil {
@@ -161,6 +167,17 @@ func TestErrcodeClasses(t *testing.T) {
 
 	rows := rowsByOpenID(t, db)
 	retryAt := start.Add(DefaultBackoff.Delay(1, 0.5))
+	// 43004 is the platform saying the user does not follow: recorded, so
+	// no more pushes are queued to them; other errors leave the user be.
+	for oid, wantFollowing := range map[string]bool{"43004-0": false, "40003-0": true} {
+		var u model.WeChatUser
+		if err := db.Where("open_id = ?", oid).Take(&u).Error; err != nil {
+			t.Fatal(err)
+		}
+		if u.Subscribed != wantFollowing || (u.UnsubscribedAt == nil) != wantFollowing {
+			t.Errorf("%s after the send: subscribed %v unsubscribed_at %v", oid, u.Subscribed, u.UnsubscribedAt)
+		}
+	}
 	for openid, row := range rows {
 		switch openid {
 		case "ok-0":

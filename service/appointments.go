@@ -54,11 +54,10 @@ func transition(tx *gorm.DB, row any, what string, m model.Machine, id, owner ui
 	return nil
 }
 
-// lockedRow is what lockStatus reads of a review booking or meeting request.
+// lockedRow is what lockStatus reads of a row with a state machine.
 type lockedRow struct {
-	Status     model.Status
-	UserID     uint64
-	RemindedAt *time.Time
+	Status model.Status
+	UserID uint64
 }
 
 // lockStatus locks row id by primary key for the rest of the transaction
@@ -67,7 +66,7 @@ type lockedRow struct {
 func lockStatus(tx *gorm.DB, row any, id, owner uint64) (lockedRow, error) {
 	var cur lockedRow
 	err := tx.Model(row).Clauses(clause.Locking{Strength: "UPDATE"}).
-		Select("status", "user_id", "reminded_at").Where("id = ?", id).Take(&cur).Error
+		Select("status", "user_id").Where("id = ?", id).Take(&cur).Error
 	if err != nil {
 		return cur, notFoundIf(err)
 	}
@@ -93,9 +92,20 @@ func (s *Service) replyStatus(status model.Status, replyBy time.Time) ReplyStatu
 	return ReplyStatus{TimeLeftSeconds: &left, Overdue: left < 0}
 }
 
-// replyBy is the reply deadline of a request made now: the configured
-// number of working days later, at the same local time of day.
-func (s *Service) replyBy() time.Time {
+// replyBy is the reply deadline of a request made now for an appointment
+// starting at start: the configured number of working days later, at the
+// same local time of day, or ReplyLead before the start if that is earlier
+// — an answer after the appointment has passed is no answer (件件有回复).
+func (s *Service) replyBy(start time.Time) time.Time {
+	deadline := s.replyDeadline()
+	if before := start.Add(-s.opt.ReplyLead).UTC(); before.Before(deadline) {
+		return before
+	}
+	return deadline
+}
+
+// replyDeadline is the working-day reply deadline of a request made now.
+func (s *Service) replyDeadline() time.Time {
 	return s.opt.Calendar.AddWorkingDays(s.Now().In(s.opt.Location), s.opt.ReplyWorkingDays).UTC()
 }
 
@@ -286,34 +296,20 @@ func lockForUpdate(tx *gorm.DB) *gorm.DB {
 	return tx.Clauses(clause.Locking{Strength: "UPDATE"})
 }
 
-// endAppointments cancels the live file reviews and meeting requests of a
-// lawyer's binding that has just been revoked, giving booked places back.
-// The lawyer is told of the revocation itself; no push per appointment.
+// endAppointments cancels the live requests (of every kind) of a lawyer's
+// binding that has just been revoked, giving booked places back. The
+// lawyer is told of the revocation itself; no push per request.
 func (s *Service) endAppointments(tx *gorm.DB, b model.Binding) error {
-	var reviews []model.ReviewBooking
 	live := []model.Status{model.StatusPending, model.StatusConfirmed}
-	if err := lockForUpdate(tx).Where("binding_id = ? AND status IN ?", b.ID, live).Find(&reviews).Error; err != nil {
-		return fmt.Errorf("live reviews of binding %d: %w", b.ID, err)
-	}
-	for _, r := range reviews {
-		err := transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, r.ID, 0, model.StatusCancelled,
-			map[string]any{"live_key": nil, "slot_key": nil, "reason": "案件绑定已解除"})
-		if err != nil {
-			return fmt.Errorf("cancel review %d of revoked binding %d: %w", r.ID, b.ID, err)
+	for _, k := range requestKinds {
+		var ids []uint64
+		if err := lockForUpdate(tx).Model(k.row()).Where("binding_id = ? AND status IN ?", b.ID, live).Order("id").Pluck("id", &ids).Error; err != nil {
+			return fmt.Errorf("live %ss of binding %d: %w", k.name, b.ID, err)
 		}
-		if err := s.releasePlace(tx, r.SlotID); err != nil {
-			return err
-		}
-	}
-	var meetings []uint64
-	if err := tx.Model(&model.MeetingRequest{}).Where("binding_id = ? AND status IN ?", b.ID, live).Pluck("id", &meetings).Error; err != nil {
-		return fmt.Errorf("live meetings of binding %d: %w", b.ID, err)
-	}
-	for _, id := range meetings {
-		err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, 0, model.StatusCancelled,
-			map[string]any{"reason": "案件绑定已解除"})
-		if err != nil {
-			return fmt.Errorf("cancel meeting %d of revoked binding %d: %w", id, b.ID, err)
+		for _, id := range ids {
+			if err := k.end(s, tx, id, "案件绑定已解除"); err != nil {
+				return fmt.Errorf("cancel %s %d of revoked binding %d: %w", k.name, id, b.ID, err)
+			}
 		}
 	}
 	return nil

@@ -101,12 +101,13 @@ func TestHolidayCalendar(t *testing.T) {
 		t.Fatalf("skipped %s", got)
 	}
 
-	// Booked on Wednesday 30 December: Thursday, (New Year, weekend,) Monday,
-	// Tuesday → due Tuesday 5 January, same time of day.
+	// Booked on Wednesday 30 December for Wednesday 6 January: Thursday,
+	// (New Year, weekend,) Monday, Tuesday → due Tuesday 5 January, same
+	// time of day.
 	caseID, users := approvedLawyers(t, db, 1)
-	monday := batch.Items[slices.IndexFunc(batch.Items, func(s model.ReviewSlot) bool { return s.Date == "2027-01-04" })]
+	wednesday := batch.Items[slices.IndexFunc(batch.Items, func(s model.ReviewSlot) bool { return s.Date == "2027-01-06" })]
 	clock.Set(beijingTime("2026-12-30", "10:00"))
-	v, err := svc.BookReview(ctx, users[0].ID, service.ReviewInput{CaseID: caseID, SlotID: monday.ID})
+	v, err := svc.BookReview(ctx, users[0].ID, service.ReviewInput{CaseID: caseID, SlotID: wednesday.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestHolidayCalendar(t *testing.T) {
 	for _, step := range []struct {
 		clock string
 		want  int
-	}{{"2027-01-03 14:59", 0}, {"2027-01-03 15:00", 1}, {"2027-01-03 15:01", 0}} {
+	}{{"2027-01-05 14:59", 0}, {"2027-01-05 15:00", 1}, {"2027-01-05 15:01", 0}} {
 		clock.Set(beijingTime(step.clock[:10], step.clock[11:]))
 		n, err := svc.SendDueReminders(ctx)
 		if err != nil || n != step.want {

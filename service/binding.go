@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"zsjc/model"
 	"zsjc/secure"
@@ -28,14 +27,14 @@ var (
 	ErrReasonRequired    = model.Invalid(map[string]string{"reason": "请填写理由"})
 )
 
-// Party binding attempts allowed per openid and per IP in BindWindow.
+// Reasons recorded when users end a binding themselves, and what a
+// binding is called in state-conflict messages.
 const (
-	BindAttempts = 5
-	BindWindow   = time.Hour
+	reasonUnbound   = "用户解除绑定"
+	reasonWithdrawn = "用户撤回申请"
+	bindingWhat     = "绑定"
+	caseNoteUnknown = "案号不存在"
 )
-
-// reasonUnbound is recorded when users unbind a case themselves.
-const reasonUnbound = "用户解除绑定"
 
 // BindInput is an H5 binding request (docs/design.md §7.2).
 type BindInput struct {
@@ -106,38 +105,17 @@ func (s *Service) Bind(ctx context.Context, u UserSession, ip string, in BindInp
 	}
 }
 
-// limitBindAttempts counts a party binding attempt against the openid and
-// the IP (shared by all instances through the cache).
-func (s *Service) limitBindAttempts(ctx context.Context, openid, ip string) error {
-	for _, key := range []string{"bind:oid:" + openid, "bind:ip:" + ip} {
-		n, err := s.cache.Incr(ctx, key, BindWindow)
-		if err != nil {
-			return fmt.Errorf("count binding attempts: %w", unavailable(err))
-		}
-		if n <= BindAttempts {
-			continue
-		}
-		ttl, err := s.cache.TTL(ctx, key)
-		if err != nil || ttl < 0 {
-			ttl = BindWindow
-		}
-		// Round up so that "after HH:MM" is never too early.
-		until := s.Now().Add(ttl + time.Minute - 1).Truncate(time.Minute).In(s.opt.Location)
-		return model.NewError(model.KindTooMany, "too_many_attempts",
-			fmt.Sprintf("尝试次数过多，请于 %s 后再试", until.Format("15:04")))
-	}
-	return nil
-}
-
 func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in BindInput) (BindingView, error) {
-	if err := s.limitBindAttempts(ctx, u.OpenID, ip); err != nil {
+	guard, err := s.guardBindAttempt(ctx, u.OpenID, in.CaseNo, ip)
+	if err != nil {
 		return BindingView{}, err
 	}
+	defer guard.release(ctx)
 	// Every configured key's hash, so rows not yet rekeyed still match.
 	hashes := s.sealer.Hashes(secure.NormalizeIDNumber(in.IDNumber))
 	var b model.Binding
 	var c model.Case
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// One query whether or not the case exists, so the answer takes
 		// the same path either way.
 		var p model.Party
@@ -162,6 +140,11 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 		}
 		return s.audit(tx, userActor(u, ip), "binding.party", bindingTarget(b.ID), caseTarget(c.ID))
 	})
+	if errors.Is(err, ErrBindingMismatch) {
+		if cerr := guard.mismatch(ctx); cerr != nil {
+			return BindingView{}, cerr
+		}
+	}
 	if err != nil {
 		return BindingView{}, err
 	}
@@ -191,7 +174,7 @@ func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (
 		if !slices.ContainsFunc(uploads, func(up model.Upload) bool { return up.Kind == kindPowerOfAttorney }) {
 			return model.Invalid(map[string]string{"materials": "请上传委托书"})
 		}
-		replyBy := s.replyBy()
+		replyBy := s.replyDeadline()
 		b = model.Binding{UserID: u.UserID, CaseNo: in.CaseNo, Role: model.RoleLawyer, Status: model.StatusPending, ReplyBy: &replyBy}
 		var c model.Case
 		err := tx.Select("id", "unit_id").Where("case_no = ?", in.CaseNo).Take(&c).Error
@@ -266,15 +249,22 @@ func (s *Service) UserBindings(ctx context.Context, userID uint64) ([]BindingVie
 	return out, nil
 }
 
-// Unbind ends the user's own approved binding.
+// Unbind ends the user's own binding: an approved one is revoked, a
+// pending request is withdrawn (cancelled).
 func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint64) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
+		// Locked before choosing the move, so a concurrent approval is
+		// either seen (and revoked) or waits (and finds it cancelled).
+		if err := lockForUpdate(tx).Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
 			return notFoundIf(err)
 		}
+		to, reason := model.StatusRevoked, reasonUnbound
+		if b.Status == model.StatusPending {
+			to, reason = model.StatusCancelled, reasonWithdrawn
+		}
 		var err error
-		b, err = s.transition(tx, userActor(u, ip), b.ID, model.StatusRevoked, reasonUnbound, false)
+		b, err = s.moveBinding(tx, userActor(u, ip), b.ID, to, reason, false)
 		return err
 	})
 	return bindingView(b, ""), err
@@ -283,10 +273,21 @@ func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint6
 // StaffBinding is a binding in the staff queue, with who asked and what
 // they sent.
 type StaffBinding struct {
-	model.Binding
-	CaseName  string          `json:"case_name"`
+	ID        uint64       `json:"id"`
+	CaseID    uint64       `json:"case_id"`
+	Role      string       `json:"role"`
+	Status    model.Status `json:"status"`
+	CaseNo    string       `json:"case_no"`
+	Reason    string       `json:"reason,omitempty"`
+	DecidedAt *time.Time   `json:"decided_at,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	CaseName  string       `json:"case_name"`
+	// CaseNote tells staff that the number entered matches no case
+	// (CaseID 0); the lawyer is never told.
+	CaseNote  string          `json:"case_note,omitempty"`
 	Applicant *Applicant      `json:"applicant,omitempty"`
-	Party     *model.Party    `json:"party,omitempty"`
+	Party     *PartyView      `json:"party,omitempty"`
 	Materials []MaterialEntry `json:"materials"`
 }
 
@@ -386,7 +387,12 @@ func (s *Service) staffBindingItems(db *gorm.DB, rows []stagedBinding) ([]StaffB
 	}
 	out := make([]StaffBinding, len(rows))
 	for i, r := range rows {
-		sb := StaffBinding{Binding: r.Binding, CaseName: r.CaseName, Materials: materials[r.ID]}
+		b := r.Binding
+		sb := StaffBinding{ID: b.ID, CaseID: b.CaseID, Role: b.Role, Status: b.Status, CaseNo: b.CaseNo, Reason: b.Reason,
+			DecidedAt: b.DecidedAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, CaseName: r.CaseName, Materials: materials[r.ID]}
+		if r.CaseID == 0 {
+			sb.CaseNote = caseNoteUnknown
+		}
 		if sb.Materials == nil {
 			sb.Materials = []MaterialEntry{}
 		}
@@ -395,7 +401,7 @@ func (s *Service) staffBindingItems(db *gorm.DB, rows []stagedBinding) ([]StaffB
 		}
 		if r.PartyID != nil {
 			if p, ok := parties[*r.PartyID]; ok {
-				sb.Party = &p
+				sb.Party = &PartyViews([]model.Party{p})[0]
 			}
 		}
 		out[i] = sb
@@ -431,28 +437,26 @@ func (s *Service) decideBinding(ctx context.Context, a Actor, id uint64, to mode
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		b, err = s.transition(tx, a, id, to, reason, true)
+		b, err = s.moveBinding(tx, a, id, to, reason, true)
 		return err
 	})
 	return b, err
 }
 
-// transition moves binding id to status to with a conditional UPDATE
-// (WHERE status IN the machine's sources), so of two concurrent decisions
-// exactly the legal ones win. It audits and, with notify, queues the
-// result push in the same transaction.
-func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, reason string, notify bool) (model.Binding, error) {
-	// Lock the row by primary key first: on InnoDB a bare conditional UPDATE
-	// may go through the status index, and two of them can deadlock.
+// moveBinding moves binding id to status to (a guarded transition, see
+// transition), so of two concurrent decisions exactly the legal ones win.
+// It audits and, with notify, queues the result push in the same
+// transaction.
+func (s *Service) moveBinding(tx *gorm.DB, a Actor, id uint64, to model.Status, reason string, notify bool) (model.Binding, error) {
 	var b model.Binding
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&b, id).Error; err != nil {
+	if err := lockForUpdate(tx).Take(&b, id).Error; err != nil {
 		return b, notFoundIf(err)
 	}
 	if !a.Scope.Contains(b.UnitID) {
 		return model.Binding{}, model.ErrNotFound
 	}
 	now := s.Now()
-	set := map[string]any{"status": to, "reason": reason, "decided_at": now, "decided_by": nil}
+	set := map[string]any{"reason": reason, "decided_at": now, "decided_by": nil}
 	if a.StaffID != 0 {
 		set["decided_by"] = a.StaffID
 	}
@@ -474,18 +478,11 @@ func (s *Service) transition(tx *gorm.DB, a Actor, id uint64, to model.Status, r
 	} else {
 		set["live_key"] = nil
 	}
-	res := tx.Model(&model.Binding{}).Where("id = ? AND status IN ?", id, model.BindingMachine.Sources(to)).Updates(set)
-	if res.Error != nil {
-		if model.IsDuplicate(res.Error) {
+	if err := transition(tx, &model.Binding{}, bindingWhat, model.BindingMachine, id, 0, to, set); err != nil {
+		if model.IsDuplicate(err) {
 			return b, ErrAlreadyBound
 		}
-		return b, fmt.Errorf("binding %d to %s: %w", id, to, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if err := tx.Take(&b, id).Error; err != nil {
-			return b, notFoundIf(err)
-		}
-		return b, model.StateConflict("绑定", b.Status)
+		return b, fmt.Errorf("binding %d to %s: %w", id, to, err)
 	}
 	if err := tx.Take(&b, id).Error; err != nil {
 		return b, fmt.Errorf("reload binding %d: %w", id, err)

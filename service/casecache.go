@@ -81,7 +81,8 @@ type caseEntry struct {
 	loadedAt time.Time
 	found    bool
 	c        model.Case
-	timeline []model.CaseEvent
+	unit     *UnitContact // nil: the case has no unit row
+	timeline []H5Event
 	approved []uint64 // users with an approved binding
 }
 
@@ -272,11 +273,17 @@ func (s *Service) caseData(ctx context.Context, u UserSession, id uint64) (caseE
 		return caseEntry{}, fmt.Errorf("load case %d: %w", id, err)
 	default:
 		e.found = true
-		d, err := s.withTimeline(db, e.c)
+		events, err := timeline(db, id)
 		if err != nil {
 			return caseEntry{}, err
 		}
-		e.timeline = d.Timeline
+		e.timeline = h5Events(events)
+		units, err := unitsOf(db, e.c)
+		if err != nil {
+			return caseEntry{}, err
+		}
+		u, ok := units[e.c.UnitID]
+		e.unit = unitContact(u, ok)
 		if err := db.Model(&model.Binding{}).Where("case_id = ? AND status = ?", id, model.StatusApproved).
 			Pluck("user_id", &e.approved).Error; err != nil {
 			return caseEntry{}, fmt.Errorf("approved users of case %d: %w", id, err)
@@ -286,15 +293,15 @@ func (s *Service) caseData(ctx context.Context, u UserSession, id uint64) (caseE
 	return e, nil
 }
 
-// UserCase is CaseDetail for a user with an approved binding to the case;
+// UserCase is the H5 case view for a user with an approved binding to the case;
 // anyone else gets ErrNotFound, as for a case that does not exist.
-func (s *Service) UserCase(ctx context.Context, u UserSession, caseID uint64) (CaseDetail, error) {
+func (s *Service) UserCase(ctx context.Context, u UserSession, caseID uint64) (H5CaseDetail, error) {
 	e, err := s.caseData(ctx, u, caseID)
 	if err != nil {
-		return CaseDetail{}, err
+		return H5CaseDetail{}, err
 	}
 	if !e.found || !slices.Contains(e.approved, u.UserID) {
-		return CaseDetail{}, model.ErrNotFound
+		return H5CaseDetail{}, model.ErrNotFound
 	}
-	return CaseDetail{CaseView: s.view(e.c), Timeline: e.timeline}, nil
+	return H5CaseDetail{H5Case: H5Case{caseFacts: s.facts(e.c), Unit: e.unit}, Timeline: e.timeline}, nil
 }

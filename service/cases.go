@@ -55,24 +55,9 @@ type CaseInput struct {
 	Result    string `json:"result"`
 	Important bool   `json:"important"`
 	Summary   string `json:"summary"`
-}
-
-// CaseView is a case as the APIs show it: the deadline as a date and the
-// days left to it.
-type CaseView struct {
-	model.Case
-	// Unit names the case's unit, in place of the free-text unit.
-	Unit     *UnitRef `json:"unit"`
-	Deadline string   `json:"deadline"`
-	// DaysLeft counts calendar days from today (office time) to the
-	// deadline; negative when overdue, null without a deadline.
-	DaysLeft *int `json:"days_left"`
-}
-
-// CaseDetail is a case with its timeline.
-type CaseDetail struct {
-	CaseView
-	Timeline []model.CaseEvent `json:"timeline"`
+	// PublicTitle is the title published as 重要案件信息 (staff only);
+	// empty: the name with the parties' names masked.
+	PublicTitle string `json:"public_title"`
 }
 
 // EventInput is a stage change or procedural event.
@@ -83,29 +68,6 @@ type EventInput struct {
 	Description string `json:"description"`
 	// OccurredAt is RFC 3339; empty means now (staff only).
 	OccurredAt string `json:"occurred_at"`
-}
-
-// view renders c for the APIs.
-func (s *Service) view(c model.Case) CaseView {
-	v := CaseView{Case: c, Unit: s.unitRef(c.UnitID)}
-	if c.Deadline != nil {
-		d := c.Deadline.In(s.opt.Location)
-		v.Deadline = d.Format(dateLayout)
-		today := s.Now().In(s.opt.Location)
-		t0 := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-		t1 := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-		left := int(t1.Sub(t0).Hours() / 24)
-		v.DaysLeft = &left
-	}
-	return v
-}
-
-func (s *Service) views(cases []model.Case) []CaseView {
-	out := make([]CaseView, len(cases))
-	for i, c := range cases {
-		out[i] = s.view(c)
-	}
-	return out
 }
 
 // textField trims v and checks it is present (when required) and at most
@@ -167,6 +129,7 @@ func (s *Service) validCase(fe model.FieldErrors, in CaseInput, c *model.Case) {
 	c.Measure = textField(fe, "measure", in.Measure, false, 64)
 	c.Result = textField(fe, "result", in.Result, false, 200)
 	c.Summary = textField(fe, "summary", in.Summary, false, 2000)
+	c.PublicTitle = textField(fe, "public_title", in.PublicTitle, false, 200)
 	c.Important = in.Important
 	if strings.TrimSpace(in.Stage) == "" {
 		in.Stage = Stages[0]
@@ -174,6 +137,9 @@ func (s *Service) validCase(fe model.FieldErrors, in CaseInput, c *model.Case) {
 	c.Stage = checkStage(fe, "stage", in.Stage)
 	c.AcceptedAt = s.parseInstant(fe, "accepted_at", in.AcceptedAt)
 	c.Deadline = s.parseCaseDate(fe, "deadline", in.Deadline)
+	if c.Deadline != nil && !c.AcceptedAt.IsZero() && c.Deadline.In(s.opt.Location).Format(dateLayout) < c.AcceptedAt.In(s.opt.Location).Format(dateLayout) {
+		fe.Add("deadline", "办案期限不能早于受理日期")
+	}
 }
 
 func validCaseNo(fe model.FieldErrors, caseNo string) string {
@@ -201,13 +167,13 @@ func linkProsecutor(tx *gorm.DB, id *uint64, c *model.Case) error {
 }
 
 // CreateCase stores a new case entered by staff, in a unit of their scope.
-func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseView, error) {
+func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (StaffCase, error) {
 	fe := model.FieldErrors{}
 	c := model.Case{CaseNo: validCaseNo(fe, in.CaseNo)}
 	s.validCase(fe, in, &c)
 	c.UnitID = s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
 	if err := fe.Err(); err != nil {
-		return CaseView{}, err
+		return StaffCase{}, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := holdUnit(tx, c.UnitID, "unit_code"); err != nil {
@@ -224,13 +190,16 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseVi
 		}
 		return s.audit(tx, a, "case.create", caseTarget(c.ID), "")
 	})
-	return s.view(c), err
+	if err != nil {
+		return StaffCase{}, err
+	}
+	return s.staffCase(s.db.WithContext(ctx), c)
 }
 
 // UpdateCase edits a case's fields; the case number and timeline stay. A
 // unit_code moves the case to another unit of the actor's scope; without
 // one the case stays in its unit.
-func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (CaseView, error) {
+func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (StaffCase, error) {
 	fe := model.FieldErrors{}
 	var upd model.Case
 	s.validCase(fe, in, &upd)
@@ -238,7 +207,7 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInp
 		upd.UnitID = s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
 	}
 	if err := fe.Err(); err != nil {
-		return CaseView{}, err
+		return StaffCase{}, err
 	}
 	var c model.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -270,7 +239,10 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInp
 		c = upd
 		return s.audit(tx, a, "case.update", caseTarget(id), "")
 	})
-	return s.view(c), err
+	if err != nil {
+		return StaffCase{}, err
+	}
+	return s.staffCase(s.db.WithContext(ctx), c)
 }
 
 func caseTarget(id uint64) string { return fmt.Sprintf("case:%d", id) }
@@ -315,7 +287,7 @@ type CaseFilter struct {
 
 // ListCases is the staff console's case list in the actor's scope, newest
 // first.
-func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) (Page[CaseView], error) {
+func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) (Page[StaffCase], error) {
 	q := a.Scope.where(s.db.WithContext(ctx).Model(&model.Case{}), "unit_id")
 	if a.Role == model.StaffProsecutor && !f.WholeUnit {
 		q = q.Where("prosecutor_id = ?", a.StaffID)
@@ -327,35 +299,38 @@ func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) (Page[Ca
 	}
 	page, err := pageOf[model.Case](q, f.Paging, "id DESC", "cases")
 	if err != nil {
-		return Page[CaseView]{}, err
+		return Page[StaffCase]{}, err
 	}
-	return Page[CaseView]{Items: s.views(page.Items), Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
+	items, err := s.staffCases(s.db.WithContext(ctx), page.Items)
+	return MapPage(page, func([]model.Case) []StaffCase { return items }), err
 }
 
 // CaseDetail returns a case of the actor's scope with its timeline.
-func (s *Service) CaseDetail(ctx context.Context, a Actor, id uint64) (CaseDetail, error) {
+func (s *Service) CaseDetail(ctx context.Context, a Actor, id uint64) (StaffCaseDetail, error) {
 	db := s.db.WithContext(ctx)
 	c, err := caseInScope(db, a, id)
 	if err != nil {
-		return CaseDetail{}, err
+		return StaffCaseDetail{}, err
 	}
-	return s.withTimeline(db, c)
+	events, err := timeline(db, c.ID)
+	if err != nil {
+		return StaffCaseDetail{}, err
+	}
+	sc, err := s.staffCase(db, c)
+	return StaffCaseDetail{StaffCase: sc, Timeline: eventRecords(events)}, err
 }
 
-// withTimeline is the CaseDetail of c, with its events read from db.
-func (s *Service) withTimeline(db *gorm.DB, c model.Case) (CaseDetail, error) {
+// timeline reads the events of case id, oldest first.
+func timeline(db *gorm.DB, id uint64) ([]model.CaseEvent, error) {
 	var events []model.CaseEvent
-	if err := db.Where("case_id = ?", c.ID).Order("occurred_at, id").Find(&events).Error; err != nil {
-		return CaseDetail{}, fmt.Errorf("timeline of case %d: %w", c.ID, err)
+	if err := db.Where("case_id = ?", id).Order("occurred_at, id").Find(&events).Error; err != nil {
+		return nil, fmt.Errorf("timeline of case %d: %w", id, err)
 	}
-	if events == nil {
-		events = []model.CaseEvent{}
-	}
-	return CaseDetail{CaseView: s.view(c), Timeline: events}, nil
+	return events, nil
 }
 
 // UserCases lists the cases the user has an approved binding to.
-func (s *Service) UserCases(ctx context.Context, userID uint64) ([]CaseView, error) {
+func (s *Service) UserCases(ctx context.Context, userID uint64) ([]H5Case, error) {
 	var cases []model.Case
 	err := s.db.WithContext(ctx).
 		Where("id IN (?)", s.db.Model(&model.Binding{}).Select("case_id").
@@ -364,7 +339,7 @@ func (s *Service) UserCases(ctx context.Context, userID uint64) ([]CaseView, err
 	if err != nil {
 		return nil, fmt.Errorf("cases of user %d: %w", userID, err)
 	}
-	return s.views(cases), nil
+	return s.h5Cases(s.db.WithContext(ctx), cases)
 }
 
 // requireApproved answers ErrNotFound unless the user holds an approved
@@ -383,19 +358,21 @@ func requireApproved(db *gorm.DB, userID, caseID uint64) error {
 	return nil
 }
 
-// PublicCase is an important case (重要案件信息) as everyone may see it.
+// PublicCase is an important case (重要案件信息) as everyone may see it:
+// no party is named (see publictitle.go).
 type PublicCase struct {
-	ID         uint64           `json:"id"`
-	CaseNo     string           `json:"case_no"`
-	Name       string           `json:"name"`
-	Cause      string           `json:"cause"`
-	Unit       string           `json:"unit"`
-	Stage      string           `json:"stage"`
-	Result     string           `json:"result"`
-	Summary    string           `json:"summary"`
-	AcceptedAt time.Time        `json:"accepted_at"`
-	UpdatedAt  time.Time        `json:"updated_at"`
-	Documents  []model.Document `json:"documents"`
+	ID         uint64         `json:"id"`
+	CaseNo     string         `json:"case_no"`
+	Name       string         `json:"name"`
+	Cause      string         `json:"cause"`
+	Department string         `json:"department"`
+	Unit       *UnitRef       `json:"unit,omitempty"`
+	Stage      string         `json:"stage"`
+	Result     string         `json:"result"`
+	Summary    string         `json:"summary"`
+	AcceptedAt time.Time      `json:"accepted_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+	Documents  []DocumentView `json:"documents"`
 }
 
 // PublicCases lists the important cases with their public documents.
@@ -419,14 +396,15 @@ func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
 	for _, d := range docs {
 		byCase[d.CaseID] = append(byCase[d.CaseID], d)
 	}
+	names, err := partyNames(db, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PublicCase, len(cases))
 	for i, c := range cases {
-		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Unit: c.Unit, Stage: c.Stage,
-			Result: c.Result, Summary: c.Summary, AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt,
-			Documents: byCase[c.ID]}
-		if out[i].Documents == nil {
-			out[i].Documents = []model.Document{}
-		}
+		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: publicTitle(c, names[c.ID]), Cause: c.Cause, Department: c.Unit,
+			Unit: s.unitRef(c.UnitID), Stage: c.Stage, Result: maskNames(c.Result, names[c.ID]), Summary: maskNames(c.Summary, names[c.ID]),
+			AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt, Documents: maskedDocuments(byCase[c.ID], names)}
 	}
 	return out, nil
 }

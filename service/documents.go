@@ -93,12 +93,13 @@ func caseDocuments(db *gorm.DB, caseID uint64) ([]model.Document, error) {
 }
 
 // PublicDocuments lists every public document, newest first.
-func (s *Service) PublicDocuments(ctx context.Context) ([]model.Document, error) {
+func (s *Service) PublicDocuments(ctx context.Context) ([]DocumentView, error) {
 	var docs []model.Document
-	if err := s.db.WithContext(ctx).Where("public = ?", true).Order("published_at DESC, id DESC").Limit(500).Find(&docs).Error; err != nil {
+	db := s.db.WithContext(ctx)
+	if err := db.Where("public = ?", true).Order("published_at DESC, id DESC").Limit(500).Find(&docs).Error; err != nil {
 		return nil, fmt.Errorf("public documents: %w", err)
 	}
-	return docs, nil
+	return maskDocuments(db, docs)
 }
 
 // UserDocument opens a document for a user: a public one, or one of a

@@ -94,8 +94,8 @@ type IntegrationCase struct {
 
 // CaseWithParties is a stored case and its party list (id numbers masked).
 type CaseWithParties struct {
-	CaseView
-	Parties []model.Party `json:"parties"`
+	StaffCase
+	Parties []PartyView `json:"parties"`
 }
 
 // validUpsert checks a case and its parties, and returns them cleaned.
@@ -137,7 +137,11 @@ func (s *Service) UpsertCase(ctx context.Context, caseNo string, in IntegrationC
 		if err := tx.Where("case_id = ?", stored.ID).Order("id").Find(&list).Error; err != nil {
 			return fmt.Errorf("parties of case %d: %w", stored.ID, err)
 		}
-		out, created = CaseWithParties{CaseView: s.view(stored), Parties: list}, isNew
+		sc, err := s.staffCase(tx, stored)
+		if err != nil {
+			return err
+		}
+		out, created = CaseWithParties{StaffCase: sc, Parties: PartyViews(list)}, isNew
 		return nil
 	})
 	return out, created, err
@@ -168,7 +172,7 @@ func (s *Service) upsertCase(tx *gorm.DB, a Actor, c model.Case, parties *[]Part
 		}
 	} else {
 		c.ID, c.CreatedAt = old.ID, old.CreatedAt
-		c.Important, c.Summary, c.ProsecutorID = old.Important, old.Summary, old.ProsecutorID
+		c.Important, c.Summary, c.ProsecutorID, c.PublicTitle = old.Important, old.Summary, old.ProsecutorID, old.PublicTitle
 		if err := moveCaseRequests(tx, old, c.UnitID); err != nil {
 			return c, false, err
 		}

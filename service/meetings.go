@@ -44,9 +44,13 @@ type MeetingDecision struct {
 	OutsideHoursReason string `json:"outside_hours_reason"`
 }
 
-// MeetingView is a meeting request with its case, as lists show it.
+// MeetingView is a meeting request with its case, as the lawyer's and the
+// staff's lists show it.
 type MeetingView struct {
-	model.MeetingRequest
+	requestFields
+	Type           string      `json:"type"`
+	Time           *time.Time  `json:"time,omitempty"` // confirmed time
+	Place          string      `json:"place,omitempty"`
 	StatusLabel    string      `json:"status_label"`
 	PreferredTimes []time.Time `json:"preferred_times"`
 	CaseNo         string      `json:"case_no"`
@@ -74,7 +78,7 @@ func (s *Service) RequestMeeting(ctx context.Context, userID uint64, in MeetingI
 	}
 	m := model.MeetingRequest{UserID: userID, CaseID: in.CaseID, Type: kind,
 		Preferred1: preferred[0], Preferred2: preferred[1], Note: strings.TrimSpace(in.Note),
-		Status: model.StatusPending, ReplyBy: s.replyBy()}
+		Status: model.StatusPending, ReplyBy: s.replyBy(earliest(preferred[:]))}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 		if err != nil {
@@ -115,6 +119,11 @@ func (s *Service) preferredTimes(fe model.FieldErrors, raw []string) [preferredC
 	return out
 }
 
+// earliest is the first of times.
+func earliest(times []time.Time) time.Time {
+	return slices.MinFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+}
+
 // CancelMeeting is the lawyer withdrawing a pending or confirmed request
 // before the meeting.
 func (s *Service) CancelMeeting(ctx context.Context, userID, id uint64) (MeetingView, error) {
@@ -132,8 +141,7 @@ func (s *Service) CancelMeeting(ctx context.Context, userID, id uint64) (Meeting
 		if m.Time != nil && !m.Time.After(s.Now()) {
 			return errMeetingPast
 		}
-		return transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, userID,
-			model.StatusCancelled, map[string]any{})
+		return meetingKind.transition(tx, id, userID, model.StatusCancelled, meetingKind.ended())
 	})
 	if err != nil {
 		return MeetingView{}, fmt.Errorf("cancel meeting %d: %w", id, err)
@@ -191,7 +199,7 @@ func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to mode
 		if err := lockInScope(tx, &model.MeetingRequest{}, id, a); err != nil {
 			return err
 		}
-		if err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, 0, to, set); err != nil {
+		if err := meetingKind.transition(tx, id, 0, to, set); err != nil {
 			return err
 		}
 		var m model.MeetingRequest
@@ -268,7 +276,9 @@ func (s *Service) meetingViews(db *gorm.DB, rows []model.MeetingRequest, staff b
 	views := make([]MeetingView, len(rows))
 	for i, m := range rows {
 		c := parties.cases[m.CaseID]
-		views[i] = MeetingView{MeetingRequest: m, StatusLabel: m.Status.Label(),
+		views[i] = MeetingView{requestFields: requestFields{ID: m.ID, BindingID: m.BindingID, CaseID: m.CaseID, Status: m.Status,
+			Note: m.Note, ReplyBy: m.ReplyBy, Reason: m.Reason, DecidedAt: m.DecidedAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt},
+			Type: m.Type, Time: m.Time, Place: m.Place, StatusLabel: m.Status.Label(),
 			PreferredTimes: []time.Time{m.Preferred1, m.Preferred2}, CaseNo: c.CaseNo, CaseName: c.Name,
 			ReplyStatus: s.replyStatus(m.Status, m.ReplyBy)}
 		if staff {

@@ -37,12 +37,22 @@ func ClientMsgID(dedupKey string) string {
 }
 
 // enqueue writes outbox rows inside tx. A row whose cause and recipient were
-// already queued is skipped, so replaying a cause never pushes twice.
+// already queued is skipped, so replaying a cause never pushes twice. A
+// push to a follower known to have unfollowed is recorded failed, not
+// queued (see reachability.go).
 func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 	if len(pushes) == 0 {
 		return nil
 	}
 	now := s.Now()
+	openids := make([]string, len(pushes))
+	for i, p := range pushes {
+		openids[i] = p.OpenID
+	}
+	gone, err := unfollowed(tx, openids)
+	if err != nil {
+		return err
+	}
 	rows := make([]model.PushMessage, 0, len(pushes))
 	for _, p := range pushes {
 		data, err := json.Marshal(p.Data)
@@ -54,10 +64,14 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 			due = p.NotBefore.UTC()
 		}
 		key := p.Cause + ":" + p.OpenID
-		rows = append(rows, model.PushMessage{
+		row := model.PushMessage{
 			OpenID: p.OpenID, Kind: p.Kind, UnitID: p.UnitID, DedupKey: key, ClientMsgID: ClientMsgID(key),
 			Data: string(data), URL: p.Path, Status: model.StatusQueued, NextAttemptAt: due,
-		})
+		}
+		if gone[p.OpenID] {
+			row.Status, row.LastError = model.StatusFailed, reasonUnfollowed
+		}
+		rows = append(rows, row)
 	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200).Error; err != nil {
 		return fmt.Errorf("enqueue %d pushes: %w", len(rows), err)

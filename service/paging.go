@@ -61,3 +61,8 @@ func pageOf[T any](q *gorm.DB, p Paging, order string, what string, decorate ...
 	}
 	return out, nil
 }
+
+// MapPage converts a page's items, keeping its position and total.
+func MapPage[T, V any](p Page[T], convert func([]T) []V) Page[V] {
+	return Page[V]{Items: convert(p.Items), Page: p.Page, PageSize: p.PageSize, Total: p.Total}
+}

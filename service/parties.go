@@ -106,7 +106,7 @@ func (s *Service) dropParties(tx *gorm.DB, caseID uint64, ids []uint64) error {
 		return fmt.Errorf("bindings of removed parties: %w", err)
 	}
 	for _, b := range bindings {
-		if _, err := s.transition(tx, System, b.ID, model.StatusRevoked, reasonPartyRemoved, true); err != nil {
+		if _, err := s.moveBinding(tx, System, b.ID, model.StatusRevoked, reasonPartyRemoved, true); err != nil {
 			return err
 		}
 	}

@@ -137,6 +137,9 @@ type PushItem struct {
 	// DedupKey shadows the row's and stays empty: it ends in the
 	// recipient's openid, which the console does not show.
 	DedupKey string `json:"dedup_key,omitempty"`
+	// RecipientUnreachable: the recipient's last known state is
+	// unfollowed, so WeChat cannot deliver to them.
+	RecipientUnreachable bool `json:"recipient_unreachable"`
 }
 
 func pushItem(row model.PushMessage) PushItem {
@@ -172,6 +175,9 @@ func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Pagi
 	for i, r := range page.Items {
 		items[i] = pushItem(r)
 		items[i].Recipient = recipients[r.OpenID]
+	}
+	if err := markUnreachable(s.db.WithContext(ctx), items); err != nil {
+		return Page[PushItem]{}, err
 	}
 	return Page[PushItem]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
 }

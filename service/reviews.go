@@ -41,15 +41,23 @@ type ReviewInput struct {
 	Note       string `json:"note"`
 }
 
-// ReviewView is a booking with its slot and case, as lists show it.
+// ReviewView is a booking with its slot and case, as the lawyer's and the
+// staff's lists show it.
 type ReviewView struct {
-	model.ReviewBooking
+	requestFields
+	SlotID      uint64   `json:"slot_id"`
+	CopyMethod  string   `json:"copy_method"`
 	StatusLabel string   `json:"status_label"`
 	Slot        SlotTime `json:"slot"`
 	CaseNo      string   `json:"case_no"`
 	CaseName    string   `json:"case_name"`
-	// CancelBy is until when the lawyer may still cancel (live bookings only).
+	// CancelBy is until when the lawyer may still cancel a confirmed
+	// booking (live bookings only).
 	CancelBy *time.Time `json:"cancel_by,omitempty"`
+	// Cancellable says whether the lawyer may cancel now (a pending request
+	// always may be withdrawn); when not, CancelNote says why.
+	Cancellable bool   `json:"cancellable"`
+	CancelNote  string `json:"cancel_note,omitempty"`
 	// Lawyer is who booked (staff views only).
 	Lawyer *LawyerInfo `json:"lawyer,omitempty"`
 	ReplyStatus
@@ -80,7 +88,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	}
 	var booking model.ReviewBooking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		binding, err := s.bookableSlot(tx, userID, in)
+		binding, slot, err := s.bookableSlot(tx, userID, in)
 		if err != nil {
 			return err
 		}
@@ -88,7 +96,7 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 			BindingID: binding.ID, UserID: userID, CaseID: in.CaseID, UnitID: binding.UnitID, SlotID: in.SlotID,
 			Status: model.StatusPending, CopyMethod: method, Note: strings.TrimSpace(in.Note),
 			LiveKey: model.LiveKey(userID, in.CaseID), SlotKey: model.LiveKey(userID, in.SlotID),
-			ReplyBy: s.replyBy(),
+			ReplyBy: s.replyBy(s.slotStart(slot)),
 		}
 		// The booking row goes in before the slot row is locked: every
 		// transaction touching both (book, cancel, reject) locks the booking
@@ -128,34 +136,34 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 // bookableSlot checks, inside the booking's transaction tx, that the user
 // holds an approved lawyer binding to the case (and locks it), that the
 // slot is open, in the future and not seen full, and that no live booking
-// of the user clashes. It returns the binding.
+// of the user clashes. It returns the binding and the slot.
 //
 // When a popular slot opens, most requests arrive after it filled; seeing
 // that in the plain read of the slot refuses them before they queue for
 // the slot row's lock. The conditional UPDATE stays the authority on the
 // last places.
-func (s *Service) bookableSlot(tx *gorm.DB, userID uint64, in ReviewInput) (model.Binding, error) {
+func (s *Service) bookableSlot(tx *gorm.DB, userID uint64, in ReviewInput) (model.Binding, model.ReviewSlot, error) {
+	var slot model.ReviewSlot
 	binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 	if err != nil {
-		return binding, err
+		return binding, slot, err
 	}
-	var slot model.ReviewSlot
 	if err := tx.Take(&slot, in.SlotID).Error; err != nil {
-		return binding, notFoundIf(err)
+		return binding, slot, notFoundIf(err)
 	}
 	switch {
 	case slot.Closed:
-		return binding, errSlotClosed
+		return binding, slot, errSlotClosed
 	case !s.slotStart(slot).After(s.Now()):
-		return binding, errSlotPast
+		return binding, slot, errSlotPast
 	}
 	if err := bookingClash(tx, userID, in.CaseID, in.SlotID); err != nil {
-		return binding, err
+		return binding, slot, err
 	}
 	if slot.Booked >= slot.Capacity {
-		return binding, ErrSlotFull
+		return binding, slot, ErrSlotFull
 	}
-	return binding, nil
+	return binding, slot, nil
 }
 
 // bookingClash refuses a second live booking of the same lawyer and case,
@@ -180,8 +188,9 @@ func bookingClash(db *gorm.DB, userID, caseID, slotID uint64) error {
 	return nil
 }
 
-// CancelReview is the lawyer cancelling a pending or confirmed booking, up
-// to the cut-off (by default 17:00 the day before); it frees the place.
+// CancelReview is the lawyer cancelling a booking; it frees the place. A
+// pending request can always be withdrawn; a confirmed booking only up to
+// the cut-off (by default 17:00 the day before).
 func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewView, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		b, slot, err := loadBooking(tx, id, userID)
@@ -191,11 +200,10 @@ func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewVi
 		if !model.ReviewMachine.Can(b.Status, model.StatusCancelled) {
 			return model.StateConflict(reviewWhat, b.Status)
 		}
-		if !s.Now().Before(s.cancelBy(slot)) {
+		if b.Status == model.StatusConfirmed && !s.Now().Before(s.cancelBy(slot)) {
 			return s.errCancelCutoff()
 		}
-		err = transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, id, userID, model.StatusCancelled,
-			map[string]any{"live_key": nil, "slot_key": nil})
+		err = reviewKind.transition(tx, id, userID, model.StatusCancelled, reviewKind.ended())
 		if err != nil {
 			return err
 		}
@@ -209,9 +217,14 @@ func (s *Service) CancelReview(ctx context.Context, userID, id uint64) (ReviewVi
 
 // errCancelCutoff says until when a review could have been cancelled.
 func (s *Service) errCancelCutoff() *model.Error {
-	return model.NewError(model.KindConflict, "cancel_cutoff",
-		fmt.Sprintf("已过取消截止时间（阅卷前一日 %02d:%02d），如需变更请联系案件管理部门",
-			s.opt.ReviewCancelCutoff/60, s.opt.ReviewCancelCutoff%60))
+	return model.NewError(model.KindConflict, "cancel_cutoff", s.cancelCutoffNote())
+}
+
+// cancelCutoffNote tells a lawyer why a confirmed booking can no longer be
+// cancelled, and whom to ask instead.
+func (s *Service) cancelCutoffNote() string {
+	return fmt.Sprintf("已过取消截止时间（阅卷前一日 %02d:%02d），不能自行取消；如需变更请联系案件管理部门",
+		s.opt.ReviewCancelCutoff/60, s.opt.ReviewCancelCutoff%60)
 }
 
 // cancelBy is the cancel cut-off of a slot: the day before, at the
@@ -309,7 +322,7 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 			}
 			set["live_key"], set["slot_key"] = nil, nil
 		}
-		if err := transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, id, 0, to, set); err != nil {
+		if err := reviewKind.transition(tx, id, 0, to, set); err != nil {
 			return err
 		}
 		if to == model.StatusRejected {
@@ -410,11 +423,17 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 	for i, b := range rows {
 		slot := slots[b.SlotID]
 		c := parties.cases[b.CaseID]
-		v := ReviewView{ReviewBooking: b, StatusLabel: b.Status.Label(), Slot: slotTime(slot),
+		v := ReviewView{requestFields: requestFields{ID: b.ID, BindingID: b.BindingID, CaseID: b.CaseID, Status: b.Status,
+			Note: b.Note, ReplyBy: b.ReplyBy, Reason: b.Reason, DecidedAt: b.DecidedAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt},
+			SlotID: b.SlotID, CopyMethod: b.CopyMethod, StatusLabel: b.Status.Label(), Slot: slotTime(slot),
 			CaseNo: c.CaseNo, CaseName: c.Name, ReplyStatus: s.replyStatus(b.Status, b.ReplyBy)}
 		if b.Status.Live() {
 			by := s.cancelBy(slot)
 			v.CancelBy = &by
+			v.Cancellable = b.Status == model.StatusPending || s.Now().Before(by)
+			if !v.Cancellable {
+				v.CancelNote = s.cancelCutoffNote()
+			}
 		}
 		if staff {
 			v.Lawyer = parties.lawyer(b.UserID)

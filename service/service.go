@@ -25,6 +25,10 @@ type Options struct {
 	Calendar model.Calendar
 	// ReplyWorkingDays is the reply deadline of a request (件件有回复).
 	ReplyWorkingDays int
+	// ReplyLead is how long before an appointment's start its request must
+	// be answered, if that is earlier than the working-day deadline (unset:
+	// two hours).
+	ReplyLead time.Duration
 	// ReviewCancelCutoff is minutes after midnight, the day before a review.
 	ReviewCancelCutoff int
 	// ReportThreshold is the completion rate under which the monthly 通报
@@ -35,6 +39,9 @@ type Options struct {
 	// ReminderTime is minutes after midnight, the day before a confirmed
 	// review or meeting, when its reminder is pushed (unset: 15:00).
 	ReminderTime int
+	// UnrecognisedReply answers a text message no keyword matches (the
+	// menu file's unrecognised_reply); unset: the help text.
+	UnrecognisedReply string
 	// PublicURL is where users reach the H5 pages ("" in tests: relative links).
 	PublicURL string
 	// AppID is the official account's AppID (JS-SDK config).
@@ -101,6 +108,9 @@ func New(d Deps, opt Options) *Service {
 	}
 	if opt.Retention == (RetentionDays{}) {
 		opt.Retention = RetentionDays{Audit: 365, Uploads: 180, Pushes: 180, Callbacks: 30}
+	}
+	if opt.ReplyLead == 0 {
+		opt.ReplyLead = replyLeadDefault
 	}
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60

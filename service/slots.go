@@ -86,6 +86,11 @@ type SlotView struct {
 	SlotTime
 	Capacity  int `json:"capacity"`
 	Remaining int `json:"remaining"`
+	// CancelBy is the slot's cancel cut-off; once it has passed (Cancellable
+	// false) a booking is still accepted, but once confirmed the lawyer
+	// can no longer cancel it (不可取消, see docs/design.md).
+	CancelBy    time.Time `json:"cancel_by"`
+	Cancellable bool      `json:"cancellable"`
 }
 
 // CreateSlot defines one reading-room slot.
@@ -314,8 +319,9 @@ func (s *Service) CaseSlots(ctx context.Context, userID, caseID uint64, from, to
 		if !s.slotStart(sl).After(now) {
 			continue
 		}
+		by := s.cancelBy(sl)
 		views = append(views, SlotView{ID: sl.ID, SlotTime: slotTime(sl), Capacity: sl.Capacity,
-			Remaining: max(sl.Capacity-sl.Booked, 0)})
+			Remaining: max(sl.Capacity-sl.Booked, 0), CancelBy: by, Cancellable: now.Before(by)})
 	}
 	return views, nil
 }

@@ -250,7 +250,7 @@ func TestCaseUnitCode(t *testing.T) {
 		return service.IntegrationCase{CaseInput: service.CaseInput{Name: "甲案", AcceptedAt: "2026-11-01", Unit: "第一检察部", UnitCode: unitCode}}
 	}
 	single, _, err := svc.UpsertCase(ctx, "A-1", in(""))
-	if err != nil || single.Unit == nil || single.Unit.Code != model.RootUnitCode || single.Case.Unit != "第一检察部" {
+	if err != nil || single.Unit == nil || single.Unit.Code != model.RootUnitCode || single.Department != "第一检察部" {
 		t.Fatalf("single unit, no unit_code: %+v %v", single, err)
 	}
 	addUnit(t, svc, "360101", "root")

@@ -338,6 +338,8 @@ func (s *Service) weChatReply(e WeChatEvent) string {
 		return s.texts.booking
 	case strings.Contains(content, "会见"):
 		return s.texts.meeting
+	case content != "":
+		return s.texts.unrecognised
 	}
 	return ""
 }
@@ -345,7 +347,7 @@ func (s *Service) weChatReply(e WeChatEvent) string {
 // weChatTexts are the replies that depend on the configuration only,
 // built once by New rather than on every callback.
 type weChatTexts struct {
-	welcome, help, bind, progress, booking, meeting string
+	welcome, help, bind, progress, booking, meeting, unrecognised string
 }
 
 func (s *Service) newWeChatTexts() weChatTexts {
@@ -354,9 +356,15 @@ func (s *Service) newWeChatTexts() weChatTexts {
 		"· 案件公开：案件查询、法律文书、重要案件\n" +
 		"· 帮助：查看本说明\n\n" +
 		"也可以直接回复：绑定、进度、预约、会见。首次使用请先" + s.link("/h5/bind", "绑定案件") + "。"
+	help := "【使用帮助】\n" + menuGuide + "\n\n如需人工帮助，请在工作时间拨打本院案件管理部门电话。"
+	unrecognised := s.opt.UnrecognisedReply
+	if unrecognised == "" {
+		unrecognised = help
+	}
 	return weChatTexts{
-		welcome: "欢迎关注“掌上检察”！\n\n" + menuGuide,
-		help:    "【使用帮助】\n" + menuGuide + "\n\n如需人工帮助，请在工作时间拨打本院案件管理部门电话。",
+		unrecognised: unrecognised,
+		welcome:      "欢迎关注“掌上检察”！\n\n" + menuGuide,
+		help:         help,
 		bind: "【绑定案件】" + s.link("/h5/bind", "点此绑定案件") + "\n" +
 			"当事人及近亲属：填写部门受案号、姓名和身份证号，核对一致即可绑定。\n" +
 			"律师：请先" + s.link("/h5/profile", "完成律师登记") + "，再填写部门受案号并上传委托书，经案管部门审核后绑定。",

@@ -102,6 +102,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	b.do(phone, "bind page", chromedp.Navigate(base+"/h5/bind?role=lawyer"), chromedp.WaitVisible(css(`#lawyer-form`)))
 	b.shot(phone, "h5-bind")
+	checkUploadTypeError(b, phone, service.DemoCaseNo)
 	b.do(phone, "bind field errors", chromedp.Click(css(`#lawyer-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#lawyer-form .field-error`)))
 	b.do(phone, "bind as lawyer",
@@ -161,7 +162,9 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(phone, "review calendar", chromedp.Navigate(caseURL), chromedp.WaitVisible(css(`#book-review`)),
 		chromedp.Click(css(`#book-review`)), chromedp.WaitVisible(css(`#calendar .slot:not(.full)`)))
 	b.shot(phone, "h5-review")
-	b.do(phone, "book the slot", chromedp.Click(css(`#calendar .slot:not(.full)`)),
+	// The slot staff opened (cancellable: its cut-off is still ahead).
+	b.do(phone, "book the slot", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){
+			return d.querySelector('.date').textContent === %q})[0].querySelector('.slot:not(.full)').click()`, day[5:])),
 		chromedp.Click(css(`#review-form button[type=submit]`)), chromedp.WaitVisible(css(`#reviews li`)))
 	b.shot(phone, "h5-appointments")
 	b.do(phone, "the booking page shows the live booking", chromedp.Navigate(caseURL+"/review"),
@@ -231,6 +234,8 @@ func TestBrowserJourney(t *testing.T) {
 			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
 	b.shot(phone, "sandbox-webview")
 
+	checkCutoffTrap(b, phone, staff, base, caseURL)
+
 	// A party binds with name and id number and is approved at once.
 	b.do(phone, "party binds",
 		chromedp.Evaluate[chromedp.Void](`(function(){var s=document.getElementById('openid');s.value='o-sandbox-party';s.dispatchEvent(new Event('change'));})()`),
@@ -249,6 +254,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#party-form a.btn`)), chromedp.WaitVisible(css(`#timeline`)),
 		waitContains(`#timeline`, "提起公诉"), waitContains(`#documents`, "起诉书"))
 
+	checkCasePage(b, phone, staff, base, caseURL)
+	checkNotFoundPages(b, phone, staff, base)
 	faultJourney(t, b, newTab(t, staff, errs, "faults"), base)
 
 	if e := errs.list(); len(e) > 0 {
@@ -287,7 +294,8 @@ func startDevServer(t *testing.T) (base, password string) {
 	// No ZSJC_PUBLIC_URL, as for a newcomer: the sandbox lives at
 	// http://localhost:PORT, which is what serve prints.
 	base = fmt.Sprintf("http://localhost:%d", addr.Port)
-	env := map[string]string{"ZSJC_ADDR": addr.String(), "ZSJC_DATA_DIR": t.TempDir(), "ZSJC_LOG_LEVEL": "warn"}
+	env := map[string]string{"ZSJC_ADDR": addr.String(), "ZSJC_DATA_DIR": t.TempDir(), "ZSJC_LOG_LEVEL": "warn",
+		"ZSJC_REVIEW_CANCEL_CUTOFF": browserCancelCutoff}
 	cfg, err := config.Load(func(k string) string { return env[k] }, "")
 	if err != nil {
 		t.Fatal(err)

@@ -140,6 +140,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	replies, err := config.ParseMenuReplies(config.DefaultMenu)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
@@ -148,16 +153,18 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			Location:           cfg.Location(),
 			Calendar:           model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
 			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
+			ReplyLead:          time.Duration(cfg.Business.ReplyLeadMinutes) * time.Minute,
 			ReviewCancelCutoff: minutes,
 			ReminderTime:       reminderMinutes,
 			ReportThreshold:    cfg.ReportThreshold,
 			Retention: service.RetentionDays{Audit: cfg.Retention.AuditDays, Uploads: cfg.Retention.UploadsDays,
 				Pushes: cfg.Retention.PushesDays, Callbacks: cfg.Retention.CallbacksDays},
-			PublicURL:         cfg.PublicURL,
-			AppID:             a.wx.cfg.AppID,
-			Dev:               cfg.Dev(),
-			SandboxWeChat:     a.wx.sandbox != nil,
-			IntegrationSecret: cfg.IntegrationSecret,
+			UnrecognisedReply:  replies.Unrecognised,
+			PublicURL:          cfg.PublicURL,
+			AppID:              a.wx.cfg.AppID,
+			Dev:                cfg.Dev(),
+			SandboxWeChat:      a.wx.sandbox != nil,
+			IntegrationSecret:  cfg.IntegrationSecret,
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()

@@ -55,7 +55,7 @@
       if (!cases.length) return Z.empty('暂无公开的重要案件信息');
       return h('ul', { class: 'list', id: 'public-cases' }, cases.map(function (c) {
         return h('li', null, h('div', { class: 'row-head' }, h('strong', null, c.name), h('small', null, Z.fmtDate(c.updated_at))),
-          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit].filter(Boolean).join(' · ')),
+          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit && c.unit.name, c.department].filter(Boolean).join(' · ')),
           h('div', null, '阶段：', h('b', null, c.stage || '—'), c.result ? '，' + c.result : ''),
           c.summary ? h('p', null, c.summary) : null);
       }));
@@ -83,7 +83,7 @@
       return Promise.all([get('/cases'), get('/bindings')]);
     }, function (res) {
       var cases = items(res[0]);
-      var open = items(res[1]).filter(function (b) { return b.status !== 'approved' && b.status !== 'revoked'; });
+      var open = items(res[1]).filter(function (b) { return b.status !== 'approved' && b.status !== 'revoked' && b.status !== 'cancelled'; });
       var out = [];
       if (!cases.length && !open.length) {
         return Z.empty('您还没有绑定案件。绑定后可查看案件进度和法律文书。', h('a', { class: 'btn', href: '/h5/bind' }, '绑定案件'));
@@ -94,7 +94,8 @@
             h('div', { class: 'row-head' }, h('strong', null, c.name), c.role ? h('span', { class: 'badge' }, Z.roleLabels[c.role] || c.role) : null),
             h('div', { class: 'muted' }, c.case_no),
             h('div', null, '当前阶段：', h('b', null, c.stage || '—'),
-              c.days_left !== null && c.days_left !== undefined ? h('small', { class: 'muted' }, c.days_left < 0 ? '　已超期' : '　距期限 ' + c.days_left + ' 天') : null)));
+              c.closed ? h('small', { class: 'muted' }, '　已办结')
+                : c.days_left !== null && c.days_left !== undefined ? h('small', { class: 'muted' }, c.days_left < 0 ? '　已超期' : '　距期限 ' + c.days_left + ' 天') : null)));
         })));
       } else {
         out.push(Z.empty('暂无已通过审核的案件。'));
@@ -105,11 +106,18 @@
           return h('li', null,
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(b)), Z.badge(b)),
             h('div', { class: 'muted' }, (Z.roleLabels[b.role] || b.role) + ' · 提交于 ' + Z.fmtDateTime(b.created_at)),
-            b.reason ? h('div', null, '原因：' + b.reason) : null);
+            b.reason ? h('div', null, '原因：' + b.reason) : null,
+            b.status === 'pending' ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary small', dataset: { withdraw: b.id }, onclick: function () { withdrawBinding(b); } }, '撤回申请')) : null);
         })));
       }
       return out;
     });
+  }
+
+  function withdrawBinding(b) {
+    Z.confirmDialog('撤回绑定申请', '撤回后工作人员将不再审核这项申请，确定撤回吗？', function () {
+      return Z.api('DELETE', '/api/h5/bindings/' + b.id).then(casesView);
+    }, '撤回');
   }
 
   // ---- 案件详情 -----------------------------------------------------------
@@ -122,22 +130,26 @@
       var binding = items(res[2]).filter(function (b) { return String(b.case_id) === p.id && b.status === 'approved'; })[0];
       var role = c.role || (binding && binding.role);
       var events = c.timeline || c.events || [];
-      var left = c.days_left !== undefined && c.days_left !== null ? c.days_left : (c.deadline ? Z.daysLeft(c.deadline) : null);
+      var left = c.closed ? null : c.days_left;
+      var unit = c.unit;
+      // Every procedural field (案件程序性信息) is shown, '—' when not set.
+      var facts = [['案件类别', c.type], ['案由', c.cause], ['受理时间', Z.fmtDate(c.accepted_at)], ['办案期限', Z.fmtDate(c.deadline)],
+        ['办案部门', c.department], ['承办检察官', c.prosecutor], ['办案进程', c.stage], ['强制措施', c.measure], ['处理结果', c.result]];
       return [
         h('section', { class: 'card', id: 'case-info' },
           h('h1', null, c.name),
           h('dl', { class: 'kv' },
             h('dt', null, '受案号'), h('dd', null, c.case_no),
-            h('dt', null, '当前阶段'), h('dd', null, h('b', null, c.stage || '—')),
-            c.cause ? [h('dt', null, '案由'), h('dd', null, c.cause)] : null,
-            c.unit ? [h('dt', null, '承办部门'), h('dd', null, c.unit)] : null,
-            c.prosecutor ? [h('dt', null, '承办检察官'), h('dd', null, c.prosecutor)] : null,
-            c.measure ? [h('dt', null, '强制措施'), h('dd', null, c.measure)] : null,
-            h('dt', null, '受理日期'), h('dd', null, Z.fmtDate(c.accepted_at) || '—'),
-            c.deadline ? [h('dt', null, '办案期限'), h('dd', null, Z.fmtDate(c.deadline))] : null)),
-        left !== null ? h('section', { class: 'card', id: 'days-left' },
-          h('div', { class: 'muted' }, '距办案期限届满'),
-          h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null,
+            facts.map(function (f) { return [h('dt', null, f[0]), h('dd', { dataset: { fact: f[0] } }, f[1] || '—')]; }))),
+        c.closed ? h('section', { class: 'card', id: 'case-closed' }, h('span', { class: 'days-left' }, '已办结'))
+          : (left !== null && left !== undefined ? h('section', { class: 'card', id: 'days-left' },
+            h('div', { class: 'muted' }, '距办案期限届满'),
+            h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null),
+        unit ? h('section', { class: 'card', id: 'case-unit' }, h('h2', null, unit.name),
+          h('dl', { class: 'kv' },
+            unit.address ? [h('dt', null, '地址'), h('dd', null, unit.address)] : null,
+            unit.phone ? [h('dt', null, '电话'), h('dd', null, h('a', { href: 'tel:' + unit.phone }, unit.phone))] : null,
+            unit.reception_hours ? [h('dt', null, '接待时间'), h('dd', null, unit.reception_hours)] : null)) : null,
         role === 'lawyer' ? h('section', { class: 'actions card' },
           h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
           h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,
@@ -211,7 +223,8 @@
       Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true, value: Z.param('case_no') || '' })),
       h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', null, '委托材料'),
         materialKinds.map(function (k, i) {
-          return h('div', { class: 'material' }, h('div', { class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
+          // Each input is its own field, so an upload's error lands on it.
+          return h('div', { class: 'field material' }, h('label', { for: inputs[i].id, class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
         }),
         h('div', { class: 'hint' }, '图片（JPG/PNG）或 PDF，每个文件不超过 10 MB。')),
       h('button', { type: 'submit', class: 'block' }, '上传并提交'));
@@ -235,8 +248,12 @@
           fd.append('file', kf[1]);
           fd.append('kind', kf[0]);
           return Z.api('POST', '/api/h5/uploads', fd).then(function (u) { ids.push(u.id); }, function (err) {
-            err.message = kf[1].name + '：' + err.message;
-            err.fields = { materials: err.message };
+            // The server names what is wrong with the file (type, size);
+            // show that on the input the file was chosen in.
+            var why = (err.fields && (err.fields.file || err.fields.kind)) || err.message;
+            err.message = kf[1].name + '：' + why;
+            err.fields = {};
+            err.fields['file-' + kf[0]] = err.message;
             throw err;
           });
         });
@@ -296,7 +313,8 @@
         cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
         btn.classList.add('selected');
         chosen.value = s.id;
-        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room;
+        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room +
+          (s.cancellable === false ? '。该时段已过取消截止时间，预约确认后不能自行取消（审核前仍可撤回）。' : '');
       });
       var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
       var form = h('form', { id: 'review-form', novalidate: true },
@@ -308,7 +326,8 @@
         return post('/reviews', { case_id: Number(p.id), slot_id: Number(v.slot_id) || 0, copy_method: v.copy_method, note: v.note })
           .then(function () { location.assign('/h5/appointments?done=review'); });
       });
-      return [h('section', { class: 'card' }, h('h2', null, '选择时段'), h('p', { class: 'muted' }, '数字为剩余名额'), cal), h('section', { class: 'card' }, form)];
+      return [h('section', { class: 'card' }, h('h2', null, '选择时段'),
+        h('p', { class: 'muted' }, '数字为剩余名额；标“不可取消”的时段已过取消截止时间（阅卷前一日），确认后不能自行取消。'), cal), h('section', { class: 'card' }, form)];
     });
   }
 
@@ -324,7 +343,8 @@
         byDay[day].sort(function (a, b) { return a.period < b.period ? -1 : 1; }).map(function (s) {
           var left = remaining(s), full = left <= 0 || s.closed;
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
-            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left));
+            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left),
+            !full && s.cancellable === false ? h('small', { class: 'no-cancel' }, '不可取消') : null);
           btn.addEventListener('click', function () { pick(s, btn); });
           return btn;
         }));
@@ -362,12 +382,13 @@
         h('h2', null, '阅卷预约'),
         reviews.length ? h('ul', { class: 'list', id: 'reviews' }, reviews.map(function (r) {
           var slot = r.slot || {};
-          return h('li', null,
+          return h('li', { dataset: { status: r.status, room: slot.room || '' } },
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
             h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
-            r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
-            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, '取消预约')) : null);
+            r.status === 'confirmed' && r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
+            r.cancel_note ? h('div', { class: 'muted cancel-note' }, r.cancel_note) : null,
+            cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small cancel-review', onclick: function () { cancel('reviews', r); } }, r.status === 'pending' ? '撤回预约' : '取消预约')) : null);
         })) : Z.empty('暂无阅卷预约'),
         h('h2', null, '会见申请'),
         meetings.length ? h('ul', { class: 'list', id: 'meetings' }, meetings.map(function (m) {
@@ -383,10 +404,11 @@
     });
   }
 
-  // cancellable: live, and (for a review) before its cancel cut-off.
+  // cancellable: live, and as the server says (a review's cancel cut-off
+  // binds only confirmed bookings; a pending request can be withdrawn).
   function cancellable(x) {
     if (x.status !== 'pending' && x.status !== 'confirmed') return false;
-    return !x.cancel_by || new Date(x.cancel_by) > new Date();
+    return x.cancellable !== false;
   }
 
   function cancel(kind, x) {

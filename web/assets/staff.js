@@ -81,6 +81,8 @@
   function caseCell(x) {
     var name = x.case_name || (x.case && x.case.name) || '';
     var no = x.case_no || (x.case && x.case.case_no) || '';
+    // A lawyer's request for a number that matches no case: say so, no link.
+    if (!x.case_id) return h('span', { class: 'case-unknown' }, no, h('div', { class: 'muted' }, x.case_note || '案号不存在'));
     return h('a', { href: '/staff/cases/' + x.case_id }, name || no || '案件 ' + x.case_id, name && no ? h('div', { class: 'muted' }, no) : null);
   }
   // applicant is who asked: the lawyer's profile, or the party matched.
@@ -316,9 +318,10 @@
   // caseFields are the editable fields of service.CaseInput; PUT replaces
   // the case, so the editor sends all of them.
   var caseFields = [
-    ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit_code', '所属院（单位代码）'],
+    ['case_no', '部门受案号'], ['name', '案件名称'], ['type', '案件类别'], ['cause', '案由'], ['unit_code', '所属院（单位代码）'], ['unit', '承办部门'],
     ['prosecutor', '承办检察官'], ['stage', '当前阶段', 'select', 'stages'], ['measure', '强制措施', 'select', 'measures', '无'], ['result', '处理结果'],
     ['accepted_at', '受理日期', 'date'], ['deadline', '办案期限', 'date'], ['summary', '重要案件信息（公开）', 'textarea'],
+    ['public_title', '公开标题'],
     ['important', '作为重要案件信息向社会公开', 'checkbox']
   ];
 
@@ -333,7 +336,8 @@
 
   function caseInputs(c) {
     return caseFields.map(function (f) {
-      var v = f[0] === 'unit_code' ? (c.unit && c.unit.code) : c[f[0]];
+      // The API sends the 承办部门 text as department; "unit" is the case's 院.
+      var v = f[0] === 'unit_code' ? (c.unit && c.unit.code) : f[0] === 'unit' ? c.department : c[f[0]];
       var id = 'case-' + f[0];
       if (f[2] === 'checkbox') {
         return h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: f[0], id: id, value: 'true', checked: !!v }), ' ' + f[1]));
@@ -341,7 +345,9 @@
       if (f[2] === 'textarea') return Z.field(f[1], h('textarea', { name: f[0], id: id, maxlength: 2000 }, v || ''));
       if (f[2] === 'select') return Z.field(f[1], h('select', { name: f[0], id: id }, choices(Z.vocab[f[3]], v, f[4])));
       if (f[2] === 'date' && v) v = Z.fmtDate(v);
-      return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }));
+      // Published titles never name the parties: say what will be shown.
+      var hint = f[0] === 'public_title' ? '留空则隐去当事人姓名' + (c.published_title ? '，将公开为：' + c.published_title : '') : null;
+      return Z.field(f[1], h('input', { name: f[0], id: id, type: f[2] || 'text', value: v || '' }), hint);
     });
   }
 
@@ -371,7 +377,7 @@
           ['受案号', function (c) { return h('a', { href: '/staff/cases/' + c.id }, c.case_no); }],
           ['名称', function (c) { return c.name; }],
           ['阶段', function (c) { return c.stage; }],
-          ['承办', function (c) { return [c.unit && c.unit.name, c.prosecutor].filter(Boolean).join(' · '); }],
+          ['承办', function (c) { return [c.unit && c.unit.name, c.department, c.prosecutor].filter(Boolean).join(' · '); }],
           ['期限', function (c) { return Z.fmtDate(c.deadline) || '—'; }]
         ], rows, 'cases'), pager(res, reload)];
       });

@@ -1,0 +1,37 @@
+package service
+
+import (
+	"reflect"
+	"testing"
+
+	"zsjc/model"
+)
+
+// TestEveryRequestKindIsInTheTable: every table of requests answered by
+// staff (a model with a reply deadline) is in requestKinds, so the
+// revocation cascade, the reminders and the overdue count all see it; and
+// each entry names a table with the columns those jobs use.
+func TestEveryRequestKindIsInTheTable(t *testing.T) {
+	listed := map[reflect.Type]bool{}
+	for _, k := range requestKinds {
+		typ := reflect.TypeOf(k.row()).Elem()
+		listed[typ] = true
+		for _, f := range []string{"ID", "BindingID", "UserID", "Status", "ReplyBy", "RemindedAt"} {
+			if _, ok := typ.FieldByName(f); !ok {
+				t.Errorf("kind %s: %s has no field %s", k.name, typ.Name(), f)
+			}
+		}
+		if k.name == "" || k.what == "" || k.machine == nil || k.ended == nil || k.dueReminders == nil {
+			t.Errorf("kind %q is missing a rule: %+v", k.name, k)
+		}
+		if !k.machine.Can(model.StatusPending, model.StatusCancelled) || !k.machine.Can(model.StatusConfirmed, model.StatusCancelled) {
+			t.Errorf("kind %s: a live request cannot be cancelled by the revocation cascade", k.name)
+		}
+	}
+	for _, m := range model.All() {
+		typ := reflect.TypeOf(m).Elem()
+		if _, ok := typ.FieldByName("ReplyBy"); ok && !listed[typ] {
+			t.Errorf("%s has a reply deadline but is not in requestKinds", typ.Name())
+		}
+	}
+}
