@@ -219,6 +219,16 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 	path = strings.Replace(path, ":code", code, 1)
 	path = strings.Replace(path, ":unit_code", code, 1)
 	path = strings.Replace(path, ":month", env.Clock.Now().Format("2006-01"), 1)
+	if strings.Contains(path, ":event_id") {
+		ev := model.CaseEvent{CaseID: o.caseID, Stage: "受理", Description: "受理", OccurredAt: env.Clock.Now().Add(-time.Hour), Source: "staff"}
+		mustCreate(t, env, &ev)
+		path = strings.Replace(path, ":event_id", strconv.FormatUint(ev.ID, 10), 1)
+	}
+	if strings.Contains(path, ":doc_id") {
+		doc := model.Document{CaseID: o.caseID, Title: "告知书", FileKey: "k", PublishedAt: env.Clock.Now()}
+		mustCreate(t, env, &doc)
+		path = strings.Replace(path, ":doc_id", strconv.FormatUint(doc.ID, 10), 1)
+	}
 	if strings.Contains(path, ":party_id") {
 		p, err := env.Svc.AddParty(context.Background(), service.System, o.caseID,
 			service.PartyInput{Name: "甲", Role: "犯罪嫌疑人", IDNumber: idNumber(seq)})
@@ -243,22 +253,24 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 	if method == http.MethodPost && pattern == "/cases/:id/documents" {
 		return multipartRequest("/api/staff"+path, map[string]string{"title": "起诉书"}, "起诉书.pdf", pdfBytes(64))
 	}
-	future := env.Clock.Now().Add(96 * time.Hour).Format(time.RFC3339)
+	// Friday 10:00 in the office: within the working hours meetings keep.
+	future := env.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
 	bodies := map[string]any{
-		"POST /cases":                    map[string]any{"case_no": fmt.Sprintf("N-%d", seq), "name": "新案", "accepted_at": "2026-11-01", "unit_code": code},
-		"PUT /cases/:id":                 map[string]any{"name": "改名", "accepted_at": "2026-11-01"},
-		"POST /cases/:id/events":         map[string]any{"stage": "审查起诉"},
-		"POST /cases/:id/parties":        map[string]any{"name": "乙", "role": "被害人", "id_number": idNumber(10000 + seq)},
-		"POST /bindings/:id/reject":      map[string]any{"reason": "材料不全"},
-		"POST /bindings/:id/revoke":      map[string]any{"reason": "委托解除"},
-		"POST /reviews/:id/reject":       map[string]any{"reason": "另约时间"},
-		"POST /meetings/:id/confirm":     map[string]any{"time": future, "place": "接待室"},
-		"POST /meetings/:id/reject":      map[string]any{"reason": "另约时间"},
-		"POST /users":                    map[string]any{"username": fmt.Sprintf("new.%d", seq), "role": model.StaffProsecutor, "password": handlertest.StaffPassword, "unit_code": code},
-		"POST /users/:id/reset-password": map[string]any{"password": "New-Passw0rd"},
-		"POST /units":                    map[string]any{"code": fmt.Sprintf("new-%d", seq), "name": "新院", "parent_code": code},
-		"PUT /units/:code":               map[string]any{"phone": "0791-1"},
-		"PUT /plans/:unit_code/:month":   map[string]any{"documents_planned": 3, "events_planned": 5},
+		"POST /cases":                     map[string]any{"case_no": fmt.Sprintf("N-%d", seq), "name": "新案", "accepted_at": "2026-11-01", "unit_code": code},
+		"PUT /cases/:id":                  map[string]any{"name": "改名", "accepted_at": "2026-11-01"},
+		"POST /cases/:id/events":          map[string]any{"stage": "审查起诉"},
+		"POST /cases/:id/parties":         map[string]any{"name": "乙", "role": "被害人", "id_number": idNumber(10000 + seq)},
+		"POST /bindings/:id/reject":       map[string]any{"reason": "材料不全"},
+		"POST /bindings/:id/revoke":       map[string]any{"reason": "委托解除"},
+		"POST /reviews/:id/reject":        map[string]any{"reason": "另约时间"},
+		"POST /meetings/:id/confirm":      map[string]any{"time": future, "place": "接待室"},
+		"POST /meetings/:id/reject":       map[string]any{"reason": "另约时间"},
+		"POST /users":                     map[string]any{"username": fmt.Sprintf("new.%d", seq), "role": model.StaffProsecutor, "password": handlertest.StaffPassword, "unit_code": code},
+		"POST /users/:id/reset-password":  map[string]any{"password": "New-Passw0rd"},
+		"POST /units":                     map[string]any{"code": fmt.Sprintf("new-%d", seq), "name": "新院", "parent_code": code},
+		"PUT /units/:code":                map[string]any{"phone": "0791-1"},
+		"PUT /cases/:id/events/:event_id": map[string]any{"stage": "审查起诉", "description": "更正"},
+		"PUT /plans/:unit_code/:month":    map[string]any{"documents_planned": 3, "events_planned": 5},
 	}
 	body, found := bodies[method+" "+pattern]
 	if !found {

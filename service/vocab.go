@@ -63,6 +63,11 @@ var AuditActionLabels = map[string]string{
 	"staff.disable":        "停用账号",
 	"staff.enable":         "启用账号",
 	"staff.reset_password": "重置密码",
+	"unit.create":          "新增单位",
+	"unit.update":          "修改单位",
+	"unit.delete":          "删除单位",
+	"plan.update":          "填报月度计划",
+	"plan.correct":         "更正月度计划",
 	"http.write":           "其他写操作",
 }
 
