@@ -22,7 +22,7 @@ var palette = []string{"#1d4ed8", "#b45309", "#047857", "#b91c1c", "#6d28d9"}
 
 const (
 	width, height      = 720, 320
-	left, right        = 56, 16
+	left, right        = 56, 40
 	top, bottom        = 40, 64
 	plotW, plotH       = width - left - right, height - top - bottom
 	fontFamily         = `font-family="sans-serif"`
@@ -44,8 +44,10 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
+// maxOf is the axis maximum: at least one unit per grid line, so that
+// counts get whole-number labels.
 func maxOf(series []Series) float64 {
-	m := 0.0
+	m := float64(gridLines)
 	for _, s := range series {
 		for _, v := range s.Values {
 			m = math.Max(m, v)

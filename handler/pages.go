@@ -30,7 +30,7 @@ var (
 	}
 	staffPages = []string{
 		"/staff/", "/staff/login", "/staff/bindings", "/staff/reviews", "/staff/meetings",
-		"/staff/cases", "/staff/cases/:id", "/staff/slots", "/staff/pushes", "/staff/audit", "/staff/users",
+		"/staff/cases", "/staff/cases/:id", "/staff/slots", "/staff/pushes", "/staff/stats", "/staff/reports", "/staff/audit", "/staff/users",
 	}
 )
 

@@ -75,10 +75,10 @@ type H5CaseDetail struct {
 // StaffCase is a case as the staff console shows and edits it.
 type StaffCase struct {
 	caseFacts
-	Unit         *UnitRef   `json:"unit,omitempty"`
-	ProsecutorID *uint64    `json:"prosecutor_id,omitempty"`
-	Important    bool       `json:"important"`
-	Summary      string     `json:"summary"`
+	Unit         *UnitRef `json:"unit,omitempty"`
+	ProsecutorID *uint64  `json:"prosecutor_id,omitempty"`
+	Important    bool     `json:"important"`
+	Summary      string   `json:"summary"`
 	// PublicTitle is the title staff set for publishing ("" for none);
 	// PublishedTitle is what the public pages show (see publictitle.go).
 	PublicTitle    string    `json:"public_title"`

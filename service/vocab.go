@@ -88,6 +88,8 @@ type Vocabulary struct {
 	Periods      map[string]string `json:"periods"`
 	// MeetingHours are the hours meetings are requested and confirmed in.
 	MeetingHours string `json:"meeting_hours"`
+	// StatFigures are the statistics (stats.go), in their order.
+	StatFigures []Figure `json:"stat_figures"`
 }
 
 // PeriodLabels name the reading-room periods.
@@ -108,6 +110,6 @@ func Vocab() Vocabulary {
 		CopyMethods: ReviewCopyMethods, Statuses: model.StatusLabels(), PushKinds: PushKindLabels,
 		AuditActions: AuditActionLabels, EventSources: EventSourceLabels, UserRoles: UserRoleLabels,
 		StaffRoles: StaffRoleLabels, Periods: PeriodLabels,
-		MeetingHours: officeHoursText,
+		MeetingHours: officeHoursText, StatFigures: Figures,
 	}
 }

@@ -114,7 +114,8 @@ func checkCasePage(b *browser, phone, staff context.Context, base, caseURL strin
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(chromedp.CSS(`#cases a`)),
 		chromedp.Click(chromedp.CSS(`#cases a`)), chromedp.WaitVisible(chromedp.CSS(`#event-form`)),
 		chromedp.SetValue(chromedp.CSS(`#event-stage`), "审结"), chromedp.SetValue(chromedp.CSS(`#event-description`), "本案审结。"),
-		chromedp.Click(chromedp.CSS(`#event-form button[type=submit]`)), waitContains(`#timeline`, "审结"))
+		chromedp.Click(chromedp.CSS(`#event-form button[type=submit]`)), waitContains(`dialog[open]`, "确定记录"),
+		chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)), waitContains(`#timeline`, "审结"))
 	b.do(phone, "closed case", chromedp.Navigate(caseURL), waitContains(`#case-closed`, "已办结"))
 	if n := step(b, phone, "no countdown", chromedp.Evaluate[int](`document.querySelectorAll('#days-left').length`)); n != 0 {
 		b.t.Error("a closed case still counts down to its deadline")

@@ -211,6 +211,7 @@ func TestBrowserJourney(t *testing.T) {
 		b.do(staff, page, chromedp.Navigate(base+page), waitLoaded())
 		b.shot(staff, strings.ReplaceAll(strings.Trim(page, "/"), "/", "-"))
 	}
+	checkStatsPages(b, staff, base)
 
 	// Both decisions reach the phone as template messages.
 	b.do(phone, "pushes on the phone", chromedp.EmulateViewport(1100, 900),

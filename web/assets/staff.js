@@ -44,7 +44,8 @@
   var navItems = [
     ['/staff/', '工作台', 'GET /me'], ['/staff/bindings', '绑定审核', 'GET /bindings'], ['/staff/reviews', '阅卷预约', 'GET /reviews'],
     ['/staff/meetings', '会见申请', 'GET /meetings'], ['/staff/cases', '案件管理', 'GET /cases'], ['/staff/slots', '阅卷日历', 'GET /review-slots'],
-    ['/staff/pushes', '推送消息', 'GET /pushes'], ['/staff/audit', '审计日志', 'GET /audit'], ['/staff/users', '用户管理', 'GET /users']
+    ['/staff/pushes', '推送消息', 'GET /pushes'], ['/staff/stats', '统计', 'GET /stats'], ['/staff/reports', '通报', 'GET /reports/monthly'],
+    ['/staff/audit', '审计日志', 'GET /audit'], ['/staff/users', '用户管理', 'GET /users']
   ];
 
   function page(title) {
@@ -662,6 +663,133 @@
     return m && targetKinds[m[1]] ? targetKinds[m[1]] + ' #' + m[2] : (t || '');
   }
 
+  // ---- 统计与通报 ---------------------------------------------------------
+  // unitPicker is a select of the units in scope (parents before children),
+  // the current choice kept in the address as ?unit=.
+  function unitPicker(units, selected) {
+    return h('select', { name: 'unit', id: 'stats-unit' }, units.map(function (u) {
+      return h('option', { value: u.code, selected: u.code === selected }, u.name);
+    }));
+  }
+  function monthStart() { var d = new Date(); return Z.isoDay(new Date(d.getFullYear(), d.getMonth(), 1)); }
+  function figureValue(v, f) {
+    if (v === null || v === undefined) return '—';
+    return f && f.hours ? String(v) + ' 小时' : String(v);
+  }
+  // headline figures of the 统计 page's tiles.
+  var headline = ['cases_accepted', 'events_recorded', 'documents_published', 'bindings_received',
+    'bindings_overdue_open', 'reviews_overdue_open', 'meetings_overdue_open', 'pushes_sent'];
+
+  function statsView() {
+    var root = page('统计');
+    Z.load(root.appendChild(h('div')), function () { return get('/units'); }, function (res) {
+      var units = items(res);
+      var form = h('form', { class: 'toolbar no-print', id: 'stats-filters', novalidate: true },
+        Z.field('单位', unitPicker(units, Z.param('unit') || (units[0] && units[0].code))),
+        Z.field('从', h('input', { type: 'date', name: 'from', id: 'stats-from', value: Z.param('from') || monthStart() })),
+        Z.field('到', h('input', { type: 'date', name: 'to', id: 'stats-to', value: Z.param('to') || Z.isoDay(new Date()) })),
+        Z.field('含下级单位', h('input', { type: 'checkbox', name: 'rollup', id: 'stats-rollup', value: 'true', checked: Z.param('rollup') !== 'false' })),
+        h('button', { type: 'submit', class: 'secondary' }, '统计'));
+      var box = h('div', { id: 'stats' });
+      function show() {
+        var v = Z.values(form);
+        var q = new URLSearchParams({ unit: v.unit, from: v.from, to: v.to, rollup: v.rollup ? 'true' : 'false' });
+        history.replaceState(null, '', location.pathname + '?' + q);
+        Z.load(box, function () { return get('/stats?' + q); }, function (st) {
+          var figs = Z.vocab.stat_figures || [];
+          var byName = {};
+          figs.forEach(function (f) { byName[f.name] = f; });
+          var tiles = h('div', { class: 'stats', id: 'stats-tiles' }, headline.map(function (name) {
+            return h('div', { class: 'stat', id: 'tile-' + name }, h('div', { class: 'n' }, figureValue(st.figures[name], byName[name])),
+              h('div', null, (byName[name] || {}).label || name));
+          }));
+          var charts = h('div', { class: 'charts' },
+            h('img', { id: 'chart-trend', alt: st.unit.name + '近十二个月统计图', src: '/api/staff/stats/trend.svg?unit=' + encodeURIComponent(st.unit.code) }),
+            st.children.length ? h('img', { id: 'chart-children', alt: '下级单位对比图', src: '/api/staff/stats/children.svg?' + q }) : null);
+          var rows = [{ unit: st.unit, figures: st.figures }].concat(st.children);
+          var cols = [['单位', function (r) { return r.unit.name; }]].concat(figs.map(function (f) {
+            return [f.label, function (r) { return figureValue(r.figures[f.name], f); }];
+          }));
+          var exports = h('p', { class: 'actions no-print' },
+            h('a', { class: 'btn secondary', id: 'stats-xlsx', href: '/api/staff/stats.xlsx?' + q }, '导出 Excel'),
+            h('a', { class: 'btn secondary', id: 'stats-csv', href: '/api/staff/stats.csv?' + q }, '导出 CSV'));
+          return [h('h2', null, st.unit.name + '（' + st.from + ' 至 ' + st.to + '）'), tiles, charts, exports,
+            table(cols, rows, 'stats-table')];
+        });
+      }
+      Z.onSubmit(form, function () { show(); return Promise.resolve(); });
+      show();
+      return [form, box];
+    });
+  }
+
+  function pct(r) { return r === null || r === undefined ? '—' : (r * 100).toFixed(1) + '%'; }
+  function num(n) { return n === null || n === undefined ? '—' : String(n); }
+
+  function reportsView() {
+    var root = page('通报');
+    Z.load(root.appendChild(h('div')), function () { return get('/units'); }, function (res) {
+      var units = items(res);
+      var d = new Date();
+      var lastMonth = new Date(d.getFullYear(), d.getMonth() - 1, 1);
+      var form = h('form', { class: 'toolbar no-print', id: 'report-filters', novalidate: true },
+        Z.field('单位', unitPicker(units, Z.param('unit') || (units[0] && units[0].code))),
+        Z.field('月份', h('input', { type: 'month', name: 'month', id: 'report-month', value: Z.param('month') || Z.isoDay(lastMonth).slice(0, 7) })),
+        h('button', { type: 'submit', class: 'secondary' }, '查看'));
+      var box = h('div', { id: 'report' });
+      function show() {
+        var v = Z.values(form);
+        var q = new URLSearchParams({ unit: v.unit, month: v.month });
+        history.replaceState(null, '', location.pathname + '?' + q);
+        Z.load(box, function () { return get('/reports/monthly?' + q); }, function (rep) {
+          var below = rep.rows.filter(function (r) { return r.below_threshold; });
+          var cols = [
+            ['单位', function (r) { return r.unit.name; }], ['负责人', function (r) { return r.unit.head || '—'; }],
+            ['计划公开文书', function (r) { return num(r.planned.documents); }], ['实际公开文书', function (r) { return num(r.actual.documents); }],
+            ['完成率', function (r) { return h('span', { class: r.below_threshold ? 'below' : null }, pct(r.completion_rate)); }],
+            ['计划公开信息', function (r) { return num(r.planned.events); }], ['实际公开信息', function (r) { return num(r.actual.events); }],
+            ['信息完成率', function (r) { return pct(r.events_rate); }], ['按期答复率', function (r) { return pct(r.on_time_rate); }],
+            ['超期未答复', function (r) { return String(r.overdue_open); }]
+          ];
+          return [
+            h('h1', { class: 'report-title', id: 'report-title' }, rep.title),
+            h('p', { class: 'muted' }, rep.frozen ? '本月通报已于 ' + Z.fmtDateTime(rep.frozen_at) + ' 定稿。' : '本月尚未结束，数据为截至目前的统计。',
+              ' 通报线：完成率 ' + pct(rep.threshold) + '。'),
+            table(cols, rep.rows, 'report-table'),
+            below.length ? h('p', { id: 'report-below' }, '完成率低于通报线的单位：' + below.map(function (r) {
+              return r.unit.name + (r.unit.head ? '（负责人：' + r.unit.head + '）' : '');
+            }).join('；') + '。') : h('p', { id: 'report-below' }, '各单位完成率均达到通报线。'),
+            h('p', { class: 'actions no-print' },
+              h('button', { type: 'button', class: 'secondary', id: 'report-print', onclick: function () { window.print(); } }, '打印'),
+              h('a', { class: 'btn secondary', id: 'report-xlsx', href: '/api/staff/reports/monthly.xlsx?' + q }, '导出 Excel')),
+            can('PUT /plans/:unit_code/:month') ? planForm(v.unit, v.month, show) : null
+          ];
+        });
+      }
+      Z.onSubmit(form, function () { show(); return Promise.resolve(); });
+      show();
+      return [form, box];
+    });
+  }
+
+  // planForm enters the unit's plan for the month (月初上报计划数).
+  function planForm(unit, month, done) {
+    var box = h('section', { class: 'no-print', id: 'plan' });
+    Z.load(box, function () { return get('/plans/' + encodeURIComponent(unit) + '/' + month); }, function (p) {
+      var form = h('form', { id: 'plan-form', novalidate: true },
+        h('h2', null, p.unit.name + ' ' + month + ' 月度计划'),
+        p.frozen ? h('p', { class: 'muted' }, '本月 5 日后计划已冻结，仅上级院管理员可更正。') : null,
+        Z.field('计划公开文书数', h('input', { type: 'number', min: '0', name: 'documents_planned', value: num(p.documents_planned) === '—' ? '' : p.documents_planned })),
+        Z.field('计划公开信息数', h('input', { type: 'number', min: '0', name: 'events_planned', value: num(p.events_planned) === '—' ? '' : p.events_planned })),
+        h('button', { type: 'submit' }, '保存计划'));
+      return Z.onSubmit(form, function (v) {
+        return Z.api('PUT', '/api/staff/plans/' + encodeURIComponent(unit) + '/' + month,
+          { documents_planned: Number(v.documents_planned), events_planned: Number(v.events_planned) }).then(done);
+      });
+    });
+    return box;
+  }
+
   // ---- 用户管理（管理员） -------------------------------------------------
   function usersView() {
     var root = page('用户管理');
@@ -742,6 +870,8 @@
     ['/staff/cases/:id', start(caseEditView)],
     ['/staff/slots', start(slotsView)],
     ['/staff/pushes', start(pushesView)],
+    ['/staff/stats', start(statsView)],
+    ['/staff/reports', start(reportsView)],
     ['/staff/audit', start(auditView)],
     ['/staff/users', start(usersView)]
   ], start(function () { page('页面不存在'); view.appendChild(Z.failure({ message: '页面不存在' })); }));
