@@ -336,3 +336,27 @@ func TestUnitsOfStaff(t *testing.T) {
 		t.Errorf("page_size 101: %d", r.Code)
 	}
 }
+
+// TestUnitAddedOnAnotherInstance: a unit added on one instance is in
+// scope there at once and on the other instance within
+// the unit tree's 5 s refresh, without a new login.
+func TestUnitAddedOnAnotherInstance(t *testing.T) {
+	a, b := handlertest.NewPair(t)
+	adminOnB := b.LoginStaff(model.StaffAdmin) // b now holds the tree
+	listed := func(env *handlertest.Env, caller handlertest.Caller) bool {
+		r := env.Do(caller, http.MethodGet, "/api/staff/units", nil)
+		return bytes.Contains(r.Body, []byte(`"code":"360101"`))
+	}
+	a.Unique("staff") // the instances number their accounts alike
+	adminOnA := a.LoginStaff(model.StaffAdmin)
+	if r := a.Do(adminOnA, http.MethodPost, "/api/staff/units", map[string]any{"code": "360101", "name": "东湖区院", "parent_code": "root"}); r.Code != http.StatusCreated {
+		t.Fatalf("add unit: %d %s", r.Code, r.Body)
+	}
+	if !listed(a, adminOnA) {
+		t.Error("the instance that added the unit does not list it at once")
+	}
+	b.Clock.Advance(6 * time.Second)
+	if !listed(b, adminOnB) {
+		t.Error("the other instance does not list the unit after the refresh")
+	}
+}

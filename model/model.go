@@ -330,7 +330,7 @@ type WeChatCallback struct {
 // All lists every entity, in migration order.
 func All() []any {
 	return []any{
-		&Unit{}, &Room{},
+		&Unit{}, &Room{}, &UnitTally{},
 		&Case{}, &CaseEvent{}, &Party{}, &Document{},
 		&WeChatUser{}, &LawyerProfile{}, &Upload{},
 		&Binding{}, &BindingMaterial{},

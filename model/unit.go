@@ -36,6 +36,15 @@ type Unit struct {
 	UpdatedAt      time.Time
 }
 
+// UnitTally counts a unit's cases, so that a staff case list's total is a
+// sum over the scope's units rather than a count of every case in it. It
+// is kept in the transaction of every case insert (a GORM callback, see
+// service) and move, and recounted by the units upgrade step at every start.
+type UnitTally struct {
+	UnitID uint64 `gorm:"primaryKey;autoIncrement:false"`
+	Cases  int64  `gorm:"not null;default:0"`
+}
+
 // Room is a unit's reading room (阅卷室); review slots belong to a room.
 type Room struct {
 	ID        uint64 `gorm:"primaryKey"`

@@ -97,11 +97,26 @@ func upgradeUnits(tx *gorm.DB, opt MigrateOptions) error {
 	if err := tx.Model(&Staff{}).Where("unit_id = 0").Update("unit_id", root.ID).Error; err != nil {
 		return fmt.Errorf("move staff to the root unit: %w", err)
 	}
+	if err := RecountUnitTallies(tx); err != nil {
+		return err
+	}
 	for _, m := range []any{&Binding{}, &ReviewBooking{}, &MeetingRequest{}} {
 		sub := tx.Model(&Case{}).Select("unit_id").Where("cases.id = case_id")
 		if err := tx.Model(m).Where("unit_id = 0 AND case_id <> 0").Update("unit_id", sub).Error; err != nil {
 			return fmt.Errorf("requests take their case's unit: %w", err)
 		}
+	}
+	return nil
+}
+
+// RecountUnitTallies sets every unit's case count from the cases table.
+func RecountUnitTallies(tx *gorm.DB) error {
+	if err := tx.Where("1 = 1").Delete(&UnitTally{}).Error; err != nil {
+		return fmt.Errorf("clear unit tallies: %w", err)
+	}
+	err := tx.Exec("INSERT INTO unit_tallies (unit_id, cases) SELECT unit_id, COUNT(*) FROM cases GROUP BY unit_id").Error
+	if err != nil {
+		return fmt.Errorf("count cases per unit: %w", err)
 	}
 	return nil
 }

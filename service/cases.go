@@ -267,6 +267,9 @@ func moveCaseRequests(tx *gorm.DB, c model.Case, unitID uint64) error {
 	if c.UnitID == unitID {
 		return nil
 	}
+	if err := errors.Join(addToTally(tx, c.UnitID, -1), addToTally(tx, unitID, 1)); err != nil {
+		return err
+	}
 	for _, m := range []any{&model.Binding{}, &model.ReviewBooking{}, &model.MeetingRequest{}} {
 		if err := tx.Model(m).Where("case_id = ?", c.ID).Update("unit_id", unitID).Error; err != nil {
 			return fmt.Errorf("move requests of case %d: %w", c.ID, err)
@@ -288,21 +291,36 @@ type CaseFilter struct {
 // ListCases is the staff console's case list in the actor's scope, newest
 // first.
 func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) (Page[StaffCase], error) {
-	q := a.Scope.where(s.db.WithContext(ctx).Model(&model.Case{}), "unit_id")
+	db := s.db.WithContext(ctx)
+	q := a.Scope.where(db.Model(&model.Case{}), "unit_id")
+	filtered := false
 	if a.Role == model.StaffProsecutor && !f.WholeUnit {
-		q = q.Where("prosecutor_id = ?", a.StaffID)
+		q, filtered = q.Where("prosecutor_id = ?", a.StaffID), true
 	}
 	if t := strings.TrimSpace(f.Query); t != "" {
 		// "!" escapes the wildcards the same way on MySQL and SQLite.
 		like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(t) + "%"
-		q = q.Where("(case_no LIKE ? ESCAPE '!' OR name LIKE ? ESCAPE '!')", like, like)
+		q, filtered = q.Where("(case_no LIKE ? ESCAPE '!' OR name LIKE ? ESCAPE '!')", like, like), true
 	}
-	page, err := pageOf[model.Case](q, f.Paging, "id DESC", "cases")
+	var page Page[model.Case]
+	var err error
+	if filtered {
+		page, err = pageOf[model.Case](q, f.Paging, "id DESC", "cases")
+	} else {
+		// Every case of the scope: the total is the units' tallies.
+		var total int64
+		if total, err = scopeCaseTotal(db, a.Scope); err == nil {
+			page, err = readPage[model.Case](q, f.Paging, total, "id DESC", "cases")
+		}
+	}
 	if err != nil {
 		return Page[StaffCase]{}, err
 	}
-	items, err := s.staffCases(s.db.WithContext(ctx), page.Items)
-	return MapPage(page, func([]model.Case) []StaffCase { return items }), err
+	items, err := s.staffCases(db, page.Items)
+	if err != nil {
+		return Page[StaffCase]{}, err
+	}
+	return Page[StaffCase]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
 }
 
 // CaseDetail returns a case of the actor's scope with its timeline.

@@ -45,14 +45,20 @@ func (p Paging) normalized() (Paging, error) {
 // pageOf counts the rows q selects and reads page p of them in order;
 // decorate (joins, selected columns) applies to the read, not the count.
 func pageOf[T any](q *gorm.DB, p Paging, order string, what string, decorate ...func(*gorm.DB) *gorm.DB) (Page[T], error) {
+	var total int64
+	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return Page[T]{}, fmt.Errorf("count %s: %w", what, err)
+	}
+	return readPage[T](q, p, total, order, what, decorate...)
+}
+
+// readPage reads page p of the rows q selects, whose number is total.
+func readPage[T any](q *gorm.DB, p Paging, total int64, order string, what string, decorate ...func(*gorm.DB) *gorm.DB) (Page[T], error) {
 	p, err := p.normalized()
 	if err != nil {
 		return Page[T]{}, err
 	}
-	out := Page[T]{Items: []T{}, Page: p.Page, PageSize: p.PageSize}
-	if err := q.Session(&gorm.Session{}).Count(&out.Total).Error; err != nil {
-		return Page[T]{}, fmt.Errorf("count %s: %w", what, err)
-	}
+	out := Page[T]{Items: []T{}, Page: p.Page, PageSize: p.PageSize, Total: total}
 	for _, d := range decorate {
 		q = d(q)
 	}

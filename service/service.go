@@ -120,6 +120,9 @@ func New(d Deps, opt Options) *Service {
 	s.texts = s.newWeChatTexts()
 	s.callbackHold = callbackApplyHold
 	if s.db != nil {
+		if err := countCreatedCases(s.db); err != nil {
+			s.log.Error("unit case tallies are not kept: case list totals go wrong", "err", err)
+		}
 		if err := s.watchCaseData(); err != nil {
 			s.log.Error("H5 case views are read uncached", "err", err)
 		} else {

@@ -509,6 +509,9 @@ func (s *Service) DeleteUnit(ctx context.Context, a Actor, code string) error {
 		if err := tx.Delete(&model.Unit{}, u.ID).Error; err != nil {
 			return fmt.Errorf("delete unit %s: %w", code, err)
 		}
+		if err := tx.Delete(&model.UnitTally{}, u.ID).Error; err != nil {
+			return fmt.Errorf("delete tally of unit %s: %w", code, err)
+		}
 		return s.audit(tx, a, "unit.delete", "unit:"+code, "")
 	})
 	s.unitsChanged()

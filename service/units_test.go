@@ -281,6 +281,32 @@ func TestCaseUnitCode(t *testing.T) {
 	if c.UnitID != u.ID {
 		t.Errorf("imported case in unit %d, want %d", c.UnitID, u.ID)
 	}
+	// The unfiltered list's total comes from the units' tallies: it follows
+	// creations, imports and moves.
+	county, _ := staffActor(t, svc, "county.clerk", model.StaffCaseManager, "360101")
+	totals := func() (all, inCounty int64) {
+		p, err := svc.ListCases(ctx, service.System, service.CaseFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := svc.ListCases(ctx, county, service.CaseFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(q.Total) != len(q.Items) {
+			t.Errorf("county total %d for %d items", q.Total, len(q.Items))
+		}
+		return p.Total, q.Total
+	}
+	if all, inCounty := totals(); all != 3 || inCounty != 2 {
+		t.Errorf("totals %d, %d; want 3, 2", all, inCounty)
+	}
+	if _, err := svc.UpdateCase(ctx, service.System, single.ID, service.CaseInput{Name: "甲案", AcceptedAt: "2026-11-01", UnitCode: "360101"}); err != nil {
+		t.Fatal(err)
+	}
+	if all, inCounty := totals(); all != 3 || inCounty != 3 {
+		t.Errorf("after a move: totals %d, %d; want 3, 3", all, inCounty)
+	}
 }
 
 // TestUnitDeleteRacesCaseCreate: a unit deleted while a case is created in

@@ -363,14 +363,16 @@
     var root = page('案件管理');
     var search = h('form', { class: 'toolbar' },
       h('div', { class: 'field' }, h('label', { for: 'q' }, '受案号/名称'), h('input', { name: 'q', id: 'q', value: Z.param('q') || '' })),
+      (me() || {}).role === 'prosecutor' ? h('div', { class: 'field' }, h('label', { for: 'case-scope' }, '范围'),
+        h('select', { name: 'scope', id: 'case-scope' }, h('option', { value: 'mine' }, '我承办的'), h('option', { value: 'unit' }, '本院及下级全部'))) : null,
       h('button', { type: 'submit', class: 'secondary' }, '查询'),
       can('POST /cases') ? h('button', { type: 'button', id: 'new-case', onclick: newCase }, '新建案件') : null);
     var box = h('div', { id: 'case-list' });
     Z.mount(root, root.firstChild, search, box);
     function reload(pageNo) {
-      var q = withPage(new URLSearchParams({ scope: 'unit' }), pageNo);
-      var text = Z.values(search).q;
-      if (text) q.set('q', text);
+      var v = Z.values(search);
+      var q = withPage(new URLSearchParams({ scope: v.scope || 'mine' }), pageNo);
+      if (v.q) q.set('q', v.q);
       Z.load(box, function () { return get('/cases?' + q); }, function (res) {
         var rows = items(res);
         if (!rows.length) return Z.empty('没有案件');
