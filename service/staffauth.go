@@ -102,14 +102,24 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 // staffLogin is StaffLogin without the audit; reason names why a login
 // was refused ("" when it failed for a technical reason).
 func (s *Service) staffLogin(ctx context.Context, username, password, ip string) (sid string, sess StaffSession, st model.Staff, reason string, err error) {
-	if n, err := s.counter(ctx, loginIPKey(ip)); err != nil {
-		return "", sess, st, "", err
-	} else if n >= LoginIPMaxFailures {
+	// Every attempt is counted before its password is checked: guesses
+	// sent at once cannot all pass a check made before any of them counted.
+	// A successful login takes its count back from the address.
+	if n, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
+		return "", sess, st, "", unavailable(err)
+	} else if n > LoginIPMaxFailures {
 		return "", sess, st, "ip_rate_limited", model.ErrRateLimited
 	}
 	if locked, err := s.loginLocked(ctx, username); err != nil {
 		return "", sess, st, "", err
 	} else if locked {
+		return "", sess, st, "locked", ErrAccountLocked
+	}
+	attempt, err := s.cache.Incr(ctx, loginFailKey(username), LoginLockout)
+	if err != nil {
+		return "", sess, st, "", unavailable(err)
+	}
+	if attempt > LoginMaxFailures {
 		return "", sess, st, "locked", ErrAccountLocked
 	}
 	found := false
@@ -129,7 +139,7 @@ func (s *Service) staffLogin(ctx context.Context, username, password, ip string)
 		if !found {
 			reason = "unknown_user"
 		}
-		if err := s.countLoginFailure(ctx, username, ip); err != nil {
+		if err := s.lockAfterLastAttempt(ctx, username, attempt); err != nil {
 			return "", sess, st, "", err
 		}
 		return "", sess, st, reason, ErrBadCredentials
@@ -154,21 +164,11 @@ func (s *Service) staffLogin(ctx context.Context, username, password, ip string)
 	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
 		return "", sess, st, "", unavailable(err)
 	}
+	if err := s.cache.Decr(ctx, loginIPKey(ip)); err != nil {
+		return "", sess, st, "", unavailable(err)
+	}
 	sid, sess, err = s.newStaffSession(ctx, current, epoch)
 	return sid, sess, current, "", err
-}
-
-// counter reads a failure counter (0 when absent).
-func (s *Service) counter(ctx context.Context, key string) (int64, error) {
-	raw, err := s.cache.Get(ctx, key)
-	if errors.Is(err, cache.ErrMiss) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	n, _ := strconv.ParseInt(raw, 10, 64)
-	return n, nil
 }
 
 // loginLocked reports whether username is locked out. The lock holds its
@@ -182,30 +182,29 @@ func (s *Service) loginLocked(ctx context.Context, username string) (bool, error
 		return false, unavailable(err)
 	}
 	until, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil {
-		return false, nil
+	if err == nil && s.Now().Unix() < until {
+		return true, nil
 	}
-	return s.Now().Unix() < until, nil
+	// The lock is over: whoever removes it (once, across instances) also
+	// clears the attempts counted while it held.
+	if removed, err := s.cache.DelIfEqual(ctx, loginLockKey(username), raw); err != nil {
+		return false, unavailable(err)
+	} else if removed {
+		if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
+			return false, unavailable(err)
+		}
+	}
+	return false, nil
 }
 
-// countLoginFailure counts a failed attempt for the username and the
-// address; the LoginMaxFailures-th failure locks the username.
-func (s *Service) countLoginFailure(ctx context.Context, username, ip string) error {
-	if _, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
-		return unavailable(err)
-	}
-	n, err := s.cache.Incr(ctx, loginFailKey(username), LoginLockout)
-	if err != nil {
-		return unavailable(err)
-	}
-	if n < LoginMaxFailures {
+// lockAfterLastAttempt locks the username when the failed attempt was the
+// last one it had (the LoginMaxFailures-th counted).
+func (s *Service) lockAfterLastAttempt(ctx context.Context, username string, attempt int64) error {
+	if attempt < LoginMaxFailures {
 		return nil
 	}
 	until := s.Now().Add(LoginLockout).Unix()
 	if err := s.cache.Set(ctx, loginLockKey(username), strconv.FormatInt(until, 10), LoginLockout); err != nil {
-		return unavailable(err)
-	}
-	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
 		return unavailable(err)
 	}
 	return nil
