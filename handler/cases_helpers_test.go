@@ -168,6 +168,7 @@ func (f *caseFixture) signedAt(method, path string, body []byte, at time.Time, s
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Zsjc-Timestamp", ts)
-	req.Header.Set("X-Zsjc-Signature", service.SignIntegration(secret, ts, body))
+	req.Header.Set("X-Zsjc-Signature", service.SignIntegration(secret,
+		service.IntegrationRequest{Timestamp: ts, Method: method, Path: req.URL.EscapedPath(), Body: body}))
 	return f.Send(handlertest.Anonymous, req)
 }

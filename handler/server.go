@@ -85,6 +85,9 @@ func New(d Deps) http.Handler {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Route on the escaped path, so that a case number holding "/" (sent
+	// as %2F) stays one path segment; parameters are unescaped after.
+	r.UseRawPath = true
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		d.Log.Error("trusted proxies ignored", "err", err)
 		_ = r.SetTrustedProxies(nil)
