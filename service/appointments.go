@@ -261,12 +261,19 @@ func lockForUpdate(tx *gorm.DB) *gorm.DB {
 // lawyer's binding that has just been revoked, giving booked places back.
 // The lawyer is told of the revocation itself; no push per appointment.
 func (s *Service) endAppointments(tx *gorm.DB, b model.Binding) error {
+	// Only this binding's rows are locked, found by its binding_id index
+	// and taken in id order; the status is checked on the locked rows. A
+	// lock query that also filtered on status could walk the status index
+	// and lock every live booking, deadlocking with other revokes and
+	// bookings.
 	var reviews []model.ReviewBooking
-	live := []model.Status{model.StatusPending, model.StatusConfirmed}
-	if err := lockForUpdate(tx).Where("binding_id = ? AND status IN ?", b.ID, live).Find(&reviews).Error; err != nil {
-		return fmt.Errorf("live reviews of binding %d: %w", b.ID, err)
+	if err := lockForUpdate(tx).Where("binding_id = ?", b.ID).Order("id").Find(&reviews).Error; err != nil {
+		return fmt.Errorf("reviews of binding %d: %w", b.ID, err)
 	}
 	for _, r := range reviews {
+		if !r.Status.Live() {
+			continue
+		}
 		err := transition(tx, &model.ReviewBooking{}, reviewWhat, model.ReviewMachine, r.ID, 0, model.StatusCancelled,
 			map[string]any{"live_key": nil, "slot_key": nil, "reason": "案件绑定已解除"})
 		if err != nil {
@@ -276,15 +283,18 @@ func (s *Service) endAppointments(tx *gorm.DB, b model.Binding) error {
 			return err
 		}
 	}
-	var meetings []uint64
-	if err := tx.Model(&model.MeetingRequest{}).Where("binding_id = ? AND status IN ?", b.ID, live).Pluck("id", &meetings).Error; err != nil {
-		return fmt.Errorf("live meetings of binding %d: %w", b.ID, err)
+	var meetings []model.MeetingRequest
+	if err := lockForUpdate(tx).Select("id", "status").Where("binding_id = ?", b.ID).Order("id").Find(&meetings).Error; err != nil {
+		return fmt.Errorf("meetings of binding %d: %w", b.ID, err)
 	}
-	for _, id := range meetings {
-		err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, id, 0, model.StatusCancelled,
+	for _, m := range meetings {
+		if !m.Status.Live() {
+			continue
+		}
+		err := transition(tx, &model.MeetingRequest{}, meetingWhat, model.MeetingMachine, m.ID, 0, model.StatusCancelled,
 			map[string]any{"reason": "案件绑定已解除"})
 		if err != nil {
-			return fmt.Errorf("cancel meeting %d of revoked binding %d: %w", id, b.ID, err)
+			return fmt.Errorf("cancel meeting %d of revoked binding %d: %w", m.ID, b.ID, err)
 		}
 	}
 	return nil
