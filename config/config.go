@@ -61,7 +61,20 @@ type Config struct {
 	BodyLimit int64 `yaml:"body_limit"`
 
 	Business Business `yaml:"business"`
+	Limits   Limits   `yaml:"limits"`
 	Push     Push     `yaml:"push"`
+}
+
+// Limits cap what one user may have waiting for staff and how many new
+// requests a user or an address may make per 10 minutes; 0 keeps the
+// default (10 pending bindings, 3 live meetings per case, 5 live reviews,
+// 30 new requests per user, 300 per address).
+type Limits struct {
+	PendingBindings  int `yaml:"max_pending_bindings"`
+	LiveMeetings     int `yaml:"max_live_meetings"`
+	LiveReviews      int `yaml:"max_live_reviews"`
+	CreationsPerUser int `yaml:"creations_per_user"`
+	CreationsPerIP   int `yaml:"creations_per_ip"`
 }
 
 // WeChat holds the official account's credentials and the platform hosts.
@@ -192,9 +205,14 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		cfg.Mode = Mode(v)
 	}
 	ints := map[string]*int{
-		"ZSJC_PUSH_CONCURRENCY":   &cfg.Push.Concurrency,
-		"ZSJC_PUSH_MAX_ATTEMPTS":  &cfg.Push.MaxAttempts,
-		"ZSJC_REPLY_WORKING_DAYS": &cfg.Business.ReplyWorkingDays,
+		"ZSJC_PUSH_CONCURRENCY":     &cfg.Push.Concurrency,
+		"ZSJC_PUSH_MAX_ATTEMPTS":    &cfg.Push.MaxAttempts,
+		"ZSJC_REPLY_WORKING_DAYS":   &cfg.Business.ReplyWorkingDays,
+		"ZSJC_MAX_PENDING_BINDINGS": &cfg.Limits.PendingBindings,
+		"ZSJC_MAX_LIVE_MEETINGS":    &cfg.Limits.LiveMeetings,
+		"ZSJC_MAX_LIVE_REVIEWS":     &cfg.Limits.LiveReviews,
+		"ZSJC_CREATIONS_PER_USER":   &cfg.Limits.CreationsPerUser,
+		"ZSJC_CREATIONS_PER_IP":     &cfg.Limits.CreationsPerIP,
 	}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {

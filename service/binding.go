@@ -109,24 +109,8 @@ func (s *Service) Bind(ctx context.Context, u UserSession, ip string, in BindInp
 // limitBindAttempts counts a party binding attempt against the openid and
 // the IP (shared by all instances through the cache).
 func (s *Service) limitBindAttempts(ctx context.Context, openid, ip string) error {
-	for _, key := range []string{"bind:oid:" + openid, "bind:ip:" + ip} {
-		n, err := s.cache.Incr(ctx, key, BindWindow)
-		if err != nil {
-			return fmt.Errorf("count binding attempts: %w", unavailable(err))
-		}
-		if n <= BindAttempts {
-			continue
-		}
-		ttl, err := s.cache.TTL(ctx, key)
-		if err != nil || ttl < 0 {
-			ttl = BindWindow
-		}
-		// Round up so that "after HH:MM" is never too early.
-		until := s.Now().Add(ttl + time.Minute - 1).Truncate(time.Minute).In(s.opt.Location)
-		return model.NewError(model.KindTooMany, "too_many_attempts",
-			fmt.Sprintf("尝试次数过多，请于 %s 后再试", until.Format("15:04")))
-	}
-	return nil
+	return s.rateLimit(ctx, BindWindow, "too_many_attempts", "尝试次数过多，请于 %s 后再试",
+		rateKey{"bind:oid:" + openid, BindAttempts}, rateKey{"bind:ip:" + ip, BindAttempts})
 }
 
 func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in BindInput) (BindingView, error) {
@@ -172,6 +156,9 @@ const kindPowerOfAttorney = "power_of_attorney"
 func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkPendingBindings(tx, u.UserID); err != nil {
+			return err
+		}
 		if err := tx.Where("user_id = ?", u.UserID).Take(&model.LawyerProfile{}).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return ErrLawyerProfile

@@ -73,6 +73,9 @@ func (s *Service) RequestMeeting(ctx context.Context, userID uint64, in MeetingI
 		Preferred1: preferred[0], Preferred2: preferred[1], Note: strings.TrimSpace(in.Note),
 		Status: model.StatusPending, ReplyBy: s.replyBy()}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkLiveMeetings(tx, userID, in.CaseID); err != nil {
+			return err
+		}
 		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 		if err != nil {
 			return err
@@ -101,6 +104,7 @@ func (s *Service) preferredTimes(fe model.FieldErrors, raw []string) [preferredC
 			fe.Add("preferred_times", "时间格式应为 RFC3339，例如 2026-12-03T09:30:00+08:00")
 		case !t.After(s.Now()):
 			fe.Add("preferred_times", "意向时间须晚于当前时间")
+		case !s.CheckDate(fe, "preferred_times", t):
 		case !s.withinOfficeHours(t):
 			fe.Add("preferred_times", "意向时间须在"+officeHoursText)
 		}
@@ -147,6 +151,8 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 		fe.Add("time", "时间格式应为 RFC3339，例如 2026-12-03T09:30:00+08:00")
 	case !at.After(s.Now()):
 		fe.Add("time", "会见时间须晚于当前时间")
+	default:
+		s.CheckDate(fe, "time", at)
 	}
 	place := strings.TrimSpace(in.Place)
 	if place == "" {

@@ -145,6 +145,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			Dev:                cfg.Dev(),
 			SandboxWeChat:      a.wx.sandbox != nil,
 			IntegrationSecret:  cfg.IntegrationSecret,
+			Limits: service.Limits{PendingBindings: cfg.Limits.PendingBindings, LiveMeetings: cfg.Limits.LiveMeetings,
+				LiveReviews: cfg.Limits.LiveReviews, CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()
