@@ -118,14 +118,18 @@ func textField(fe model.FieldErrors, field, v string, required bool, max int) st
 // parseInstant reads RFC 3339, or an office-local date (midnight).
 func (s *Service) parseInstant(fe model.FieldErrors, field, v string) time.Time {
 	v = strings.TrimSpace(v)
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC()
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		t, err = time.ParseInLocation(dateLayout, v, s.opt.Location)
 	}
-	if t, err := time.ParseInLocation(dateLayout, v, s.opt.Location); err == nil {
-		return t.UTC()
+	if err != nil {
+		fe.Add(field, "须为 RFC 3339 时间（2026-01-02T15:04:05+08:00）或日期 YYYY-MM-DD")
+		return time.Time{}
 	}
-	fe.Add(field, "须为 RFC 3339 时间（2026-01-02T15:04:05+08:00）或日期 YYYY-MM-DD")
-	return time.Time{}
+	if !s.CheckDate(fe, field, t) {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // parseCaseDate reads an optional office-local date.
@@ -137,6 +141,9 @@ func (s *Service) parseCaseDate(fe model.FieldErrors, field, v string) *time.Tim
 	t, err := time.ParseInLocation(dateLayout, v, s.opt.Location)
 	if err != nil {
 		fe.Add(field, "须为日期 YYYY-MM-DD")
+		return nil
+	}
+	if !s.CheckDate(fe, field, t) {
 		return nil
 	}
 	t = t.UTC()
@@ -414,7 +421,7 @@ func (s *Service) validEvent(fe model.FieldErrors, in EventInput, external bool)
 		ev.OccurredAt = s.Now()
 	} else if t, err := time.Parse(time.RFC3339, strings.TrimSpace(in.OccurredAt)); err != nil {
 		fe.Add("occurred_at", "须为 RFC 3339 时间，例如 2026-01-02T15:04:05+08:00")
-	} else {
+	} else if s.checkEventTime(fe, "occurred_at", t) {
 		ev.OccurredAt = t.UTC()
 	}
 	return ev
