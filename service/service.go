@@ -42,6 +42,8 @@ type Options struct {
 	// IntegrationSecret signs the case system's requests; "" disables the
 	// integration API.
 	IntegrationSecret string
+	// Limits cap live requests per user and the rate of new ones (see limits.go).
+	Limits Limits
 }
 
 // Deps are the Service's collaborators.
@@ -90,6 +92,7 @@ func New(d Deps, opt Options) *Service {
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
 	}
+	opt.Limits = opt.Limits.withDefaults()
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60
 	}
