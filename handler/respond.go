@@ -22,15 +22,16 @@ import (
 
 // statusOf is the one mapping from domain error kinds to HTTP statuses.
 var statusOf = map[model.Kind]int{
-	model.KindInvalid:      http.StatusUnprocessableEntity,
-	model.KindNotFound:     http.StatusNotFound,
-	model.KindConflict:     http.StatusConflict,
-	model.KindUnauthorized: http.StatusUnauthorized,
-	model.KindForbidden:    http.StatusForbidden,
-	model.KindTooMany:      http.StatusTooManyRequests,
-	model.KindUnavailable:  http.StatusServiceUnavailable,
-	model.KindBadRequest:   http.StatusBadRequest,
-	model.KindTooLarge:     http.StatusRequestEntityTooLarge,
+	model.KindInvalid:          http.StatusUnprocessableEntity,
+	model.KindNotFound:         http.StatusNotFound,
+	model.KindConflict:         http.StatusConflict,
+	model.KindUnauthorized:     http.StatusUnauthorized,
+	model.KindForbidden:        http.StatusForbidden,
+	model.KindTooMany:          http.StatusTooManyRequests,
+	model.KindUnavailable:      http.StatusServiceUnavailable,
+	model.KindBadRequest:       http.StatusBadRequest,
+	model.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	model.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
 }
 
 type errorBody struct {

@@ -111,7 +111,7 @@ func New(d Deps) http.Handler {
 // mounts its routes (add one line here), and staff routes are rows of the
 // access table in staffTable.
 func (s *Server) routes(r *gin.Engine) {
-	h5 := r.Group("/api/h5", s.requireUser, s.limitCreations)
+	h5 := r.Group("/api/h5", s.sameOriginWrites, s.requireUser, s.limitCreations)
 	staff := r.Group("/api/staff")
 	s.loginRoutes(r)
 	s.meRoutes(h5)

@@ -18,6 +18,7 @@ const (
 	KindUnavailable                  // a dependency is down: 503
 	KindBadRequest                   // undecodable request: 400
 	KindTooLarge                     // body over the limit: 413
+	KindUnsupportedMedia             // a body of a type the route does not take: 415
 )
 
 // Error is a domain error: a stable snake_case code for machines, a Chinese
