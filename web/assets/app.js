@@ -268,10 +268,6 @@ var Z = (function () {
   var weekdays = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 
   function param(name) { return new URLSearchParams(location.search).get(name); }
-  // sitePath reports whether p is a path on this site: one leading slash,
-  // not "//host" nor "/\host" (browsers read \ as /).
-  function sitePath(p) { return !!p && p.charAt(0) === '/' && !/^\/[\/\\]/.test(p); }
-
   // match tests a route pattern like '/h5/cases/:id' against a path and
   // returns its parameters, or null.
   function match(pattern, path) {
@@ -302,6 +298,6 @@ var Z = (function () {
     dialog: dialog, confirmDialog: confirmDialog, badge: badge, options: options, statusLabels: statusLabels,
     roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,
-    weekdays: weekdays, param: param, sitePath: sitePath, route: route, pad: pad
+    weekdays: weekdays, param: param, route: route, pad: pad
   };
 })();
