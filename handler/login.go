@@ -30,6 +30,10 @@ func (s *Server) loginRoutes(r *gin.Engine) {
 // startLogin sends the browser to WeChat's authorize page with a fresh
 // state, bound to this browser by a short-lived cookie.
 func (s *Server) startLogin(c *gin.Context) {
+	if err := s.svc.LimitLoginStart(c.Request.Context(), c.ClientIP()); err != nil {
+		loginFailed(c, err)
+		return
+	}
 	start, err := s.svc.StartLogin(c.Request.Context(), c.Query("next"), s.absoluteURL(c, callbackPath))
 	if err != nil {
 		loginFailed(c, err)

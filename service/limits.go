@@ -97,6 +97,18 @@ func (s *Service) LimitCreation(ctx context.Context, userID uint64, ip string) e
 		rateKey{"create:ip:" + ip, s.opt.Limits.CreationsPerIP})
 }
 
+// LoginStartsPerMinute caps WeChat logins started from one address (each
+// keeps a pending state in the cache for OAuthStateTTL); offices behind
+// one NAT address stay well below it.
+const LoginStartsPerMinute = 120
+
+// LimitLoginStart counts a WeChat login started from ip and refuses it
+// (429) over LoginStartsPerMinute.
+func (s *Service) LimitLoginStart(ctx context.Context, ip string) error {
+	return s.rateLimit(ctx, time.Minute, "too_many_logins", "登录请求过于频繁，请于 %s 后再试",
+		rateKey{"loginstart:ip:" + ip, LoginStartsPerMinute})
+}
+
 // rateKey is one counter of a rate limit and its maximum within the window.
 type rateKey struct {
 	key string

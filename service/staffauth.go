@@ -64,22 +64,13 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 	if len(username) > 64 {
 		username = username[:64]
 	}
-	// A name no account can have is audited quoted, never stored raw: it
-	// may be any bytes.
-	who, detail := Actor{Name: username, IP: ip}, ""
-	if !usernamePattern.MatchString(username) {
-		who.Name, detail = "?", " username="+strconv.QuoteToASCII(username)
-	}
+	who := Actor{Name: username, IP: ip}
 	sid, sess, st, reason, err := s.staffLogin(ctx, username, password, ip)
 	if err != nil {
 		if reason == "" { // an outage, not a verdict on the credentials
 			return "", StaffSession{}, model.Staff{}, err
 		}
-		target := "username:" + who.Name
-		if st.ID != 0 {
-			target = fmt.Sprintf("staff:%d", st.ID)
-		}
-		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason+detail); aerr != nil {
+		if aerr := s.auditFailedLogin(ctx, who, reason); aerr != nil {
 			return "", StaffSession{}, model.Staff{}, aerr
 		}
 		return "", StaffSession{}, model.Staff{}, err
@@ -97,6 +88,58 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 		return "", StaffSession{}, model.Staff{}, err
 	}
 	return sid, sess, st, nil
+}
+
+// auditFailedLogin writes the audit row of a refused login. The username
+// is recorded only when it names an account: what is typed into the
+// username field of a failed login may be a password. While the address is
+// blocked, one row per block window counts the attempts instead of a row
+// each.
+func (s *Service) auditFailedLogin(ctx context.Context, who Actor, reason string) error {
+	if reason != "ip_rate_limited" {
+		target := "staff:unknown"
+		var st model.Staff
+		err := s.db.WithContext(ctx).Select("id").Where("username = ?", who.Name).Take(&st).Error
+		switch {
+		case err == nil:
+			target = fmt.Sprintf("staff:%d", st.ID)
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			who.Name = "?"
+		default:
+			return fmt.Errorf("audit failed login: %w", err)
+		}
+		return s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason)
+	}
+	who.Name = "?"
+	key := "login:blocked:" + who.IP
+	n, err := s.cache.Incr(ctx, key, LoginIPWindow)
+	if err != nil {
+		return unavailable(err)
+	}
+	summary := fmt.Sprintf("reason=ip_rate_limited attempts=%d", n)
+	if n == 1 {
+		row := model.AuditLog{ActorName: who.Name, Action: "staff.login_blocked", Target: "ip:" + who.IP, IP: who.IP, At: s.Now(), Detail: summary}
+		if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+			return fmt.Errorf("audit blocked login: %w", err)
+		}
+		if err := s.cache.Set(ctx, key+":row", strconv.FormatUint(row.ID, 10), LoginIPWindow); err != nil {
+			return unavailable(err)
+		}
+		return nil
+	}
+	raw, err := s.cache.Get(ctx, key+":row")
+	if err != nil { // the window's row is still being written: it counts this attempt later
+		return nil
+	}
+	// Only a higher count replaces the row's count (concurrent attempts may
+	// arrive out of order).
+	err = s.db.WithContext(ctx).Model(&model.AuditLog{}).Where("id = ? AND action = ?", raw, "staff.login_blocked").
+		Where("LENGTH(detail) < ? OR (LENGTH(detail) = ? AND detail < ?)", len(summary), len(summary), summary).
+		Update("detail", summary).Error
+	if err != nil {
+		return fmt.Errorf("count blocked login: %w", err)
+	}
+	return nil
 }
 
 // staffLogin is StaffLogin without the audit; reason names why a login
