@@ -47,9 +47,11 @@ func (s *Server) verifyIntegration(c *gin.Context) {
 
 func (s *Server) integrationCase(c *gin.Context) error {
 	var in service.IntegrationCase
-	if err := decode(c, &in); err != nil {
+	given, err := decodeNamingFields(c, &in)
+	if err != nil {
 		return err
 	}
+	in.Given = given
 	stored, created, err := s.svc.UpsertCase(c.Request.Context(), c.Param("case_no"), in)
 	if err != nil {
 		return err

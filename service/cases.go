@@ -51,6 +51,9 @@ type CaseInput struct {
 	Result    string `json:"result"`
 	Important bool   `json:"important"`
 	Summary   string `json:"summary"`
+	// Given names the fields the request's body carried; an update keeps
+	// the stored value of every other field (nil: all given).
+	Given map[string]bool `json:"-"`
 }
 
 // CaseView is a case as the APIs show it: the deadline as a date and the
@@ -111,6 +114,8 @@ func textField(fe model.FieldErrors, field, v string, required bool, max int) st
 		fe.Add(field, "不能为空")
 	case len([]rune(v)) > max:
 		fe.Add(field, fmt.Sprintf("不能超过 %d 个字", max))
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f }):
+		fe.Add(field, "不能包含控制字符")
 	}
 	return v
 }
@@ -226,18 +231,19 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (CaseVi
 
 // UpdateCase edits a case's fields; the case number and timeline stay.
 func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (CaseView, error) {
-	fe := model.FieldErrors{}
-	var upd model.Case
-	s.validCase(fe, in, &upd)
-	if err := fe.Err(); err != nil {
-		return CaseView{}, err
-	}
 	var c model.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Take(&c, id).Error; err != nil {
+		if err := lockForUpdate(tx).Take(&c, id).Error; err != nil {
 			return notFoundIf(err)
 		}
-		if err := linkProsecutor(tx, in.ProsecutorID, &upd); err != nil {
+		merged := in.keepOmitted(c, s.opt.Location)
+		fe := model.FieldErrors{}
+		var upd model.Case
+		s.validCase(fe, merged, &upd)
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		if err := linkProsecutor(tx, merged.ProsecutorID, &upd); err != nil {
 			return err
 		}
 		upd.ID, upd.CaseNo, upd.CreatedAt = c.ID, c.CaseNo, c.CreatedAt
@@ -433,14 +439,16 @@ func (s *Service) addEvent(tx *gorm.DB, c model.Case, ev *model.CaseEvent) error
 	if err := tx.Create(ev).Error; err != nil {
 		return fmt.Errorf("add event to case %d: %w", c.ID, err)
 	}
-	var later int64
-	if err := tx.Model(&model.CaseEvent{}).Where("case_id = ? AND occurred_at > ?", c.ID, ev.OccurredAt).
-		Count(&later).Error; err != nil {
+	// The current stage is the latest event's that is not in the future:
+	// an event dated ahead does not pin the stage.
+	var latest []model.CaseEvent
+	if err := tx.Select("stage").Where("case_id = ? AND occurred_at <= ?", c.ID, s.Now()).
+		Order("occurred_at DESC, id DESC").Limit(1).Find(&latest).Error; err != nil {
 		return fmt.Errorf("order events of case %d: %w", c.ID, err)
 	}
-	if later == 0 {
-		if err := tx.Model(&model.Case{}).Where("id = ?", c.ID).Update("stage", ev.Stage).Error; err != nil {
-			return fmt.Errorf("move case %d to %s: %w", c.ID, ev.Stage, err)
+	if len(latest) == 1 {
+		if err := tx.Model(&model.Case{}).Where("id = ?", c.ID).Update("stage", latest[0].Stage).Error; err != nil {
+			return fmt.Errorf("move case %d to %s: %w", c.ID, latest[0].Stage, err)
 		}
 	}
 	openids, err := approvedOpenIDs(tx, c.ID)

@@ -131,6 +131,14 @@ func (s *Service) validUpsert(fe model.FieldErrors, in CaseInput, parties *[]Par
 // are kept. It reports whether the case was new.
 func (s *Service) UpsertCase(ctx context.Context, caseNo string, in IntegrationCase) (CaseWithParties, bool, error) {
 	in.CaseNo = caseNo
+	// Fields the body omits keep the stored case's values. (Read before the
+	// transaction: the case system is the one writer of its fields.)
+	var old model.Case
+	if err := s.db.WithContext(ctx).Where("case_no = ?", caseNo).Take(&old).Error; err == nil {
+		in.CaseInput = in.CaseInput.keepOmitted(old, s.opt.Location)
+	} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return CaseWithParties{}, false, fmt.Errorf("find case %q: %w", caseNo, err)
+	}
 	fe := model.FieldErrors{}
 	c, parties := s.validUpsert(fe, in.CaseInput, in.Parties)
 	if err := fe.Err(); err != nil {
