@@ -18,6 +18,7 @@ func (s *Server) identityStaffRoutes() []staffRoute {
 	return []staffRoute{
 		{http.MethodPost, "/logout", anyStaff, must(s.staffLogout)},
 		{http.MethodGet, "/me", anyStaff, must(s.staffMe)},
+		{http.MethodPost, "/me/password", anyStaff, must(s.changeOwnPassword)},
 		{http.MethodGet, "/users", adminOnly, must(s.listStaff)},
 		{http.MethodPost, "/users", adminOnly, must(s.createStaff)},
 		{http.MethodPost, "/users/:id/disable", adminOnly, must(s.disableStaff)},
@@ -70,6 +71,32 @@ func (s *Server) staffMe(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Header("Cache-Control", "no-store")
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
+	return nil
+}
+
+type changePasswordBody struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// changeOwnPassword replaces the caller's password; the account's other
+// sessions end, and this one continues under a new cookie and CSRF token.
+func (s *Server) changeOwnPassword(c *gin.Context) error {
+	var in changePasswordBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	sid, sess, err := s.svc.ChangeOwnPassword(c.Request.Context(), actor(c), c.GetString(ctxStaffSessionID), in.Current, in.New)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.StaffAccount(c.Request.Context(), sess.StaffID)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
 	c.Header("Cache-Control", "no-store")
 	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
 	return nil

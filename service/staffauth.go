@@ -335,7 +335,11 @@ func (s *Service) SetStaffDisabled(ctx context.Context, a Actor, id uint64, disa
 // ResetStaffPassword sets a new password chosen by an administrator, lifts
 // a login lockout and ends every session of the account.
 func (s *Service) ResetStaffPassword(ctx context.Context, a Actor, id uint64, password string) (model.Staff, error) {
-	if p := PasswordProblem(password); p != "" {
+	var current model.Staff
+	if err := s.db.WithContext(ctx).Select("username").Take(&current, id).Error; err != nil {
+		return model.Staff{}, notFoundIf(err)
+	}
+	if p := PasswordProblem(password, current.Username); p != "" {
 		return model.Staff{}, model.Invalid(map[string]string{"password": p})
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
