@@ -154,6 +154,9 @@ type Binding struct {
 	Reason    string     `gorm:"size:500" json:"reason,omitempty"`
 	DecidedBy *uint64    `json:"-"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	// LiftedAt is when staff lifted a revoked binding's block: until then
+	// the user cannot bind that case again.
+	LiftedAt  *time.Time `json:"lifted_at,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 }

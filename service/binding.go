@@ -136,6 +136,9 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 		if err := tx.Take(&c, p.CaseID).Error; err != nil {
 			return fmt.Errorf("load case %d: %w", p.CaseID, err)
 		}
+		if err := checkNotRevoked(tx, u.UserID, c.ID); err != nil {
+			return err
+		}
 		now := s.Now()
 		b = model.Binding{UserID: u.UserID, CaseID: c.ID, CaseNo: c.CaseNo, Role: model.RoleParty,
 			Status: model.StatusApproved, LiveKey: model.LiveKey(u.UserID, c.ID), PartyID: &p.ID, DecidedAt: &now}
@@ -181,6 +184,9 @@ func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (
 		err := tx.Select("id").Where("case_no = ?", in.CaseNo).Take(&c).Error
 		switch {
 		case err == nil:
+			if err := checkNotRevoked(tx, u.UserID, c.ID); err != nil {
+				return err
+			}
 			b.CaseID, b.LiveKey = c.ID, model.LiveKey(u.UserID, c.ID)
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			// Kept for staff to reject: the lawyer gets the same answer as
