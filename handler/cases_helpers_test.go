@@ -95,7 +95,7 @@ func (f *caseFixture) newCase(parties ...service.PartyInput) (uint64, string) {
 func (f *caseFixture) lawyer(openid string) handlertest.Caller {
 	f.t.Helper()
 	u := f.LoginUser(openid)
-	p := model.LawyerProfile{UserID: u.UserID, Name: "王律师", LicenseNo: "11101201010000001", Firm: "某律师事务所", PhoneMasked: "138****0000"}
+	p := model.LawyerProfile{UserID: u.UserID, Name: "王律师", LicenseNo: fmt.Sprintf("1110120101%07d", u.UserID), Firm: "某律师事务所", PhoneMasked: "138****0000"}
 	if err := f.DB.Create(&p).Error; err != nil {
 		f.t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ type LawyerProfile struct {
 	ID          uint64    `gorm:"primaryKey" json:"-"`
 	UserID      uint64    `gorm:"not null;uniqueIndex" json:"-"`
 	Name        string    `gorm:"size:64;not null" json:"name"`
-	LicenseNo   string    `gorm:"size:17;not null" json:"license_no"` // 执业证号
+	LicenseNo   string    `gorm:"size:17;not null;uniqueIndex" json:"license_no"` // 执业证号, one user each
 	Firm        string    `gorm:"size:200;not null" json:"firm"`
 	PhoneEnc    []byte    `gorm:"type:varbinary(128)" json:"-"`
 	PhoneMasked string    `gorm:"size:16" json:"phone_masked"`
