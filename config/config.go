@@ -31,12 +31,16 @@ const (
 // Config is everything the process can be told. YAML keys mirror the
 // environment variable names without the ZSJC_ prefix, in lower case.
 type Config struct {
-	Mode      Mode   `yaml:"mode"`
-	Addr      string `yaml:"addr"`
-	PublicURL string `yaml:"public_url"`
-	DataDir   string `yaml:"data_dir"`
-	LogLevel  string `yaml:"log_level"`
-	Timezone  string `yaml:"timezone"`
+	Mode Mode   `yaml:"mode"`
+	Addr string `yaml:"addr"`
+	// MetricsAddr is where /metrics is served, apart from the public
+	// listener: DefaultMetricsAddr in prod; in dev "" (dev keeps /metrics on
+	// Addr, and here too when set). Instances sharing a host need one each.
+	MetricsAddr string `yaml:"metrics_addr"`
+	PublicURL   string `yaml:"public_url"`
+	DataDir     string `yaml:"data_dir"`
+	LogLevel    string `yaml:"log_level"`
+	Timezone    string `yaml:"timezone"`
 
 	MySQLDSN string `yaml:"mysql_dsn"`
 	// RedisAddr is one address, or several separated by commas (cluster, or
@@ -121,6 +125,9 @@ type Template struct {
 	Fields map[string]string `yaml:"fields"`
 }
 
+// DefaultMetricsAddr is where prod serves /metrics unless told otherwise.
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -169,6 +176,9 @@ func Load(getenv func(string) string, yamlPath string) (*Config, error) {
 			cfg.Mode = ModeProd
 		}
 	}
+	if cfg.MetricsAddr == "" && cfg.Mode == ModeProd {
+		cfg.MetricsAddr = DefaultMetricsAddr
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -178,6 +188,7 @@ func Load(getenv func(string) string, yamlPath string) (*Config, error) {
 func applyEnv(cfg *Config, getenv func(string) string) error {
 	strs := map[string]*string{
 		"ZSJC_ADDR":               &cfg.Addr,
+		"ZSJC_METRICS_ADDR":       &cfg.MetricsAddr,
 		"ZSJC_PUBLIC_URL":         &cfg.PublicURL,
 		"ZSJC_DATA_DIR":           &cfg.DataDir,
 		"ZSJC_LOG_LEVEL":          &cfg.LogLevel,

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"zsjc/handler"
+	"zsjc/handler/handlertest"
 	"zsjc/model"
 )
 
@@ -60,5 +64,20 @@ func TestH5WritesRefuseOtherOrigins(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/api/h5/meetings/%d/cancel", other), nil)
 	if r := f.Send(f.current(lawyer), req); r.Code != http.StatusOK {
 		t.Errorf("bodiless cancel without Origin or Sec-Fetch-Site: %d %s", r.Code, r.Body)
+	}
+}
+
+// Finding 15 of the security review: /metrics was served on the public
+// listener. With its own listener (prod), the public one answers 404.
+func TestMetricsNotOnThePublicListener(t *testing.T) {
+	env := handlertest.New(t)
+	public := handler.New(handler.Deps{Service: env.Svc, Registry: prometheus.NewRegistry(), MetricsElsewhere: true})
+	rec := httptest.NewRecorder()
+	public.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener: %d, want 404", rec.Code)
+	}
+	if r := env.Do(handlertest.Anonymous, http.MethodGet, "/metrics", nil); r.Code != http.StatusOK {
+		t.Errorf("/metrics where it is kept on the main listener (dev): %d", r.Code)
 	}
 }

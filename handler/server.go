@@ -47,6 +47,9 @@ type Deps struct {
 	// WeChat verifies, decrypts and answers /wechat/callback (nil: the
 	// route is not mounted).
 	WeChat *wechat.Crypto
+	// MetricsElsewhere: /metrics is served on its own listener
+	// (ZSJC_METRICS_ADDR, in prod), not on this public one.
+	MetricsElsewhere bool
 }
 
 // Server holds the routes' dependencies.
@@ -100,11 +103,18 @@ func New(d Deps) http.Handler {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	if !d.MetricsElsewhere {
+		r.GET("/metrics", gin.WrapH(MetricsHandler(d.Registry)))
+	}
 
 	s.routes(r)
 	s.pages(r)
 	return r
+}
+
+// MetricsHandler serves the registry's metrics (Prometheus text format).
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // routes registers the product's routes. Each area has one method that

@@ -182,7 +182,7 @@ func (a *app) handlerDeps() handler.Deps {
 		Service: a.svc, Log: a.log, Registry: a.registry,
 		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
 		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(), TrustedProxies: proxies,
-		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto,
+		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto, MetricsElsewhere: !a.cfg.Dev(),
 	}
 }
 
