@@ -47,6 +47,9 @@ type Deps struct {
 	// WeChat verifies, decrypts and answers /wechat/callback (nil: the
 	// route is not mounted).
 	WeChat *wechat.Crypto
+	// DevLoopbackOnly serves the dev login and the sandbox to loopback
+	// peers only (dev mode with a MySQL DSN).
+	DevLoopbackOnly bool
 	// MetricsElsewhere: /metrics is served on its own listener
 	// (ZSJC_METRICS_ADDR, in prod), not on this public one.
 	MetricsElsewhere bool
@@ -64,6 +67,8 @@ type Server struct {
 	sandbox    *Sandbox
 	wechat     *wechat.Crypto
 	bodyLimits map[string]int64
+	// devLoopbackOnly: see Deps.DevLoopbackOnly.
+	devLoopbackOnly bool
 }
 
 // New builds the HTTP handler.
@@ -81,6 +86,7 @@ func New(d Deps) http.Handler {
 	s := &Server{
 		svc: d.Service, log: d.Log, reg: d.Registry, ready: d.Ready,
 		publicURL: d.PublicURL, dev: d.Dev, sandbox: d.Sandbox, wechat: d.WeChat, bodyLimits: map[string]int64{},
+		devLoopbackOnly: d.DevLoopbackOnly,
 	}
 	if u, err := url.Parse(d.PublicURL); err == nil && u.Scheme == "https" {
 		s.secure = true

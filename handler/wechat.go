@@ -74,7 +74,7 @@ func (s *Server) wechatRoutes(r *gin.Engine) {
 		s.bodyLimits[wechatCallbackPath] = math.MaxInt64
 	}
 	if s.dev && s.sandbox != nil && s.sandbox.Platform != nil {
-		r.Any(sandboxPlatformPath+"/*path", gin.WrapH(http.StripPrefix(sandboxPlatformPath, s.sandbox.Platform)))
+		r.Any(sandboxPlatformPath+"/*path", s.loopbackOnly, gin.WrapH(http.StripPrefix(sandboxPlatformPath, s.sandbox.Platform)))
 	}
 }
 

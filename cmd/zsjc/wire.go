@@ -183,6 +183,7 @@ func (a *app) handlerDeps() handler.Deps {
 		Ready:     map[string]handler.Pinger{"db": sqlPinger{sqlDB}, a.cacheName(): a.cache},
 		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(), TrustedProxies: proxies,
 		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto, MetricsElsewhere: !a.cfg.Dev(),
+		DevLoopbackOnly: a.cfg.Dev() && a.cfg.MySQLDSN != "",
 	}
 }
 
