@@ -1,8 +1,12 @@
 package handler_test
 
 import (
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"gorm.io/gorm"
 
 	"zsjc/model"
 )
@@ -20,5 +24,30 @@ func TestUploadNamesLoseBidiAndFormatCharacters(t *testing.T) {
 	f.DB.Take(&stored, up.ID)
 	if stored.FileName != "委托书fdp.exe" || strings.ContainsAny(stored.FileName, "\u202e\u2066\u200f\u061c\u200b") {
 		t.Errorf("stored file name %q", stored.FileName)
+	}
+}
+
+// Finding 15 of the security review: a document of someone else's case
+// took a second query (the binding check) that an absent id did not, so
+// timing told the two apart. Both now take the same single query.
+func TestDocumentDownloadSamePathForAbsentAndNotYours(t *testing.T) {
+	f := newCaseFixture(t)
+	caseID, _ := f.newCase()
+	private := f.document(caseID, false)
+	u := f.LoginUser("doc-outsider")
+	var queries atomic.Int64
+	if err := f.DB.Callback().Query().After("gorm:query").Register("count_queries", func(*gorm.DB) { queries.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	count := func(id uint64) int64 {
+		queries.Store(0)
+		if r := f.Do(u, "GET", fmt.Sprintf("/api/h5/documents/%d/file", id), nil); r.Code != 404 {
+			t.Fatalf("document %d: %d", id, r.Code)
+		}
+		return queries.Load()
+	}
+	absent, notYours := count(private+1000), count(private)
+	if absent != notYours {
+		t.Errorf("queries: absent id %d, another case's document %d; want the same", absent, notYours)
 	}
 }
