@@ -34,10 +34,13 @@ type staffLoginBody struct {
 }
 
 // staffSessionBody is the pinned answer of a login: the CSRF token the
-// console sends as X-CSRF-Token, and the account.
+// console sends as X-CSRF-Token, the account, and the office time zone,
+// in which the console shows and edits every date (whatever the
+// browser's own zone).
 type staffSessionBody struct {
 	CSRFToken string `json:"csrf_token"`
 	User      any    `json:"user"`
+	TimeZone  string `json:"time_zone"`
 }
 
 func (s *Server) staffLogin(c *gin.Context) error {
@@ -51,7 +54,7 @@ func (s *Server) staffLogin(c *gin.Context) error {
 	}
 	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st, TimeZone: s.svc.Location().String()})
 	return nil
 }
 
@@ -72,7 +75,7 @@ func (s *Server) staffMe(c *gin.Context) error {
 		return err
 	}
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st, TimeZone: s.svc.Location().String()})
 	return nil
 }
 
@@ -98,6 +101,6 @@ func (s *Server) changeOwnPassword(c *gin.Context) error {
 	}
 	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: st, TimeZone: s.svc.Location().String()})
 	return nil
 }

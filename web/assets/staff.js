@@ -605,6 +605,7 @@
     return function (params) {
       Z.api('GET', '/api/staff/me').then(function (res) {
         Z.setCSRF(res.csrf_token);
+        Z.setOfficeZone(res.time_zone);
         localStorage.setItem(userKey, JSON.stringify(res.user));
         render(params);
       }, function (err) {
