@@ -27,6 +27,9 @@ type Store interface {
 	// Incr adds one to the counter at key and returns the new value; the
 	// first increment starts the ttl window.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Decr takes one back from an existing counter (an attempt counted in
+	// advance that turned out not to count); a missing key stays missing.
+	Decr(ctx context.Context, key string) error
 	// TTL returns how long key still lives, ErrMiss if it does not exist,
 	// and a negative duration for a key without expiry.
 	TTL(ctx context.Context, key string) (time.Duration, error)

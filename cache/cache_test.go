@@ -74,6 +74,18 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("Incr #%d = %d, %v", i, n, err)
 				}
 			}
+			if err := s.Decr(ctx, "ctr"); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.Incr(ctx, "ctr", time.Minute); err != nil || n != 3 {
+				t.Fatalf("Incr after Decr = %d, %v; want 3", n, err)
+			}
+			if err := s.Decr(ctx, "absent"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, "absent"); !errors.Is(err, cache.ErrMiss) {
+				t.Fatalf("Decr created a missing key: %v", err)
+			}
 
 			if ok, _ := s.DelIfEqual(ctx, "nx", "other"); ok {
 				t.Fatal("DelIfEqual removed a key holding another value")

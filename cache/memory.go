@@ -118,6 +118,22 @@ func (m *Memory) Incr(_ context.Context, key string, ttl time.Duration) (int64, 
 	return n, nil
 }
 
+func (m *Memory) Decr(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, ok := m.get(key)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseInt(it.value, 10, 64)
+	if err != nil {
+		return err
+	}
+	it.value = strconv.FormatInt(n-1, 10)
+	m.items[key] = it
+	return nil
+}
+
 func (m *Memory) TTL(_ context.Context, key string) (time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -104,6 +104,17 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	return n, nil
 }
 
+var decrScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
+return 0`)
+
+func (r *Redis) Decr(ctx context.Context, key string) error {
+	if err := decrScript.Run(ctx, r.client, []string{r.k(key)}).Err(); err != nil {
+		return fmt.Errorf("redis decr: %w", err)
+	}
+	return nil
+}
+
 func (r *Redis) TTL(ctx context.Context, key string) (time.Duration, error) {
 	d, err := r.client.PTTL(ctx, r.k(key)).Result()
 	if err != nil {

@@ -31,12 +31,16 @@ const (
 // Config is everything the process can be told. YAML keys mirror the
 // environment variable names without the ZSJC_ prefix, in lower case.
 type Config struct {
-	Mode      Mode   `yaml:"mode"`
-	Addr      string `yaml:"addr"`
-	PublicURL string `yaml:"public_url"`
-	DataDir   string `yaml:"data_dir"`
-	LogLevel  string `yaml:"log_level"`
-	Timezone  string `yaml:"timezone"`
+	Mode Mode   `yaml:"mode"`
+	Addr string `yaml:"addr"`
+	// MetricsAddr is where /metrics is served, apart from the public
+	// listener: DefaultMetricsAddr in prod; in dev "" (dev keeps /metrics on
+	// Addr, and here too when set). Instances sharing a host need one each.
+	MetricsAddr string `yaml:"metrics_addr"`
+	PublicURL   string `yaml:"public_url"`
+	DataDir     string `yaml:"data_dir"`
+	LogLevel    string `yaml:"log_level"`
+	Timezone    string `yaml:"timezone"`
 
 	MySQLDSN string `yaml:"mysql_dsn"`
 	// RedisAddr is one address, or several separated by commas (cluster, or
@@ -75,6 +79,7 @@ type Config struct {
 	BodyLimit int64 `yaml:"body_limit"`
 
 	Business  Business  `yaml:"business"`
+	Limits    Limits    `yaml:"limits"`
 	Push      Push      `yaml:"push"`
 	Retention Retention `yaml:"retention"`
 	// ReportThreshold is the completion rate under which the monthly
@@ -99,6 +104,18 @@ type Retention struct {
 
 // MinAuditDays is the shortest audit retention accepted (180 days).
 const MinAuditDays = 180
+
+// Limits cap what one user may have waiting for staff and how many new
+// requests a user or an address may make per 10 minutes; 0 keeps the
+// default (10 pending bindings, 3 live meetings per case, 5 live reviews,
+// 30 new requests per user, 300 per address).
+type Limits struct {
+	PendingBindings  int `yaml:"max_pending_bindings"`
+	LiveMeetings     int `yaml:"max_live_meetings"`
+	LiveReviews      int `yaml:"max_live_reviews"`
+	CreationsPerUser int `yaml:"creations_per_user"`
+	CreationsPerIP   int `yaml:"creations_per_ip"`
+}
 
 // WeChat holds the official account's credentials and the platform hosts.
 type WeChat struct {
@@ -164,6 +181,9 @@ type Template struct {
 	Fields map[string]string `yaml:"fields"`
 }
 
+// DefaultMetricsAddr is where prod serves /metrics unless told otherwise.
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -216,6 +236,9 @@ func Load(getenv func(string) string, yamlPath string) (*Config, error) {
 			cfg.Mode = ModeProd
 		}
 	}
+	if cfg.MetricsAddr == "" && cfg.Mode == ModeProd {
+		cfg.MetricsAddr = DefaultMetricsAddr
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -225,6 +248,7 @@ func Load(getenv func(string) string, yamlPath string) (*Config, error) {
 func applyEnv(cfg *Config, getenv func(string) string) error {
 	strs := map[string]*string{
 		"ZSJC_ADDR":               &cfg.Addr,
+		"ZSJC_METRICS_ADDR":       &cfg.MetricsAddr,
 		"ZSJC_PUBLIC_URL":         &cfg.PublicURL,
 		"ZSJC_DATA_DIR":           &cfg.DataDir,
 		"ZSJC_LOG_LEVEL":          &cfg.LogLevel,
@@ -268,7 +292,12 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_RETENTION_UPLOADS_DAYS":   &cfg.Retention.UploadsDays,
 		"ZSJC_RETENTION_PUSHES_DAYS":    &cfg.Retention.PushesDays,
 		"ZSJC_RETENTION_CALLBACKS_DAYS": &cfg.Retention.CallbacksDays,
-		"ZSJC_REPLY_LEAD_MINUTES": &cfg.Business.ReplyLeadMinutes,
+		"ZSJC_REPLY_LEAD_MINUTES":       &cfg.Business.ReplyLeadMinutes,
+		"ZSJC_MAX_PENDING_BINDINGS":     &cfg.Limits.PendingBindings,
+		"ZSJC_MAX_LIVE_MEETINGS":        &cfg.Limits.LiveMeetings,
+		"ZSJC_MAX_LIVE_REVIEWS":         &cfg.Limits.LiveReviews,
+		"ZSJC_CREATIONS_PER_USER":       &cfg.Limits.CreationsPerUser,
+		"ZSJC_CREATIONS_PER_IP":         &cfg.Limits.CreationsPerIP,
 	}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {

@@ -38,17 +38,21 @@ func (s *Server) queryTime(c *gin.Context, fe model.FieldErrors, name string, up
 	if raw == "" {
 		return time.Time{}
 	}
-	if d, err := time.ParseInLocation("2006-01-02", raw, s.svc.Location()); err == nil {
+	t, err := time.Parse(time.RFC3339, raw)
+	if d, derr := time.ParseInLocation("2006-01-02", raw, s.svc.Location()); derr == nil {
+		t, err = d, nil
 		if upper {
-			d = d.AddDate(0, 0, 1)
+			t = d.AddDate(0, 0, 1)
 		}
-		return d
 	}
-	if t, err := time.Parse(time.RFC3339, raw); err == nil {
-		return t
+	if err != nil {
+		fe.Add(name, "日期格式有误，请按 2026-01-02 的形式填写")
+		return time.Time{}
 	}
-	fe.Add(name, "日期格式有误，请按 2026-01-02 的形式填写")
-	return time.Time{}
+	if !s.svc.CheckDate(fe, name, t) {
+		return time.Time{}
+	}
+	return t
 }
 
 // queryInt parses an optional whole-number query parameter in [lo, hi]

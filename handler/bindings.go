@@ -17,6 +17,7 @@ func (s *Server) bindingStaffRoutes() []staffRoute {
 		{http.MethodPost, "/bindings/:id/approve", caseOffice, must(s.approveBinding)},
 		{http.MethodPost, "/bindings/:id/reject", caseOffice, must(s.rejectBinding)},
 		{http.MethodPost, "/bindings/:id/revoke", caseOffice, must(s.revokeBinding)},
+		{http.MethodPost, "/bindings/:id/lift", caseOffice, must(s.liftBinding)},
 	}
 }
 
@@ -57,6 +58,11 @@ func (s *Server) rejectBinding(c *gin.Context) error {
 
 func (s *Server) revokeBinding(c *gin.Context) error {
 	return s.decideWithReason(c, s.svc.RevokeBinding)
+}
+
+// liftBinding lets a revoked binding's user bind the case again.
+func (s *Server) liftBinding(c *gin.Context) error {
+	return s.decideWithReason(c, s.svc.LiftBindingBlock)
 }
 
 func (s *Server) decideWithReason(c *gin.Context,

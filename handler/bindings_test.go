@@ -145,7 +145,8 @@ func TestLawyerBinding(t *testing.T) {
 	if f.pushes(fmt.Sprintf("binding:%d:revoked:", known)) != 1 {
 		t.Errorf("revoke push missing")
 	}
-	// The lawyer may ask again after the revocation.
+	// The lawyer may ask again once staff lift the revocation's block.
+	f.must(200, f.Do(f.clerk, "POST", fmt.Sprintf("/api/staff/bindings/%d/lift", known), map[string]string{"reason": "新的委托"}))
 	f.lawyerBinding(l, no)
 }
 

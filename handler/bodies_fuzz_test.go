@@ -62,6 +62,12 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"stage":"提起公诉","description":"已提起公诉","occurred_at":"2026-12-01T09:00:00+08:00"}`,
 		`{"username":"fuzzer","role":"admin","password":"Aa1!aaaa"}`,
 		`{"username":"admin","password":"x"}`,
+		`{"case_no":"京检刑受〔2026〕10号","name":"案","accepted_at":"0000-01-01T00:00:00Z","deadline":"0001-01-01","stage":"受理"}`,
+		`{"name":"案","accepted_at":"9999-12-31T23:59:59-23:59","deadline":"9999-12-31","stage":"受理"}`,
+		`{"stage":"提起公诉","occurred_at":"9999-12-31T23:59:59-23:59"}`,
+		`{"stage":"提起公诉","occurred_at":"0000-01-01T00:00:00Z"}`,
+		`{"time":"9999-12-31T23:59:59-23:59","place":"接待室"}`,
+		`{"date":"0001-01-01","period":"am","room":"一","capacity":1}`,
 		`[]`, `null`, `"\u0000"`, `{"note":"` + string(bytes.Repeat([]byte("长"), 600)) + `"}`,
 	} {
 		for i := range routes {

@@ -82,7 +82,7 @@ func (s *Server) updateCase(c *gin.Context) error {
 		return err
 	}
 	var in service.CaseInput
-	if err := decode(c, &in); err != nil {
+	if in.Given, err = decodeNamingFields(c, &in); err != nil {
 		return err
 	}
 	v, err := s.svc.UpdateCase(c.Request.Context(), actor(c), id, in)

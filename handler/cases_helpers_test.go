@@ -95,7 +95,7 @@ func (f *caseFixture) newCase(parties ...service.PartyInput) (uint64, string) {
 func (f *caseFixture) lawyer(openid string) handlertest.Caller {
 	f.t.Helper()
 	u := f.LoginUser(openid)
-	p := model.LawyerProfile{UserID: u.UserID, Name: "王律师", LicenseNo: "11101201010000001", Firm: "某律师事务所", PhoneMasked: "138****0000"}
+	p := model.LawyerProfile{UserID: u.UserID, Name: "王律师", LicenseNo: fmt.Sprintf("1110120101%07d", u.UserID), Firm: "某律师事务所", PhoneMasked: "138****0000"}
 	if err := f.DB.Create(&p).Error; err != nil {
 		f.t.Fatal(err)
 	}
@@ -168,6 +168,7 @@ func (f *caseFixture) signedAt(method, path string, body []byte, at time.Time, s
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Zsjc-Timestamp", ts)
-	req.Header.Set("X-Zsjc-Signature", service.SignIntegration(secret, ts, body))
+	req.Header.Set("X-Zsjc-Signature", service.SignIntegration(secret,
+		service.IntegrationRequest{Timestamp: ts, Method: method, Path: req.URL.EscapedPath(), Body: body}))
 	return f.Send(handlertest.Anonymous, req)
 }

@@ -21,8 +21,9 @@ func (s *Server) integrationRoutes(r *gin.Engine) {
 	g.POST("/cases/:case_no/events", must(s.integrationEvent))
 }
 
-// verifyIntegration reads the raw body, checks its signature, timestamp
-// and freshness, and puts the body back for decoding.
+// verifyIntegration reads the raw body, checks its signature (over the
+// method, the escaped path as sent and the body), timestamp and freshness,
+// and puts the body back for decoding.
 func (s *Server) verifyIntegration(c *gin.Context) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
@@ -33,7 +34,9 @@ func (s *Server) verifyIntegration(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	err = s.svc.VerifyIntegration(c.Request.Context(), c.GetHeader("X-Zsjc-Timestamp"), c.GetHeader("X-Zsjc-Signature"), body)
+	signed := service.IntegrationRequest{Timestamp: c.GetHeader("X-Zsjc-Timestamp"), Method: c.Request.Method,
+		Path: c.Request.URL.EscapedPath(), Body: body}
+	err = s.svc.VerifyIntegration(c.Request.Context(), signed, c.GetHeader("X-Zsjc-Signature"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -44,9 +47,11 @@ func (s *Server) verifyIntegration(c *gin.Context) {
 
 func (s *Server) integrationCase(c *gin.Context) error {
 	var in service.IntegrationCase
-	if err := decode(c, &in); err != nil {
+	given, err := decodeNamingFields(c, &in)
+	if err != nil {
 		return err
 	}
+	in.Given = given
 	stored, created, err := s.svc.UpsertCase(c.Request.Context(), c.Param("case_no"), in)
 	if err != nil {
 		return err

@@ -23,14 +23,23 @@ func (s *Server) loginRoutes(r *gin.Engine) {
 	r.GET("/h5/login", s.startLogin)
 	r.GET(callbackPath, s.finishLogin)
 	if s.svc.DevLoginAllowed() {
-		r.GET("/h5/dev-login", s.devLogin)
+		r.GET("/h5/dev-login", s.loopbackOnly, s.devLogin)
 	}
 }
 
 // startLogin sends the browser to WeChat's authorize page with a fresh
 // state, bound to this browser by a short-lived cookie.
 func (s *Server) startLogin(c *gin.Context) {
-	start, err := s.svc.StartLogin(c.Request.Context(), c.Query("next"), s.absoluteURL(c, callbackPath))
+	if err := s.svc.LimitLoginStart(c.Request.Context(), c.ClientIP()); err != nil {
+		loginFailed(c, err)
+		return
+	}
+	callback, err := s.absoluteURL(c, callbackPath)
+	if err != nil {
+		loginFailed(c, err)
+		return
+	}
+	start, err := s.svc.StartLogin(c.Request.Context(), c.Query("next"), callback)
 	if err != nil {
 		loginFailed(c, err)
 		return
@@ -70,15 +79,20 @@ func (s *Server) startUserSession(c *gin.Context, sid, next string) {
 
 // absoluteURL is path on the public URL, or on the request's own host when
 // no public URL is configured (the local sandbox).
-func (s *Server) absoluteURL(c *gin.Context, path string) string {
+func (s *Server) absoluteURL(c *gin.Context, path string) (string, error) {
 	if s.publicURL != "" {
-		return strings.TrimSuffix(s.publicURL, "/") + path
+		return strings.TrimSuffix(s.publicURL, "/") + path, nil
+	}
+	// Without a public URL only a request from this machine may name the
+	// host: another peer's Host header would send OAuth codes to its host.
+	if !loopbackPeer(c.Request) {
+		return "", errNoPublicURL
 	}
 	scheme := "http"
 	if c.Request.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + c.Request.Host + path
+	return scheme + "://" + c.Request.Host + path, nil
 }
 
 var loginErrorPage = template.Must(template.New("login-error").Parse(`<!doctype html>

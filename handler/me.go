@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"zsjc/model"
 	"zsjc/service"
 )
 
@@ -24,6 +25,13 @@ func (s *Server) me(c *gin.Context) error {
 	return nil
 }
 
+// savedProfile is the answer of PUT /me/lawyer: the profile and, when the
+// page was given one, the safe page to go on to ("" when none or unsafe).
+type savedProfile struct {
+	model.LawyerProfile
+	Next string `json:"next,omitempty"`
+}
+
 func (s *Server) saveLawyer(c *gin.Context) error {
 	var in service.LawyerInput
 	if err := decode(c, &in); err != nil {
@@ -33,6 +41,7 @@ func (s *Server) saveLawyer(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok(c, http.StatusOK, p)
+	// The page goes on to next only as the server returns it (SafeNext).
+	ok(c, http.StatusOK, savedProfile{LawyerProfile: p, Next: service.SafeNext(c.Query("next"))})
 	return nil
 }

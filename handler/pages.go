@@ -172,7 +172,7 @@ func (s *Server) pages(r *gin.Engine) {
 	home := "/staff/"
 	if s.dev && s.sandbox != nil {
 		home = "/sandbox"
-		r.GET("/sandbox", shells["sandbox.html"].serve)
+		r.GET("/sandbox", s.loopbackOnly, shells["sandbox.html"].serve)
 		s.sandboxRoutes(r)
 	}
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, home) })

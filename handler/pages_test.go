@@ -228,7 +228,13 @@ func TestSandboxOpenLogsInThroughOAuth(t *testing.T) {
 	}
 	who := cookie(t, rec, "wx_sandbox_openid")
 
-	rec = get(h, "/sandbox/open?next="+url.QueryEscape("/h5/bind?role=party"), nil, who)
+	// The sandbox runs in a browser on this machine: without a public URL,
+	// only a loopback peer's Host builds the OAuth redirect.
+	req = httptest.NewRequest(http.MethodGet, "/sandbox/open?next="+url.QueryEscape("/h5/bind?role=party"), nil)
+	req.RemoteAddr = "127.0.0.1:50000"
+	req.AddCookie(who)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
 	loc, err := url.Parse(rec.Header().Get("Location"))
 	if rec.Code != http.StatusFound || err != nil || loc.Path != "/auth/wechat/callback" || loc.Query().Get("code") == "" {
 		t.Fatalf("open: %d → %q", rec.Code, rec.Header().Get("Location"))

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"encoding/json"
@@ -22,15 +23,16 @@ import (
 
 // statusOf is the one mapping from domain error kinds to HTTP statuses.
 var statusOf = map[model.Kind]int{
-	model.KindInvalid:      http.StatusUnprocessableEntity,
-	model.KindNotFound:     http.StatusNotFound,
-	model.KindConflict:     http.StatusConflict,
-	model.KindUnauthorized: http.StatusUnauthorized,
-	model.KindForbidden:    http.StatusForbidden,
-	model.KindTooMany:      http.StatusTooManyRequests,
-	model.KindUnavailable:  http.StatusServiceUnavailable,
-	model.KindBadRequest:   http.StatusBadRequest,
-	model.KindTooLarge:     http.StatusRequestEntityTooLarge,
+	model.KindInvalid:          http.StatusUnprocessableEntity,
+	model.KindNotFound:         http.StatusNotFound,
+	model.KindConflict:         http.StatusConflict,
+	model.KindUnauthorized:     http.StatusUnauthorized,
+	model.KindForbidden:        http.StatusForbidden,
+	model.KindTooMany:          http.StatusTooManyRequests,
+	model.KindUnavailable:      http.StatusServiceUnavailable,
+	model.KindBadRequest:       http.StatusBadRequest,
+	model.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	model.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
 }
 
 type errorBody struct {
@@ -48,6 +50,7 @@ var (
 	errInternal     = model.NewError(0, "internal_error", "服务器内部错误，请稍后再试")
 	errNotFoundPath = model.NewError(model.KindNotFound, "not_found", "未找到该页面或接口")
 	errMethod       = model.NewError(model.KindBadRequest, "method_not_allowed", "不支持该请求方法")
+	errNotObject    = model.NewError(model.KindBadRequest, "invalid_json", "请求内容须为 JSON 对象")
 )
 
 // fail renders err as the error body. Domain errors keep their code; any
@@ -112,6 +115,28 @@ func decode(c *gin.Context, v any) error {
 		return model.NewError(model.KindBadRequest, "invalid_json", "请求内容不是单个 JSON 对象")
 	}
 	return nil
+}
+
+// decodeNamingFields is decode that also reports which top-level fields
+// the body named, for updates that keep the fields a body omits.
+func decodeNamingFields(c *gin.Context, v any) (map[string]bool, error) {
+	var raw json.RawMessage
+	if err := decode(c, &raw); err != nil {
+		return nil, err
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	if err := decode(c, v); err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
+		return nil, errNotObject
+	}
+	given := make(map[string]bool, len(fields))
+	for name := range fields {
+		given[name] = true
+	}
+	return given, nil
 }
 
 // idParam parses a positive numeric path parameter. A malformed id is

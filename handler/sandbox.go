@@ -65,7 +65,7 @@ var errSandboxOpenID = model.Invalid(map[string]string{"openid": "请选择模�
 // sandboxRoutes mounts the sandbox's own API (dev mode with the fake
 // platform only).
 func (s *Server) sandboxRoutes(r *gin.Engine) {
-	g := r.Group("/sandbox")
+	g := r.Group("/sandbox", s.loopbackOnly)
 	g.GET("/api/state", s.sandboxState)
 	g.POST("/api/user", must(s.sandboxSwitchUser))
 	g.GET("/api/messages", must(s.sandboxMessages))
@@ -133,7 +133,11 @@ func (s *Server) sandboxOpen(c *gin.Context) error {
 	if next == "" {
 		next = service.DefaultNext
 	}
-	start, err := s.svc.StartLogin(c.Request.Context(), next, s.absoluteURL(c, callbackPath))
+	callback, err := s.absoluteURL(c, callbackPath)
+	if err != nil {
+		return err
+	}
+	start, err := s.svc.StartLogin(c.Request.Context(), next, callback)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,12 @@ type Deps struct {
 	// WeChat verifies, decrypts and answers /wechat/callback (nil: the
 	// route is not mounted).
 	WeChat *wechat.Crypto
+	// DevLoopbackOnly serves the dev login and the sandbox to loopback
+	// peers only (dev mode with a MySQL DSN).
+	DevLoopbackOnly bool
+	// MetricsElsewhere: /metrics is served on its own listener
+	// (ZSJC_METRICS_ADDR, in prod), not on this public one.
+	MetricsElsewhere bool
 }
 
 // Server holds the routes' dependencies.
@@ -64,6 +70,8 @@ type Server struct {
 	bodyLimits map[string]int64
 	// permissions are the staff routes each role may call (the RBAC table).
 	permissions map[string][]string
+	// devLoopbackOnly: see Deps.DevLoopbackOnly.
+	devLoopbackOnly bool
 }
 
 // New builds the HTTP handler.
@@ -81,6 +89,7 @@ func New(d Deps) http.Handler {
 	s := &Server{
 		svc: d.Service, log: d.Log, reg: d.Registry, ready: d.Ready,
 		publicURL: d.PublicURL, dev: d.Dev, sandbox: d.Sandbox, wechat: d.WeChat, bodyLimits: map[string]int64{},
+		devLoopbackOnly: d.DevLoopbackOnly,
 	}
 	if u, err := url.Parse(d.PublicURL); err == nil && u.Scheme == "https" {
 		s.secure = true
@@ -88,6 +97,9 @@ func New(d Deps) http.Handler {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Route on the escaped path, so that a case number holding "/" (sent
+	// as %2F) stays one path segment; parameters are unescaped after.
+	r.UseRawPath = true
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		d.Log.Error("trusted proxies ignored", "err", err)
 		_ = r.SetTrustedProxies(nil)
@@ -100,18 +112,25 @@ func New(d Deps) http.Handler {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	if !d.MetricsElsewhere {
+		r.GET("/metrics", gin.WrapH(MetricsHandler(d.Registry)))
+	}
 
 	s.routes(r)
 	s.pages(r)
 	return r
 }
 
+// MetricsHandler serves the registry's metrics (Prometheus text format).
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
 // routes registers the product's routes. Each area has one method that
 // mounts its routes (add one line here), and staff routes are rows of the
 // access table in staffTable.
 func (s *Server) routes(r *gin.Engine) {
-	h5 := r.Group("/api/h5", s.requireUser)
+	h5 := r.Group("/api/h5", s.sameOriginWrites, s.requireUser, s.limitCreations)
 	staff := r.Group("/api/staff")
 	s.loginRoutes(r)
 	s.vocabRoutes(r)

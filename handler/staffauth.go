@@ -18,6 +18,7 @@ func (s *Server) identityStaffRoutes() []staffRoute {
 	return []staffRoute{
 		{http.MethodPost, "/logout", anyStaff, must(s.staffLogout)},
 		{http.MethodGet, "/me", anyStaff, must(s.staffMe)},
+		{http.MethodPost, "/me/password", anyStaff, must(s.changeOwnPassword)},
 		{http.MethodGet, "/users", adminOnly, must(s.listStaff)},
 		{http.MethodPost, "/users", adminOnly, must(s.createStaff)},
 		{http.MethodPost, "/users/:id/disable", adminOnly, must(s.disableStaff)},
@@ -37,12 +38,15 @@ type staffLoginBody struct {
 }
 
 // staffSessionBody is the pinned answer of a login and of /me: the CSRF
-// token the console sends as X-CSRF-Token, the account, and the staff
-// routes ("POST /bindings/:id/approve") the account's role may call.
+// token the console sends as X-CSRF-Token, the account, the staff routes
+// ("POST /bindings/:id/approve") the account's role may call, and the
+// office time zone, in which the console shows and edits every date
+// (whatever the browser's own zone).
 type staffSessionBody struct {
 	CSRFToken   string   `json:"csrf_token"`
 	User        any      `json:"user"`
 	Permissions []string `json:"permissions"`
+	TimeZone    string   `json:"time_zone"`
 }
 
 func (s *Server) staffLogin(c *gin.Context) error {
@@ -56,7 +60,7 @@ func (s *Server) staffLogin(c *gin.Context) error {
 	}
 	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role]})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role], TimeZone: s.svc.Location().String()})
 	return nil
 }
 
@@ -77,6 +81,32 @@ func (s *Server) staffMe(c *gin.Context) error {
 		return err
 	}
 	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role]})
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role], TimeZone: s.svc.Location().String()})
+	return nil
+}
+
+type changePasswordBody struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// changeOwnPassword replaces the caller's password; the account's other
+// sessions end, and this one continues under a new cookie and CSRF token.
+func (s *Server) changeOwnPassword(c *gin.Context) error {
+	var in changePasswordBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	sid, sess, err := s.svc.ChangeOwnPassword(c.Request.Context(), actor(c), c.GetString(ctxStaffSessionID), in.Current, in.New)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.StaffAccount(c.Request.Context(), sess.StaffID)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
+	c.Header("Cache-Control", "no-store")
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role], TimeZone: s.svc.Location().String()})
 	return nil
 }

@@ -74,7 +74,7 @@ func (s *Server) wechatRoutes(r *gin.Engine) {
 		s.bodyLimits[wechatCallbackPath] = math.MaxInt64
 	}
 	if s.dev && s.sandbox != nil && s.sandbox.Platform != nil {
-		r.Any(sandboxPlatformPath+"/*path", gin.WrapH(http.StripPrefix(sandboxPlatformPath, s.sandbox.Platform)))
+		r.Any(sandboxPlatformPath+"/*path", s.loopbackOnly, gin.WrapH(http.StripPrefix(sandboxPlatformPath, s.sandbox.Platform)))
 	}
 }
 
@@ -93,6 +93,10 @@ func (h *wechatCallback) verify(c *gin.Context) {
 // post handles one message or event: verify and decode, act once across
 // instances, answer the passive reply (encrypted in safe mode) or
 // "success". Rejections are 4xx and change nothing.
+// errBodyChanged: a plaintext callback's signed query string came with a
+// body other than the one first seen with it.
+var errBodyChanged = &wechat.Rejection{Reason: "body_changed", Forbidden: true}
+
 func (h *wechatCallback) post(c *gin.Context) {
 	start := time.Now()
 	if c.Request.ContentLength > maxCallbackBody {
@@ -114,6 +118,19 @@ func (h *wechatCallback) post(c *gin.Context) {
 	if err != nil {
 		h.reject(c, start, err)
 		return
+	}
+	if !in.Encrypted {
+		q := c.Request.URL.Query()
+		same, err := h.svc.BindPlaintextBody(c.Request.Context(), q.Get("timestamp"), q.Get("nonce"), body, wechat.ReplayWindow)
+		if err != nil {
+			logger(c).Error("wechat callback failed", "err", err)
+			fail(c, errCallbackUnavailable)
+			return
+		}
+		if !same {
+			h.reject(c, start, errBodyChanged)
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), callbackBudget)
 	defer cancel()

@@ -160,6 +160,14 @@ func IsDuplicate(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// IsLockConflict reports a transaction MySQL/MariaDB gave up on because of
+// other transactions' locks: a deadlock (1213, the transaction was rolled
+// back) or a lock-wait timeout (1205). Running it again is safe.
+func IsLockConflict(err error) bool {
+	var me *mysqldriver.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}
+
 // LiveKey builds the value of a "one live per …" unique column.
 func LiveKey(a, b uint64) *string {
 	k := fmt.Sprintf("%d:%d", a, b)

@@ -9,15 +9,16 @@ import (
 type Kind int
 
 const (
-	KindInvalid      Kind = iota + 1 // bad input: 422 (400 for undecodable bodies)
-	KindNotFound                     // missing or not yours: 404
-	KindConflict                     // state does not allow it: 409
-	KindUnauthorized                 // not logged in: 401
-	KindForbidden                    // logged in, not allowed: 403
-	KindTooMany                      // rate limited: 429
-	KindUnavailable                  // a dependency is down: 503
-	KindBadRequest                   // undecodable request: 400
-	KindTooLarge                     // body over the limit: 413
+	KindInvalid          Kind = iota + 1 // bad input: 422 (400 for undecodable bodies)
+	KindNotFound                         // missing or not yours: 404
+	KindConflict                         // state does not allow it: 409
+	KindUnauthorized                     // not logged in: 401
+	KindForbidden                        // logged in, not allowed: 403
+	KindTooMany                          // rate limited: 429
+	KindUnavailable                      // a dependency is down: 503
+	KindBadRequest                       // undecodable request: 400
+	KindTooLarge                         // body over the limit: 413
+	KindUnsupportedMedia                 // a body of a type the route does not take: 415
 )
 
 // Error is a domain error: a stable snake_case code for machines, a Chinese

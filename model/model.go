@@ -123,7 +123,7 @@ type LawyerProfile struct {
 	ID          uint64    `gorm:"primaryKey" json:"-"`
 	UserID      uint64    `gorm:"not null;uniqueIndex" json:"-"`
 	Name        string    `gorm:"size:64;not null" json:"name"`
-	LicenseNo   string    `gorm:"size:17;not null" json:"license_no"` // 执业证号
+	LicenseNo   string    `gorm:"size:17;not null;uniqueIndex" json:"license_no"` // 执业证号, one user each
 	Firm        string    `gorm:"size:200;not null" json:"firm"`
 	PhoneEnc    []byte    `gorm:"type:varbinary(128)" json:"-"`
 	PhoneMasked string    `gorm:"size:16" json:"phone_masked"`
@@ -170,8 +170,11 @@ type Binding struct {
 	// kept when the binding later ends. The statistics count on them.
 	ReplyBy    *time.Time `json:"-"`
 	AnsweredAt *time.Time `json:"-"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// LiftedAt is when staff lifted a revoked binding's block: until then
+	// the user cannot bind that case again.
+	LiftedAt  *time.Time `json:"lifted_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // BindingMaterial links a lawyer's binding to an uploaded document

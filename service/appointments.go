@@ -300,15 +300,25 @@ func lockForUpdate(tx *gorm.DB) *gorm.DB {
 // binding that has just been revoked, giving booked places back. The
 // lawyer is told of the revocation itself; no push per request.
 func (s *Service) endAppointments(tx *gorm.DB, b model.Binding) error {
-	live := []model.Status{model.StatusPending, model.StatusConfirmed}
+	// Only this binding's rows are locked, found by its binding_id index
+	// and taken in id order; the status is checked on the locked rows. A
+	// lock query that also filtered on status could walk the status index
+	// and lock every live request, deadlocking with other revokes and
+	// bookings.
 	for _, k := range requestKinds {
-		var ids []uint64
-		if err := lockForUpdate(tx).Model(k.row()).Where("binding_id = ? AND status IN ?", b.ID, live).Order("id").Pluck("id", &ids).Error; err != nil {
-			return fmt.Errorf("live %ss of binding %d: %w", k.name, b.ID, err)
+		var rows []struct {
+			ID     uint64
+			Status model.Status
 		}
-		for _, id := range ids {
-			if err := k.end(s, tx, id, "案件绑定已解除"); err != nil {
-				return fmt.Errorf("cancel %s %d of revoked binding %d: %w", k.name, id, b.ID, err)
+		if err := lockForUpdate(tx).Model(k.row()).Select("id", "status").Where("binding_id = ?", b.ID).Order("id").Scan(&rows).Error; err != nil {
+			return fmt.Errorf("%ss of binding %d: %w", k.name, b.ID, err)
+		}
+		for _, r := range rows {
+			if !r.Status.Live() {
+				continue
+			}
+			if err := k.end(s, tx, r.ID, "案件绑定已解除"); err != nil {
+				return fmt.Errorf("cancel %s %d of revoked binding %d: %w", k.name, r.ID, b.ID, err)
 			}
 		}
 	}

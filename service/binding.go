@@ -131,6 +131,9 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 		if err := tx.Take(&c, p.CaseID).Error; err != nil {
 			return fmt.Errorf("load case %d: %w", p.CaseID, err)
 		}
+		if err := checkNotRevoked(tx, u.UserID, c.ID); err != nil {
+			return err
+		}
 		now := s.Now()
 		b = model.Binding{UserID: u.UserID, CaseID: c.ID, UnitID: c.UnitID, CaseNo: c.CaseNo, Role: model.RoleParty,
 			Status: model.StatusApproved, LiveKey: model.LiveKey(u.UserID, c.ID), PartyID: &p.ID, DecidedAt: &now,
@@ -157,6 +160,9 @@ const kindPowerOfAttorney = "power_of_attorney"
 func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkPendingBindings(tx, u.UserID); err != nil {
+			return err
+		}
 		if err := tx.Where("user_id = ?", u.UserID).Take(&model.LawyerProfile{}).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return ErrLawyerProfile
@@ -180,6 +186,9 @@ func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (
 		err := tx.Select("id", "unit_id").Where("case_no = ?", in.CaseNo).Take(&c).Error
 		switch {
 		case err == nil:
+			if err := checkNotRevoked(tx, u.UserID, c.ID); err != nil {
+				return err
+			}
 			b.CaseID, b.UnitID, b.LiveKey = c.ID, c.UnitID, model.LiveKey(u.UserID, c.ID)
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			// Kept for staff to reject: the lawyer gets the same answer as

@@ -58,6 +58,9 @@ type CaseInput struct {
 	// PublicTitle is the title published as 重要案件信息 (staff only);
 	// empty: the name with the parties' names masked.
 	PublicTitle string `json:"public_title"`
+	// Given names the fields the request's body carried; an update keeps
+	// the stored value of every other field (nil: all given).
+	Given map[string]bool `json:"-"`
 }
 
 // EventInput is a stage change or procedural event.
@@ -79,6 +82,8 @@ func textField(fe model.FieldErrors, field, v string, required bool, max int) st
 		fe.Add(field, "不能为空")
 	case len([]rune(v)) > max:
 		fe.Add(field, fmt.Sprintf("不能超过 %d 个字", max))
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f }):
+		fe.Add(field, "不能包含控制字符")
 	}
 	return v
 }
@@ -86,14 +91,18 @@ func textField(fe model.FieldErrors, field, v string, required bool, max int) st
 // parseInstant reads RFC 3339, or an office-local date (midnight).
 func (s *Service) parseInstant(fe model.FieldErrors, field, v string) time.Time {
 	v = strings.TrimSpace(v)
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC()
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		t, err = time.ParseInLocation(dateLayout, v, s.opt.Location)
 	}
-	if t, err := time.ParseInLocation(dateLayout, v, s.opt.Location); err == nil {
-		return t.UTC()
+	if err != nil {
+		fe.Add(field, "日期格式有误，请按 2026-01-02 的形式填写")
+		return time.Time{}
 	}
-	fe.Add(field, "日期格式有误，请按 2026-01-02 的形式填写")
-	return time.Time{}
+	if !s.CheckDate(fe, field, t) {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // parseCaseDate reads an optional office-local date.
@@ -105,6 +114,9 @@ func (s *Service) parseCaseDate(fe model.FieldErrors, field, v string) *time.Tim
 	t, err := time.ParseInLocation(dateLayout, v, s.opt.Location)
 	if err != nil {
 		fe.Add(field, "须为日期 YYYY-MM-DD")
+		return nil
+	}
+	if !s.CheckDate(fe, field, t) {
 		return nil
 	}
 	t = t.UTC()
@@ -196,26 +208,27 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CaseInput) (StaffC
 	return s.staffCase(s.db.WithContext(ctx), c)
 }
 
-// UpdateCase edits a case's fields; the case number and timeline stay. A
-// unit_code moves the case to another unit of the actor's scope; without
-// one the case stays in its unit.
+// UpdateCase edits a case's fields; the case number and timeline stay.
+// Fields the body leaves out keep their value; a unit_code moves the case
+// to another unit of the actor's scope.
 func (s *Service) UpdateCase(ctx context.Context, a Actor, id uint64, in CaseInput) (StaffCase, error) {
-	fe := model.FieldErrors{}
-	var upd model.Case
-	s.validCase(fe, in, &upd)
-	if strings.TrimSpace(in.UnitCode) != "" {
-		upd.UnitID = s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
-	}
-	if err := fe.Err(); err != nil {
-		return StaffCase{}, err
-	}
 	var c model.Case
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if c, err = caseInScope(tx, a, id); err != nil {
+		if c, err = caseInScope(lockForUpdate(tx), a, id); err != nil {
 			return err
 		}
-		if err := linkProsecutor(tx, in.ProsecutorID, &upd); err != nil {
+		merged := in.keepOmitted(c, s.opt.Location)
+		fe := model.FieldErrors{}
+		var upd model.Case
+		s.validCase(fe, merged, &upd)
+		if strings.TrimSpace(in.UnitCode) != "" {
+			upd.UnitID = s.pickUnit(ctx, a.Scope, fe, in.UnitCode)
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		if err := linkProsecutor(tx, merged.ProsecutorID, &upd); err != nil {
 			return err
 		}
 		upd.ID, upd.CaseNo, upd.CreatedAt = c.ID, c.CaseNo, c.CreatedAt
@@ -468,7 +481,7 @@ func (s *Service) validEvent(fe model.FieldErrors, in EventInput, external bool)
 		ev.OccurredAt = s.Now()
 	} else if t, err := time.Parse(time.RFC3339, strings.TrimSpace(in.OccurredAt)); err != nil {
 		fe.Add("occurred_at", "时间格式有误，请按 2026-01-02 15:04 的形式填写")
-	} else {
+	} else if s.checkEventTime(fe, "occurred_at", t) {
 		ev.OccurredAt = t.UTC()
 	}
 	return ev
@@ -480,14 +493,16 @@ func (s *Service) addEvent(tx *gorm.DB, c model.Case, ev *model.CaseEvent) error
 	if err := tx.Create(ev).Error; err != nil {
 		return fmt.Errorf("add event to case %d: %w", c.ID, err)
 	}
-	var later int64
-	if err := tx.Model(&model.CaseEvent{}).Where("case_id = ? AND occurred_at > ?", c.ID, ev.OccurredAt).
-		Count(&later).Error; err != nil {
+	// The current stage is the latest event's that is not in the future:
+	// an event dated ahead does not pin the stage.
+	var latest []model.CaseEvent
+	if err := tx.Select("stage").Where("case_id = ? AND occurred_at <= ?", c.ID, s.Now()).
+		Order("occurred_at DESC, id DESC").Limit(1).Find(&latest).Error; err != nil {
 		return fmt.Errorf("order events of case %d: %w", c.ID, err)
 	}
-	if later == 0 {
-		if err := tx.Model(&model.Case{}).Where("id = ?", c.ID).Update("stage", ev.Stage).Error; err != nil {
-			return fmt.Errorf("move case %d to %s: %w", c.ID, ev.Stage, err)
+	if len(latest) == 1 {
+		if err := tx.Model(&model.Case{}).Where("id = ?", c.ID).Update("stage", latest[0].Stage).Error; err != nil {
+			return fmt.Errorf("move case %d to %s: %w", c.ID, latest[0].Stage, err)
 		}
 	}
 	openids, err := approvedOpenIDs(tx, c.ID)

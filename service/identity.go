@@ -39,7 +39,11 @@ var (
 
 // SafeNext returns next if it is a path on this site, "" otherwise. It
 // refuses anything a browser could read as another host: "//host",
-// "/\host" (browsers treat \ as /), schemes, and control characters.
+// "/\host" (browsers treat \ as /), schemes, and control characters
+// (browsers strip tabs and newlines, so "/\t/host" is "//host"). A page
+// path may carry its own next (/h5/profile?next=…), which the page follows
+// later: every next nested in it, at any depth, must be safe too. This is
+// the one rule; pages follow only a next the server returned.
 func SafeNext(next string) string {
 	if next == "" || len(next) > 1024 || next[0] != '/' || strings.ContainsAny(next, "\\") {
 		return ""
@@ -55,6 +59,11 @@ func SafeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
 		return ""
+	}
+	for _, nested := range u.Query()["next"] {
+		if SafeNext(nested) == "" {
+			return ""
+		}
 	}
 	return next
 }

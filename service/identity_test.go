@@ -8,24 +8,29 @@ import (
 
 func TestSafeNext(t *testing.T) {
 	for next, want := range map[string]bool{
-		"/h5/":                 true,
-		"/h5/cases/1?tab=docs": true,
-		"/h5/#/profile":        true,
-		"/":                    true,
-		"//evil.example":       false,
-		"///evil.example":      false,
-		"https://evil.example": false,
-		"/\\evil":              false,
-		"\\/evil.example":      false,
-		"/h5/\\..\\evil":       false,
-		"evil.example/h5/":     false,
-		"javascript:alert(1)":  false,
-		"/\t/evil.example":     false,
-		"/h5/\r\nSet-Cookie:a": false,
-		"":                     false,
-		"/h5/%0d%0aLocation:x": true, // stays percent-encoded: a path on this site
-		"/\x00":                false,
-		" /h5/":                false,
+		"/h5/":                                   true,
+		"/h5/cases/1?tab=docs":                   true,
+		"/h5/#/profile":                          true,
+		"/":                                      true,
+		"//evil.example":                         false,
+		"///evil.example":                        false,
+		"https://evil.example":                   false,
+		"/\\evil":                                false,
+		"\\/evil.example":                        false,
+		"/h5/\\..\\evil":                         false,
+		"evil.example/h5/":                       false,
+		"javascript:alert(1)":                    false,
+		"/\t/evil.example":                       false,
+		"/h5/\r\nSet-Cookie:a":                   false,
+		"":                                       false,
+		"/h5/%0d%0aLocation:x":                   true, // stays percent-encoded: a path on this site
+		"/\x00":                                  false,
+		" /h5/":                                  false,
+		"/h5/profile?next=%2F%09%2Fevil.example": false,
+		"/h5/profile?next=%2Fh5%2Fbind%3Frole%3Dlawyer":              true,
+		"/h5/profile?next=%2Fh5%2Fx%3Fnext%3D%252F%255Cevil.example": false,
+		"/h5/profile?a=1&next=/h5/&next=//evil.example":              false,
+		"/h5/profile?next=%2F%0A%2Fevil.example":                     false,
 	} {
 		if got := service.SafeNext(next) != ""; got != want {
 			t.Errorf("SafeNext(%q) accepted=%v, want %v", next, got, want)

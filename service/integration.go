@@ -24,7 +24,7 @@ const IntegrationWindow = 5 * time.Minute
 // system whose operators need to tell a clock skew from a wrong secret.
 var (
 	ErrIntegrationDisabled = model.NewError(model.KindUnavailable, "integration_disabled", "集成接口未启用：未配置 ZSJC_INTEGRATION_SECRET")
-	ErrSignatureInvalid    = model.NewError(model.KindUnauthorized, "signature_invalid", "签名无效（X-Zsjc-Signature 须为 hex HMAC-SHA256(timestamp + \"\\n\" + body)）")
+	ErrSignatureInvalid    = model.NewError(model.KindUnauthorized, "signature_invalid", "签名无效（X-Zsjc-Signature 须为 hex HMAC-SHA256(timestamp + \"\\n\" + 方法 + \"\\n\" + 转义后的路径 + \"\\n\" + body)）")
 	ErrTimestampStale      = model.NewError(model.KindUnauthorized, "timestamp_stale", "X-Zsjc-Timestamp 缺失或与服务器时间相差超过 5 分钟")
 	ErrRequestReplayed     = model.NewError(model.KindUnauthorized, "request_replayed", "该签名已使用过，请用新的时间戳重新签名")
 	ErrCaseUnknown         = model.NewError(model.KindNotFound, "case_not_found", "没有该部门受案号的案件，请先推送案件")
@@ -43,25 +43,39 @@ func (s *Service) txRetryRaced(ctx context.Context, fn func(tx *gorm.DB) error) 
 	return err
 }
 
-// SignIntegration is the signature of body at timestamp (unix seconds)
-// under secret: hex HMAC-SHA256(timestamp + "\n" + body).
-func SignIntegration(secret, timestamp string, body []byte) string {
+// IntegrationRequest is what a case-system request's signature covers:
+// the method and the escaped path as sent (from /api/integration/ on) are
+// signed with the body, so a body signed for one case cannot be replayed
+// at another case's URL.
+type IntegrationRequest struct {
+	Timestamp string
+	Method    string
+	Path      string
+	Body      []byte
+}
+
+// SignIntegration is the signature of r under secret:
+// hex HMAC-SHA256(timestamp + "\n" + METHOD + "\n" + escaped path + "\n" + body).
+func SignIntegration(secret string, r IntegrationRequest) string {
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(timestamp))
-	m.Write([]byte("\n"))
-	m.Write(body)
+	for _, part := range []string{r.Timestamp, r.Method, r.Path} {
+		m.Write([]byte(part))
+		m.Write([]byte("\n"))
+	}
+	m.Write(r.Body)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
 // VerifyIntegration authenticates a case-system request: the signature
 // must match, the timestamp lie within ±IntegrationWindow, and the
 // signature not have been seen before (checked across instances).
-func (s *Service) VerifyIntegration(ctx context.Context, timestamp, signature string, body []byte) error {
+func (s *Service) VerifyIntegration(ctx context.Context, r IntegrationRequest, signature string) error {
 	secret := s.opt.IntegrationSecret
 	if secret == "" {
 		return ErrIntegrationDisabled
 	}
-	want := SignIntegration(secret, timestamp, body)
+	timestamp := r.Timestamp
+	want := SignIntegration(secret, r)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(strings.TrimSpace(signature)))) {
 		return ErrSignatureInvalid
 	}
@@ -121,6 +135,14 @@ func (s *Service) validUpsert(ctx context.Context, fe model.FieldErrors, in Case
 // are kept. It reports whether the case was new.
 func (s *Service) UpsertCase(ctx context.Context, caseNo string, in IntegrationCase) (CaseWithParties, bool, error) {
 	in.CaseNo = caseNo
+	// Fields the body omits keep the stored case's values. (Read before the
+	// transaction: the case system is the one writer of its fields.)
+	var old model.Case
+	if err := s.db.WithContext(ctx).Where("case_no = ?", caseNo).Take(&old).Error; err == nil {
+		in.CaseInput = in.CaseInput.keepOmitted(old, s.opt.Location)
+	} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return CaseWithParties{}, false, fmt.Errorf("find case %q: %w", caseNo, err)
+	}
 	fe := model.FieldErrors{}
 	c, parties := s.validUpsert(ctx, fe, in.CaseInput, in.Parties)
 	if err := fe.Err(); err != nil {

@@ -80,6 +80,9 @@ func (s *Service) RequestMeeting(ctx context.Context, userID uint64, in MeetingI
 		Preferred1: preferred[0], Preferred2: preferred[1], Note: strings.TrimSpace(in.Note),
 		Status: model.StatusPending, ReplyBy: s.replyBy(earliest(preferred[:]))}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkLiveMeetings(tx, userID, in.CaseID); err != nil {
+			return err
+		}
 		binding, err := approvedLawyerBinding(lockForUpdate(tx), userID, in.CaseID)
 		if err != nil {
 			return err
@@ -108,6 +111,7 @@ func (s *Service) preferredTimes(fe model.FieldErrors, raw []string) [preferredC
 			fe.Add("preferred_times", "时间格式有误，请按 2026-12-03 09:30 的形式填写")
 		case !t.After(s.Now()):
 			fe.Add("preferred_times", "意向时间须晚于当前时间")
+		case !s.CheckDate(fe, "preferred_times", t):
 		case !s.withinOfficeHours(t):
 			fe.Add("preferred_times", "意向时间须在"+officeHoursText)
 		}
@@ -160,6 +164,8 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 		fe.Add("time", "会见时间须晚于当前时间")
 	case !s.withinOfficeHours(at) && strings.TrimSpace(in.OutsideHoursReason) == "":
 		fe.Add("time", "会见时间须在"+officeHoursText+"；确需安排在其他时间的，请填写原因")
+	default:
+		s.CheckDate(fe, "time", at)
 	}
 	checkText(fe, "outside_hours_reason", in.OutsideHoursReason, maxNoteLength)
 	place := strings.TrimSpace(in.Place)

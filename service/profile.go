@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"zsjc/model"
 	"zsjc/secure"
@@ -100,8 +99,14 @@ func printable(s string) bool {
 	return true
 }
 
+// ErrLicenseTaken refuses a licence number another user registered.
+var ErrLicenseTaken = model.Invalid(map[string]string{"license_no": "该执业证号已由其他用户登记，如有疑问请联系案件管理部门"})
+
 // SaveLawyerProfile registers or updates the user's lawyer profile. The
-// phone number is stored encrypted and shown only masked.
+// phone number is stored encrypted and shown only masked. A licence number
+// belongs to one user. Changing the name, licence number or firm sends the
+// lawyer's approved bindings back to staff review, with what changed as
+// the binding's note (and in the audit log).
 func (s *Service) SaveLawyerProfile(ctx context.Context, userID uint64, in LawyerInput) (model.LawyerProfile, error) {
 	if err := in.validate(); err != nil {
 		return model.LawyerProfile{}, err
@@ -110,18 +115,77 @@ func (s *Service) SaveLawyerProfile(ctx context.Context, userID uint64, in Lawye
 	if err != nil {
 		return model.LawyerProfile{}, err
 	}
-	p := model.LawyerProfile{UserID: userID, Name: in.Name, LicenseNo: in.LicenseNo, Firm: in.Firm,
-		PhoneEnc: phone, PhoneMasked: secure.MaskMobile(in.Phone)}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		// One profile per user (unique user_id): a second save updates it.
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "user_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"name", "license_no", "firm", "phone_enc", "phone_masked", "updated_at"}),
-		}).Create(&p).Error
-		if err != nil {
-			return fmt.Errorf("save lawyer profile of user %d: %w", userID, err)
+	var p model.LawyerProfile
+	err = s.txRetryRaced(ctx, func(tx *gorm.DB) error {
+		p = model.LawyerProfile{UserID: userID, Name: in.Name, LicenseNo: in.LicenseNo, Firm: in.Firm,
+			PhoneEnc: phone, PhoneMasked: secure.MaskMobile(in.Phone)}
+		var taken int64
+		if err := tx.Model(&model.LawyerProfile{}).Where("license_no = ? AND user_id <> ?", in.LicenseNo, userID).
+			Count(&taken).Error; err != nil {
+			return fmt.Errorf("check licence of user %d: %w", userID, err)
 		}
-		return tx.Where("user_id = ?", userID).Take(&p).Error
+		if taken > 0 {
+			return ErrLicenseTaken
+		}
+		var old []model.LawyerProfile
+		if err := lockForUpdate(tx).Where("user_id = ?", userID).Limit(1).Find(&old).Error; err != nil {
+			return fmt.Errorf("load lawyer profile of user %d: %w", userID, err)
+		}
+		if len(old) == 0 {
+			if err := tx.Create(&p).Error; err != nil {
+				if model.IsDuplicate(err) { // a concurrent save of this user, or of the licence
+					return errRaced
+				}
+				return fmt.Errorf("create lawyer profile of user %d: %w", userID, err)
+			}
+			return nil
+		}
+		p.ID, p.CreatedAt = old[0].ID, old[0].CreatedAt
+		if err := tx.Save(&p).Error; err != nil {
+			if model.IsDuplicate(err) {
+				return ErrLicenseTaken
+			}
+			return fmt.Errorf("update lawyer profile of user %d: %w", userID, err)
+		}
+		return s.reviewAgainAfterIdentityChange(tx, old[0], p)
 	})
+	if errors.Is(err, errRaced) {
+		err = ErrLicenseTaken
+	}
 	return p, err
+}
+
+// reviewAgainAfterIdentityChange sends a lawyer's approved bindings back
+// to review when the profile's name, licence number or firm changed.
+func (s *Service) reviewAgainAfterIdentityChange(tx *gorm.DB, old, now model.LawyerProfile) error {
+	var changes []string
+	for _, f := range []struct{ label, before, after string }{
+		{"姓名", old.Name, now.Name}, {"执业证号", old.LicenseNo, now.LicenseNo}, {"律师事务所", old.Firm, now.Firm},
+	} {
+		if f.before != f.after {
+			changes = append(changes, f.label+"：「"+f.before+"」→「"+f.after+"」")
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	note := "律师信息已变更，须重新审核：" + strings.Join(changes, "；")
+	var ids []uint64
+	if err := tx.Model(&model.Binding{}).Where("user_id = ? AND role = ? AND status = ?", now.UserID, model.RoleLawyer, model.StatusApproved).
+		Order("id").Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("approved bindings of user %d: %w", now.UserID, err)
+	}
+	for _, id := range ids {
+		res := tx.Model(&model.Binding{}).Where("id = ? AND status = ?", id, model.StatusApproved).
+			Updates(map[string]any{"status": model.StatusPending, "reason": note, "decided_by": nil, "decided_at": nil, "updated_at": s.Now()})
+		if res.Error != nil {
+			return fmt.Errorf("send binding %d back to review: %w", id, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			if err := s.audit(tx, Actor{Name: fmt.Sprintf("user:%d", now.UserID)}, "binding.review_again", bindingTarget(id), note); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -88,6 +88,9 @@ func (s *Service) BookReview(ctx context.Context, userID uint64, in ReviewInput)
 	}
 	var booking model.ReviewBooking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkLiveReviews(tx, userID); err != nil {
+			return err
+		}
 		binding, slot, err := s.bookableSlot(tx, userID, in)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"gorm.io/gorm"
@@ -53,6 +54,8 @@ type Options struct {
 	// IntegrationSecret signs the case system's requests; "" disables the
 	// integration API.
 	IntegrationSecret string
+	// Limits cap live requests per user and the rate of new ones (see limits.go).
+	Limits Limits
 }
 
 // Deps are the Service's collaborators.
@@ -112,6 +115,7 @@ func New(d Deps, opt Options) *Service {
 	if opt.ReplyLead == 0 {
 		opt.ReplyLead = replyLeadDefault
 	}
+	opt.Limits = opt.Limits.withDefaults()
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60
 	}
@@ -147,17 +151,47 @@ func (s *Service) Now() time.Time { return s.now().UTC() }
 // Location is the office's time zone.
 func (s *Service) Location() *time.Location { return s.opt.Location }
 
+// txAttempts bounds how often tx runs a use case whose transaction lost a
+// lock conflict (deadlock or lock-wait timeout).
+const txAttempts = 4
+
 // tx runs fn in one transaction; once it is committed, a write to case
-// data gives it a new version (see casecache.go).
+// data gives it a new version (see casecache.go). A transaction the
+// database gave up on because of a lock conflict is run again, after a
+// short random pause so the transactions that clashed do not meet again:
+// this is the one place every use case gets that retry from.
 func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	changes := &txChanges{}
-	err := s.db.WithContext(context.WithValue(ctx, txChangesKey{}, changes)).Transaction(fn)
-	if err == nil {
-		for _, changed := range changes.services {
-			changed.caseDataChanged(ctx)
+	for attempt := 1; ; attempt++ {
+		changes := &txChanges{}
+		err := s.db.WithContext(context.WithValue(ctx, txChangesKey{}, changes)).Transaction(fn)
+		if err == nil {
+			for _, changed := range changes.services {
+				changed.caseDataChanged(ctx)
+			}
+			return nil
+		}
+		if attempt == txAttempts || !model.IsLockConflict(err) {
+			return err
+		}
+		s.log.Warn("transaction retried after a lock conflict", "attempt", attempt, "err", err)
+		if err := pauseBeforeRetry(ctx, attempt); err != nil {
+			return err
 		}
 	}
-	return err
+}
+
+// pauseBeforeRetry waits a random time below 10 ms × 2^attempt (full
+// jitter), or until ctx ends.
+func pauseBeforeRetry(ctx context.Context, attempt int) error {
+	pause := rand.N(10 * time.Millisecond << attempt)
+	timer := time.NewTimer(pause)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // notFoundIf turns gorm's record-not-found into the domain's one 404.

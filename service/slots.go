@@ -366,6 +366,8 @@ func (s *Service) parseDate(fe model.FieldErrors, field, v string) time.Time {
 	d, err := time.ParseInLocation(model.DateLayout, v, s.opt.Location)
 	if err != nil {
 		fe.Add(field, "日期格式应为 YYYY-MM-DD")
+	} else {
+		s.CheckDate(fe, field, d)
 	}
 	return d
 }

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -15,41 +14,6 @@ import (
 )
 
 var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{2,31}$`)
-
-// PasswordProblem explains why a password is too weak, or returns "".
-// Policy: at least 8 characters from at least 3 of lower case, upper case,
-// digits and other characters.
-func PasswordProblem(pw string) string {
-	if len([]rune(pw)) < 8 {
-		return "密码至少 8 位"
-	}
-	if len(pw) > 72 { // bcrypt ignores bytes past 72
-		return "密码不能超过 72 个字节"
-	}
-	var lower, upper, digit, other bool
-	for _, r := range pw {
-		switch {
-		case unicode.IsLower(r):
-			lower = true
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsDigit(r):
-			digit = true
-		default:
-			other = true
-		}
-	}
-	classes := 0
-	for _, b := range []bool{lower, upper, digit, other} {
-		if b {
-			classes++
-		}
-	}
-	if classes < 3 {
-		return "密码须包含大写字母、小写字母、数字、符号中的至少三类"
-	}
-	return ""
-}
 
 // NewStaff is the input for creating a staff account.
 type NewStaff struct {
@@ -73,7 +37,7 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.
 	if !slices.Contains(model.StaffRoles, in.Role) {
 		fe.Add("role", "角色须为 admin、case_manager 或 prosecutor")
 	}
-	if p := PasswordProblem(in.Password); p != "" {
+	if p := PasswordProblem(in.Password, in.Username); p != "" {
 		fe.Add("password", p)
 	}
 	if len([]rune(in.DisplayName)) > 64 {

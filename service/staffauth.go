@@ -64,22 +64,13 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 	if len(username) > 64 {
 		username = username[:64]
 	}
-	// A name no account can have is audited quoted, never stored raw: it
-	// may be any bytes.
-	who, detail := Actor{Name: username, IP: ip}, ""
-	if !usernamePattern.MatchString(username) {
-		who.Name, detail = "?", " username="+strconv.QuoteToASCII(username)
-	}
+	who := Actor{Name: username, IP: ip}
 	sid, sess, st, reason, err := s.staffLogin(ctx, username, password, ip)
 	if err != nil {
 		if reason == "" { // an outage, not a verdict on the credentials
 			return "", StaffSession{}, model.Staff{}, err
 		}
-		target := "username:" + who.Name
-		if st.ID != 0 {
-			target, who.UnitID = fmt.Sprintf("staff:%d", st.ID), st.UnitID
-		}
-		if aerr := s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason+detail); aerr != nil {
+		if aerr := s.auditFailedLogin(ctx, who, reason); aerr != nil {
 			return "", StaffSession{}, model.Staff{}, aerr
 		}
 		return "", StaffSession{}, model.Staff{}, err
@@ -99,17 +90,80 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 	return sid, sess, st, nil
 }
 
+// auditFailedLogin writes the audit row of a refused login. The username
+// is recorded only when it names an account: what is typed into the
+// username field of a failed login may be a password. While the address is
+// blocked, one row per block window counts the attempts instead of a row
+// each.
+func (s *Service) auditFailedLogin(ctx context.Context, who Actor, reason string) error {
+	if reason != "ip_rate_limited" {
+		target := "staff:unknown"
+		var st model.Staff
+		err := s.db.WithContext(ctx).Select("id", "unit_id").Where("username = ?", who.Name).Take(&st).Error
+		switch {
+		case err == nil:
+			// The row is the account's unit's to read.
+			target, who.UnitID = fmt.Sprintf("staff:%d", st.ID), st.UnitID
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			who.Name = "?"
+		default:
+			return fmt.Errorf("audit failed login: %w", err)
+		}
+		return s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason)
+	}
+	who.Name = "?"
+	key := "login:blocked:" + who.IP
+	n, err := s.cache.Incr(ctx, key, LoginIPWindow)
+	if err != nil {
+		return unavailable(err)
+	}
+	summary := fmt.Sprintf("reason=ip_rate_limited attempts=%d", n)
+	if n == 1 {
+		row := model.AuditLog{ActorName: who.Name, Action: "staff.login_blocked", Target: "ip:" + who.IP, IP: who.IP, At: s.Now(), Detail: summary}
+		if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+			return fmt.Errorf("audit blocked login: %w", err)
+		}
+		if err := s.cache.Set(ctx, key+":row", strconv.FormatUint(row.ID, 10), LoginIPWindow); err != nil {
+			return unavailable(err)
+		}
+		return nil
+	}
+	raw, err := s.cache.Get(ctx, key+":row")
+	if err != nil { // the window's row is still being written: it counts this attempt later
+		return nil
+	}
+	// Only a higher count replaces the row's count (concurrent attempts may
+	// arrive out of order).
+	err = s.db.WithContext(ctx).Model(&model.AuditLog{}).Where("id = ? AND action = ?", raw, "staff.login_blocked").
+		Where("LENGTH(detail) < ? OR (LENGTH(detail) = ? AND detail < ?)", len(summary), len(summary), summary).
+		Update("detail", summary).Error
+	if err != nil {
+		return fmt.Errorf("count blocked login: %w", err)
+	}
+	return nil
+}
+
 // staffLogin is StaffLogin without the audit; reason names why a login
 // was refused ("" when it failed for a technical reason).
 func (s *Service) staffLogin(ctx context.Context, username, password, ip string) (sid string, sess StaffSession, st model.Staff, reason string, err error) {
-	if n, err := s.counter(ctx, loginIPKey(ip)); err != nil {
-		return "", sess, st, "", err
-	} else if n >= LoginIPMaxFailures {
+	// Every attempt is counted before its password is checked: guesses
+	// sent at once cannot all pass a check made before any of them counted.
+	// A successful login takes its count back from the address.
+	if n, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
+		return "", sess, st, "", unavailable(err)
+	} else if n > LoginIPMaxFailures {
 		return "", sess, st, "ip_rate_limited", model.ErrRateLimited
 	}
 	if locked, err := s.loginLocked(ctx, username); err != nil {
 		return "", sess, st, "", err
 	} else if locked {
+		return "", sess, st, "locked", ErrAccountLocked
+	}
+	attempt, err := s.cache.Incr(ctx, loginFailKey(username), LoginLockout)
+	if err != nil {
+		return "", sess, st, "", unavailable(err)
+	}
+	if attempt > LoginMaxFailures {
 		return "", sess, st, "locked", ErrAccountLocked
 	}
 	found := false
@@ -129,7 +183,7 @@ func (s *Service) staffLogin(ctx context.Context, username, password, ip string)
 		if !found {
 			reason = "unknown_user"
 		}
-		if err := s.countLoginFailure(ctx, username, ip); err != nil {
+		if err := s.lockAfterLastAttempt(ctx, username, attempt); err != nil {
 			return "", sess, st, "", err
 		}
 		return "", sess, st, reason, ErrBadCredentials
@@ -154,21 +208,11 @@ func (s *Service) staffLogin(ctx context.Context, username, password, ip string)
 	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
 		return "", sess, st, "", unavailable(err)
 	}
+	if err := s.cache.Decr(ctx, loginIPKey(ip)); err != nil {
+		return "", sess, st, "", unavailable(err)
+	}
 	sid, sess, err = s.newStaffSession(ctx, current, epoch)
 	return sid, sess, current, "", err
-}
-
-// counter reads a failure counter (0 when absent).
-func (s *Service) counter(ctx context.Context, key string) (int64, error) {
-	raw, err := s.cache.Get(ctx, key)
-	if errors.Is(err, cache.ErrMiss) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	n, _ := strconv.ParseInt(raw, 10, 64)
-	return n, nil
 }
 
 // loginLocked reports whether username is locked out. The lock holds its
@@ -182,30 +226,29 @@ func (s *Service) loginLocked(ctx context.Context, username string) (bool, error
 		return false, unavailable(err)
 	}
 	until, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil {
-		return false, nil
+	if err == nil && s.Now().Unix() < until {
+		return true, nil
 	}
-	return s.Now().Unix() < until, nil
+	// The lock is over: whoever removes it (once, across instances) also
+	// clears the attempts counted while it held.
+	if removed, err := s.cache.DelIfEqual(ctx, loginLockKey(username), raw); err != nil {
+		return false, unavailable(err)
+	} else if removed {
+		if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
+			return false, unavailable(err)
+		}
+	}
+	return false, nil
 }
 
-// countLoginFailure counts a failed attempt for the username and the
-// address; the LoginMaxFailures-th failure locks the username.
-func (s *Service) countLoginFailure(ctx context.Context, username, ip string) error {
-	if _, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
-		return unavailable(err)
-	}
-	n, err := s.cache.Incr(ctx, loginFailKey(username), LoginLockout)
-	if err != nil {
-		return unavailable(err)
-	}
-	if n < LoginMaxFailures {
+// lockAfterLastAttempt locks the username when the failed attempt was the
+// last one it had (the LoginMaxFailures-th counted).
+func (s *Service) lockAfterLastAttempt(ctx context.Context, username string, attempt int64) error {
+	if attempt < LoginMaxFailures {
 		return nil
 	}
 	until := s.Now().Add(LoginLockout).Unix()
 	if err := s.cache.Set(ctx, loginLockKey(username), strconv.FormatInt(until, 10), LoginLockout); err != nil {
-		return unavailable(err)
-	}
-	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
 		return unavailable(err)
 	}
 	return nil
@@ -325,7 +368,11 @@ func (s *Service) SetStaffDisabled(ctx context.Context, a Actor, id uint64, disa
 // ResetStaffPassword sets a new password chosen by an administrator, lifts
 // a login lockout and ends every session of the account.
 func (s *Service) ResetStaffPassword(ctx context.Context, a Actor, id uint64, password string) (model.Staff, error) {
-	if p := PasswordProblem(password); p != "" {
+	var current model.Staff
+	if err := s.db.WithContext(ctx).Select("username").Take(&current, id).Error; err != nil {
+		return model.Staff{}, notFoundIf(err)
+	}
+	if p := PasswordProblem(password, current.Username); p != "" {
 		return model.Staff{}, model.Invalid(map[string]string{"password": p})
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)

@@ -94,11 +94,12 @@ func (s *Service) dropFile(ctx context.Context, key string) {
 }
 
 // cleanFileName keeps the base name of a client's file name, without
-// control characters, at most 100 runes.
+// control or format characters (bidi overrides such as U+202E would show
+// "harmless\u202Efdp.exe" as "harmlessexe.pdf"), at most 100 runes.
 func cleanFileName(name, fallback string) string {
 	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '"' {
 			return -1
 		}
 		return r

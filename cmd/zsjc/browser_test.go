@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"zsjc/config"
@@ -113,6 +115,9 @@ func TestBrowserJourney(t *testing.T) {
 
 	// Staff log in, see the request on the dashboard and approve it.
 	staff := newTab(t, phone, errs, "staff") // a second tab of the same browser
+	// The console runs in New York: every date it shows and saves must still
+	// be the office's (Asia/Shanghai) date.
+	b.do(staff, "New York time zone", timeZone("America/New_York"))
 	b.do(staff, "staff login", chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(base+"/staff/login"), chromedp.WaitVisible(css(`#login-form`)),
 		chromedp.SendKeys(css(`#username`), "admin"), chromedp.SendKeys(css(`#password`), password),
@@ -199,6 +204,16 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SetValue(css(`#doc-title`), "起诉书"), chromedp.SetUploadFiles(css(`#doc-file`), []string{attorney}),
 		chromedp.Click(css(`#doc-form button[type=submit]`)), waitContains(`#documents`, "起诉书"))
 	b.shot(staff, "staff-case")
+	acceptedAt := step(b, staff, "read the case dates", chromedp.Value(css(`#case-accepted_at`)))
+	deadline := step(b, staff, "read the deadline", chromedp.Value(css(`#case-deadline`)))
+	b.do(staff, "save the case unchanged", chromedp.Click(css(`#case-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#case-form .form-ok`)), chromedp.Reload(), chromedp.WaitVisible(css(`#case-form`)))
+	if again := step(b, staff, "read the dates again", chromedp.Value(css(`#case-accepted_at`))); again != acceptedAt {
+		t.Errorf("saving the case unchanged in New York moved 受理日期 from %s to %s", acceptedAt, again)
+	}
+	if again := step(b, staff, "read the deadline again", chromedp.Value(css(`#case-deadline`))); again != deadline {
+		t.Errorf("saving the case unchanged in New York moved 办案期限 from %s to %s", deadline, again)
+	}
 	b.do(staff, "create a staff account",
 		chromedp.Navigate(base+"/staff/users"), chromedp.WaitVisible(css(`#new-user`)), chromedp.Click(css(`#new-user`)),
 		chromedp.WaitVisible(css(`#new-username`)), chromedp.SetValue(css(`#new-username`), "anguan1"),
@@ -426,6 +441,14 @@ func newTab(t *testing.T, parent context.Context, errs *jsErrors, name string) c
 		t.Fatalf("start %s tab: %v", name, err)
 	}
 	return ctx
+}
+
+// timeZone makes the tab's clock run in zone (Chromium's time zone override).
+func timeZone(zone string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone})
+		return err
+	})
 }
 
 // browser runs steps and names the failing one with the page it was on.

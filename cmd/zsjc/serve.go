@@ -57,6 +57,16 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 		base := sandboxBase(cfg)
 		fmt.Fprintf(stdout, "WeChat sandbox: open %s/sandbox in a browser (staff console: %s/staff/)\n", base, base)
 	}
+	if cfg.MetricsAddr != "" {
+		metricsLn, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return &config.Error{Var: "ZSJC_METRICS_ADDR", Reason: err.Error()}
+		}
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
+		metrics := &http.Server{Handler: handler.MetricsHandler(a.registry), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = metrics.Serve(metricsLn) }()
+		defer metrics.Close()
+	}
 	return runServer(ctx, a.httpServer(), ln, a.workers())
 }
 

@@ -50,6 +50,12 @@ func setupWeChat(cfg *config.Config, store cache.Store, log *slog.Logger) (*weCh
 	if err != nil {
 		return nil, &config.Error{Var: "ZSJC_WECHAT_AES_KEY", Reason: err.Error()}
 	}
+	if !cfg.Dev() && w.cfg.Token != "" && w.cfg.AESKey == "" {
+		log.Warn("WeChat callbacks run in plaintext mode (明文模式): their signature does not cover the message, "+
+			"so a captured callback's query string could carry a forged message within the 5-minute replay window "+
+			"(only its first body is accepted); switch the account to safe mode (安全模式) and set ZSJC_WECHAT_AES_KEY",
+			"setting", "ZSJC_WECHAT_AES_KEY")
+	}
 	return w, nil
 }
 

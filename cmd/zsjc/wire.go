@@ -165,6 +165,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			Dev:                cfg.Dev(),
 			SandboxWeChat:      a.wx.sandbox != nil,
 			IntegrationSecret:  cfg.IntegrationSecret,
+			Limits: service.Limits{PendingBindings: cfg.Limits.PendingBindings, LiveMeetings: cfg.Limits.LiveMeetings,
+				LiveReviews: cfg.Limits.LiveReviews, CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()
@@ -206,7 +208,8 @@ func (a *app) handlerDeps() handler.Deps {
 		Service: a.svc, Log: a.log, Registry: a.registry,
 		Ready:     ready,
 		BodyLimit: a.cfg.BodyLimit, PublicURL: a.cfg.PublicURL, Dev: a.cfg.Dev(), TrustedProxies: proxies,
-		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto,
+		Sandbox: a.sandboxDeps(), WeChat: a.wx.crypto, MetricsElsewhere: !a.cfg.Dev(),
+		DevLoopbackOnly: a.cfg.Dev() && a.cfg.MySQLDSN != "",
 	}
 }
 

@@ -100,6 +100,7 @@ type setup struct {
 	platform  *wechattest.Platform
 	callback  *wechat.Crypto
 	files     service.FileStore
+	limits    service.Limits
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -123,6 +124,9 @@ func WithFiles(store service.FileStore) Option { return func(s *setup) { s.files
 
 // WithPublicURL sets ZSJC_PUBLIC_URL.
 func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } }
+
+// WithLimits sets the request limits (zero fields keep their defaults).
+func WithLimits(l service.Limits) Option { return func(s *setup) { s.limits = l } }
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -185,6 +189,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
+		Limits: set.limits,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket}, opt)

@@ -309,13 +309,33 @@ var Z = (function () {
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function parse(v) { return v instanceof Date ? v : new Date(v); }
   function valid(d) { return d && !isNaN(d.getTime()); }
+  // officeZone is the office's time zone (the console learns it from the
+  // server): dates and times are shown in it, not in the browser's zone.
+  var officeZone = '';
+  function setOfficeZone(z) { officeZone = z || ''; }
+  // officeParts is {year, month, day, hour, minute} of d in the office zone.
+  function officeParts(d) {
+    if (!officeZone) {
+      return { year: d.getFullYear(), month: pad(d.getMonth() + 1), day: pad(d.getDate()), hour: pad(d.getHours()), minute: pad(d.getMinutes()) };
+    }
+    var out = {};
+    new Intl.DateTimeFormat('en-CA', { timeZone: officeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(d).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
   function fmtDate(v) {
+    // A date (YYYY-MM-DD) is a date in the office zone already: never shift it.
+    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return v;
     var d = parse(v);
-    return valid(d) ? d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) : '';
+    if (!valid(d)) return '';
+    var p = officeParts(d);
+    return p.year + '-' + p.month + '-' + p.day;
   }
   function fmtDateTime(v) {
     var d = parse(v);
-    return valid(d) ? fmtDate(d) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) : '';
+    if (!valid(d)) return '';
+    var p = officeParts(d);
+    return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute;
   }
   // isoDay is YYYY-MM-DD of a local date.
   function isoDay(d) { return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()); }
@@ -340,10 +360,6 @@ var Z = (function () {
   var weekdays = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 
   function param(name) { return new URLSearchParams(location.search).get(name); }
-  // sitePath reports whether p is a path on this site: one leading slash,
-  // not "//host" nor "/\host" (browsers read \ as /).
-  function sitePath(p) { return !!p && p.charAt(0) === '/' && !/^\/[\/\\]/.test(p); }
-
   // match tests a route pattern like '/h5/cases/:id' against a path and
   // returns its parameters, or null.
   function match(pattern, path) {
@@ -394,6 +410,6 @@ var Z = (function () {
     dialog: dialog, confirmDialog: confirmDialog, vocab: vocab, label: label, loadVocab: loadVocab, badge: badge, options: options, statusLabels: statusLabels,
     roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,
-    weekdays: weekdays, param: param, sitePath: sitePath, route: route, pad: pad
+    weekdays: weekdays, param: param, route: route, setOfficeZone: setOfficeZone, pad: pad
   };
 })();

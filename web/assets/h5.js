@@ -276,9 +276,10 @@
         Z.field('手机号', h('input', { name: 'phone', id: 'phone', type: 'tel', inputmode: 'numeric', maxlength: 11, placeholder: p.phone_masked ? '已登记 ' + p.phone_masked + '，修改请重新填写' : '' })),
         h('button', { type: 'submit', class: 'block' }, '保存'));
       Z.onSubmit(form, function (v) {
-        return Z.api('PUT', '/api/h5/me/lawyer', v).then(function () {
-          var next = Z.param('next');
-          if (Z.sitePath(next)) { location.assign(next); return; }
+        var next = Z.param('next');
+        return Z.api('PUT', '/api/h5/me/lawyer' + (next ? '?next=' + encodeURIComponent(next) : ''), v).then(function (saved) {
+          // Only a next the server checked and returned is followed.
+          if (saved && saved.next) { location.assign(saved.next); return; }
           form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
         });
       });

@@ -846,6 +846,7 @@
     return function (params) {
       Z.api('GET', '/api/staff/me').then(function (res) {
         Z.setCSRF(res.csrf_token);
+        Z.setOfficeZone(res.time_zone);
         remember(res);
         var page = navItems.filter(function (n) { return n[0] !== '/staff/' && location.pathname.indexOf(n[0]) === 0; })[0];
         if (page && !can(page[2])) { denied(page[1]); return; }
