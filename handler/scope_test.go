@@ -64,7 +64,7 @@ func scopeFixture(t *testing.T, env *handlertest.Env) map[string]*unitObjects {
 		o.caseID = c.ID
 		lawyer := env.LoginUser("lawyer-" + code)
 		applicant := env.LoginUser("applicant-" + code)
-		mustCreate(t, env, &model.LawyerProfile{UserID: applicant.UserID, Name: "王律师", LicenseNo: "11101201010000001", Firm: "所"})
+		mustCreate(t, env, &model.LawyerProfile{UserID: applicant.UserID, Name: "王律师", LicenseNo: fmt.Sprintf("1110120101%07d", i+1), Firm: "所"})
 		approved := model.Binding{UserID: lawyer.UserID, CaseID: c.ID, UnitID: unit.ID, Role: model.RoleLawyer, Status: model.StatusApproved,
 			CaseNo: c.CaseNo, LiveKey: model.LiveKey(lawyer.UserID, c.ID)}
 		pending := model.Binding{UserID: applicant.UserID, CaseID: c.ID, UnitID: unit.ID, Role: model.RoleLawyer, Status: model.StatusPending,
@@ -127,7 +127,7 @@ var scopeListMarkers = map[string]string{
 // own session, and slot creation (slots belong to rooms; the room is
 // what carries the unit).
 var scopeUnitFree = map[string]bool{
-	"POST /logout": true, "GET /me": true, "POST /review-slots": true, "POST /review-slots/bulk": true,
+	"POST /logout": true, "GET /me": true, "POST /me/password": true, "POST /review-slots": true, "POST /review-slots/bulk": true,
 }
 
 // TestScopeEveryStaffRoute walks every row of the staff access table for
@@ -262,6 +262,7 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		"POST /cases/:id/parties":         map[string]any{"name": "乙", "role": "被害人", "id_number": idNumber(10000 + seq)},
 		"POST /bindings/:id/reject":       map[string]any{"reason": "材料不全"},
 		"POST /bindings/:id/revoke":       map[string]any{"reason": "委托解除"},
+		"POST /bindings/:id/lift":         map[string]any{"reason": "已核实可重新绑定"},
 		"POST /reviews/:id/reject":        map[string]any{"reason": "另约时间"},
 		"POST /meetings/:id/confirm":      map[string]any{"time": future, "place": "接待室"},
 		"POST /meetings/:id/reject":       map[string]any{"reason": "另约时间"},

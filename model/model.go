@@ -40,7 +40,7 @@ type Case struct {
 	// staff account when the case was entered by staff.
 	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
 	ProsecutorID *uint64    `gorm:"index" json:"prosecutor_id,omitempty"` // a prosecutor's default case list
-	AcceptedAt   time.Time  `json:"accepted_at"`
+	AcceptedAt   time.Time  `gorm:"index" json:"accepted_at"` // the statistics count cases by it
 	Deadline     *time.Time `json:"deadline,omitempty"`     // 办案期限
 	Measure      string     `gorm:"size:64" json:"measure"` // 强制措施
 	Stage        string     `gorm:"size:64;not null" json:"stage"`

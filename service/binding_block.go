@@ -44,6 +44,9 @@ func (s *Service) LiftBindingBlock(ctx context.Context, a Actor, id uint64, reas
 	}
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockInScope(tx, &model.Binding{}, id, a); err != nil {
+			return err
+		}
 		now := s.Now()
 		res := tx.Model(&model.Binding{}).Where("id = ? AND status = ? AND lifted_at IS NULL", id, model.StatusRevoked).
 			Updates(map[string]any{"lifted_at": now, "updated_at": now})

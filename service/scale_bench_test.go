@@ -71,7 +71,7 @@ func scaleFixture(b *testing.B) (*service.Service, *gorm.DB, map[string]service.
 	actors := map[string]service.Actor{}
 	for _, u := range []string{"k007", "c03", "root"} {
 		st, err := svc.CreateStaff(ctx, service.System, service.NewStaff{Username: "staff." + u, Role: model.StaffCaseManager,
-			Password: "Passw0rd!x", UnitCode: u})
+			Password: "Zs-Unit-Test-2026", UnitCode: u})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -32,7 +32,7 @@ func addUnit(t *testing.T, svc *service.Service, code, parent string) service.Un
 func staffActor(t *testing.T, svc *service.Service, username, role, unit string) (service.Actor, string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := svc.CreateStaff(ctx, service.System, service.NewStaff{Username: username, Role: role, Password: "Passw0rd!x", UnitCode: unit})
+	st, err := svc.CreateStaff(ctx, service.System, service.NewStaff{Username: username, Role: role, Password: "Zs-Unit-Test-2026", UnitCode: unit})
 	if err != nil {
 		t.Fatalf("create staff %s: %v", username, err)
 	}
