@@ -40,9 +40,9 @@ type Case struct {
 	// staff account when the case was entered by staff.
 	Prosecutor   string     `gorm:"size:64" json:"prosecutor"`
 	ProsecutorID *uint64    `gorm:"index" json:"prosecutor_id,omitempty"` // a prosecutor's default case list
-	AcceptedAt   time.Time  `gorm:"index" json:"accepted_at"` // the statistics count cases by it
-	Deadline     *time.Time `json:"deadline,omitempty"`     // 办案期限
-	Measure      string     `gorm:"size:64" json:"measure"` // 强制措施
+	AcceptedAt   time.Time  `gorm:"index" json:"accepted_at"`             // the statistics count cases by it
+	Deadline     *time.Time `json:"deadline,omitempty"`                   // 办案期限
+	Measure      string     `gorm:"size:64" json:"measure"`               // 强制措施
 	Stage        string     `gorm:"size:64;not null" json:"stage"`
 	Result       string     `gorm:"size:200" json:"result"` // 处理结果
 	// Important marks 重要案件信息 published to everyone; Summary is its public text.
