@@ -43,10 +43,17 @@ func TestRevokedBindingBlocksRebinding(t *testing.T) {
 	}
 	f.must(200, f.Do(f.clerk, "POST", lift, map[string]string{"reason": "核实无误"}))
 	f.must(409, f.Do(f.clerk, "POST", lift, map[string]string{"reason": "再次"}))
-	if code, _, _ := bind(); code != 201 {
+	code, _, again := bind()
+	if code != 201 {
 		t.Errorf("re-binding after staff lifted the block: %d", code)
 	}
 	if rows := auditRows(t, f.Env, "binding.lift"); len(rows) != 1 || rows[0].Detail != "核实无误" {
 		t.Errorf("lift audit rows %+v", rows)
+	}
+
+	// Ending a binding oneself blocks nothing: the user may bind again.
+	f.must(200, f.Do(party, "DELETE", fmt.Sprintf("/api/h5/bindings/%d", again), nil))
+	if code, errCode, _ := bind(); code != 201 {
+		t.Errorf("re-binding after unbinding oneself: %d %s", code, errCode)
 	}
 }

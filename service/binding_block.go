@@ -16,11 +16,12 @@ var ErrBindingBlocked = model.NewError(model.KindForbidden, "binding_blocked",
 	"您与该案件的绑定已被解除，如需重新绑定请联系案件管理部门")
 
 // checkNotRevoked refuses a new binding of userID to caseID while a
-// revoked binding of theirs to the case is not lifted.
+// binding of theirs to the case that staff revoked is not lifted. Ending a
+// binding oneself (decided by no staff member) blocks nothing.
 func checkNotRevoked(tx *gorm.DB, userID, caseID uint64) error {
 	var n int64
 	err := tx.Model(&model.Binding{}).
-		Where("user_id = ? AND case_id = ? AND status = ? AND lifted_at IS NULL", userID, caseID, model.StatusRevoked).
+		Where("user_id = ? AND case_id = ? AND status = ? AND decided_by IS NOT NULL AND lifted_at IS NULL", userID, caseID, model.StatusRevoked).
 		Count(&n).Error
 	if err != nil {
 		return fmt.Errorf("revoked bindings of user %d: %w", userID, err)
