@@ -122,7 +122,7 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 		if err := db.WithContext(ctx).AutoMigrate(All()...); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		return nil
+		return UpgradeRooms(db.WithContext(ctx))
 	}
 	return db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
 		var got *int
@@ -136,7 +136,7 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 		if err := conn.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").AutoMigrate(All()...); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		return nil
+		return UpgradeRooms(conn)
 	})
 }
 
