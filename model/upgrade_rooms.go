@@ -23,6 +23,7 @@ const slotRoomIndex = "idx_slot_room"
 // It is idempotent: on an upgraded or fresh database it only makes sure the
 // root unit and the slot key exist.
 func UpgradeRooms(db *gorm.DB) error {
+	db = db.Session(&gorm.Session{NewDB: true}) // each statement below starts clean
 	root, err := ensureRootUnit(db)
 	if err != nil {
 		return err
@@ -62,28 +63,26 @@ func UpgradeRooms(db *gorm.DB) error {
 
 // ensureRootUnit returns the root unit, creating it on a database that has
 // none, so that a single-procuratorate deployment needs no unit set-up.
+// The path names the unit's own id, known only after the insert; a path
+// left unset by an interrupted run is completed by the next.
 func ensureRootUnit(db *gorm.DB) (Unit, error) {
 	var u Unit
 	err := db.Where("code = ?", RootUnitCode).Take(&u).Error
-	if err == nil {
-		return u, nil
-	}
-	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return Unit{}, fmt.Errorf("load root unit: %w", err)
-	}
-	u = Unit{Code: RootUnitCode, Name: DefaultUnitName, Level: UnitCounty, Path: "/"}
-	err = db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&u).Error; err != nil {
-			return err
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		u = Unit{Code: RootUnitCode, Name: DefaultUnitName, Level: UnitCounty, Path: "/"}
+		err = db.Create(&u).Error
+		if IsDuplicate(err) { // another instance created it meanwhile
+			return ensureRootUnit(db)
 		}
-		u.Path = "/" + strconv.FormatUint(u.ID, 10) + "/"
-		return tx.Model(&u).Update("path", u.Path).Error
-	})
-	if IsDuplicate(err) { // another instance created it meanwhile
-		return ensureRootUnit(db)
 	}
 	if err != nil {
-		return Unit{}, fmt.Errorf("create root unit: %w", err)
+		return Unit{}, fmt.Errorf("root unit: %w", err)
+	}
+	if u.Path == "/" {
+		path := "/" + strconv.FormatUint(u.ID, 10) + "/"
+		if err := db.Model(&u).Update("path", path).Error; err != nil {
+			return Unit{}, fmt.Errorf("root unit path: %w", err)
+		}
 	}
 	return u, nil
 }
