@@ -180,12 +180,19 @@ func (f *apptFixture) bind(u handlertest.Caller, caseID uint64, role string, sta
 	}
 }
 
-// slot creates a reading-room slot through the staff API.
+// slot creates a reading-room slot, in a room of its own, through the staff API.
 func (f *apptFixture) slot(date, period string, capacity int) uint64 {
 	f.t.Helper()
 	r := f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/review-slots",
-		map[string]any{"date": date, "period": period, "room": f.Unique("第一阅卷室-"), "capacity": capacity}))
+		map[string]any{"date": date, "period": period, "room_id": f.room(f.Unique("第一阅卷室-")), "capacity": capacity}))
 	return idOf(f.t, r)
+}
+
+// room creates a reading room of the (single) unit through the staff API.
+func (f *apptFixture) room(name string) uint64 {
+	f.t.Helper()
+	return idOf(f.t, f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/rooms",
+		map[string]any{"name": name, "address": name + "（一楼）"})))
 }
 
 func (f *apptFixture) book(u handlertest.Caller, caseID, slotID uint64) handlertest.Response {

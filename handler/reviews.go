@@ -87,7 +87,7 @@ func (s *Server) cancelReview(c *gin.Context) error {
 }
 
 func (s *Server) staffSlots(c *gin.Context) error {
-	items, err := s.svc.StaffSlots(c.Request.Context(), c.Query("from"), c.Query("to"))
+	items, err := s.svc.StaffSlots(c.Request.Context(), actor(c), c.Query("from"), c.Query("to"))
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ func (s *Server) routes(r *gin.Engine) {
 // call it; each area contributes its rows.
 func (s *Server) staffTable() []staffRoute {
 	return slices.Concat(s.identityStaffRoutes(), s.caseStaffRoutes(), s.bindingStaffRoutes(), s.documentStaffRoutes(),
-		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.meetingStaffRoutes())
+		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.roomStaffRoutes(), s.meetingStaffRoutes())
 }
 
 func (s *Server) healthz(c *gin.Context) {

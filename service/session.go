@@ -46,7 +46,9 @@ type StaffSession struct {
 
 // Actor returns the audit actor of this session from ip.
 func (s StaffSession) Actor(ip string) Actor {
-	return Actor{StaffID: s.StaffID, Name: s.Username, Role: s.Role, IP: ip}
+	// Until staff sessions carry their unit's scope, a staff member acts on
+	// every unit: the single-procuratorate behaviour.
+	return Actor{StaffID: s.StaffID, Name: s.Username, Role: s.Role, IP: ip, Scope: AllUnits}
 }
 
 func userSessionKey(id string) string  { return "sess:u:" + id }

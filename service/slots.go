@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,7 +31,6 @@ const (
 	maxBulkSlotDays  = 92 // one bulk creation covers at most a quarter
 	maxSlotQueryDays = 92 // a slot listing covers at most a quarter
 	defaultSlotDays  = 14 // a lawyer's default view: the next two weeks
-	maxRoomLength    = 64 // model.ReviewSlot.Room
 	clockLayout      = "15:04"
 )
 
@@ -42,7 +41,7 @@ var errSlotExists = model.NewError(model.KindConflict, "slot_exists", "该阅览
 type SlotInput struct {
 	Date      string `json:"date"`
 	Period    string `json:"period"`
-	Room      string `json:"room"`
+	RoomID    uint64 `json:"room_id"`
 	Capacity  int    `json:"capacity"`
 	StartTime string `json:"start_time"`
 	EndTime   string `json:"end_time"`
@@ -54,13 +53,13 @@ type SlotRangeInput struct {
 	From     string   `json:"from"`
 	To       string   `json:"to"`
 	Periods  []string `json:"periods"` // default both
-	Room     string   `json:"room"`
+	RoomID   uint64   `json:"room_id"`
 	Capacity int      `json:"capacity"`
 }
 
 // SlotBatch is the result of a bulk creation.
 type SlotBatch struct {
-	Items []model.ReviewSlot `json:"items"`
+	Items []StaffSlot `json:"items"`
 	// Existing counts the slots that were already defined and kept as they were.
 	Existing int `json:"existing"`
 	// SkippedDays lists the non-working days of the range.
@@ -69,15 +68,58 @@ type SlotBatch struct {
 
 // SlotTime is when and where a slot is.
 type SlotTime struct {
-	Date      string `json:"date"`
-	Period    string `json:"period"`
-	Room      string `json:"room"`
-	StartTime string `json:"start_time"`
-	EndTime   string `json:"end_time"`
+	Date      string  `json:"date"`
+	Period    string  `json:"period"`
+	Room      RoomRef `json:"room"`
+	StartTime string  `json:"start_time"`
+	EndTime   string  `json:"end_time"`
 }
 
-func slotTime(sl model.ReviewSlot) SlotTime {
-	return SlotTime{Date: sl.Date, Period: sl.Period, Room: sl.Room, StartTime: sl.StartTime, EndTime: sl.EndTime}
+func slotTime(sl model.ReviewSlot, room RoomRef) SlotTime {
+	return SlotTime{Date: sl.Date, Period: sl.Period, Room: room, StartTime: sl.StartTime, EndTime: sl.EndTime}
+}
+
+// StaffSlot is a slot as the staff calendar shows it, with its room.
+type StaffSlot struct {
+	model.ReviewSlot
+	Room RoomRef `json:"room"`
+}
+
+// slotRooms names the rooms of slots, by room id.
+func slotRooms(db *gorm.DB, slots []model.ReviewSlot) (map[uint64]RoomRef, error) {
+	ids := make([]uint64, len(slots))
+	for i, sl := range slots {
+		ids[i] = sl.RoomID
+	}
+	return roomRefs(db, ids)
+}
+
+// staffSlots names the rooms of slots.
+func staffSlots(db *gorm.DB, slots []model.ReviewSlot) ([]StaffSlot, error) {
+	refs, err := slotRooms(db, slots)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StaffSlot, len(slots))
+	for i, sl := range slots {
+		out[i] = StaffSlot{ReviewSlot: sl, Room: refs[sl.RoomID]}
+	}
+	return out, nil
+}
+
+// slotRoom checks that a new slot's room is one of the actor's scope.
+func slotRoom(db *gorm.DB, a Actor, fe model.FieldErrors, roomID uint64) (RoomRef, error) {
+	if roomID == 0 {
+		fe.Add("room_id", "请选择阅卷室")
+		return RoomRef{}, nil
+	}
+	if _, err := roomInScope(db, a, roomID); errors.Is(err, model.ErrNotFound) {
+		fe.Add("room_id", "阅卷室不存在")
+		return RoomRef{}, nil
+	} else if err != nil {
+		return RoomRef{}, err
+	}
+	return roomRef(db, roomID)
 }
 
 // SlotView is a slot as a lawyer sees it: when, where, and how many places remain.
@@ -89,23 +131,24 @@ type SlotView struct {
 }
 
 // CreateSlot defines one reading-room slot.
-func (s *Service) CreateSlot(ctx context.Context, a Actor, in SlotInput) (model.ReviewSlot, error) {
-	slot, err := s.newSlot(in)
-	if err != nil {
-		return model.ReviewSlot{}, err
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&slot).Error; err != nil {
+func (s *Service) CreateSlot(ctx context.Context, a Actor, in SlotInput) (StaffSlot, error) {
+	var slot StaffSlot
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if slot, err = s.newSlot(tx, a, in); err != nil {
+			return err
+		}
+		if err := tx.Create(&slot.ReviewSlot).Error; err != nil {
 			if model.IsDuplicate(err) {
 				return errSlotExists
 			}
 			return err
 		}
 		return s.audit(tx, a, "slot.create", fmt.Sprintf("slot:%d", slot.ID),
-			fmt.Sprintf("%s %s %s capacity %d", slot.Date, slot.Period, slot.Room, slot.Capacity))
+			fmt.Sprintf("%s %s %s capacity %d", slot.Date, slot.Period, slot.Room.Name, slot.Capacity))
 	})
 	if err != nil {
-		return model.ReviewSlot{}, fmt.Errorf("create slot %s %s: %w", in.Date, in.Period, err)
+		return StaffSlot{}, fmt.Errorf("create slot %s %s: %w", in.Date, in.Period, err)
 	}
 	return slot, nil
 }
@@ -135,6 +178,10 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			fe.Add("periods", "时段只能是 am（上午）或 pm（下午）")
 		}
 	}
+	room, err := slotRoom(s.db.WithContext(ctx), a, fe, in.RoomID)
+	if err != nil {
+		return SlotBatch{}, fmt.Errorf("create slots %s..%s: %w", in.From, in.To, err)
+	}
 	if len(fe) > 0 {
 		return SlotBatch{}, fe.Err()
 	}
@@ -148,7 +195,7 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			continue
 		}
 		for _, p := range periods {
-			slot := slotFields(fe, SlotInput{Date: d.Format(model.DateLayout), Period: p, Room: in.Room, Capacity: in.Capacity})
+			slot := slotFields(fe, SlotInput{Date: d.Format(model.DateLayout), Period: p, RoomID: in.RoomID, Capacity: in.Capacity})
 			if len(fe) > 0 {
 				return SlotBatch{}, fe.Err()
 			}
@@ -157,7 +204,7 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			}
 		}
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		batch.Items, batch.Existing = nil, 0
 		for _, slot := range slots {
 			// Each row under its own savepoint: an existing slot fails its
@@ -170,10 +217,10 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			case err != nil:
 				return err
 			default:
-				batch.Items = append(batch.Items, slot)
+				batch.Items = append(batch.Items, StaffSlot{ReviewSlot: slot, Room: room})
 			}
 		}
-		return s.audit(tx, a, "slot.create_range", "room:"+strings.TrimSpace(in.Room),
+		return s.audit(tx, a, "slot.create_range", fmt.Sprintf("room:%d", room.ID),
 			fmt.Sprintf("%s..%s %v capacity %d: %d created, %d existing", in.From, in.To, periods, in.Capacity, len(batch.Items), batch.Existing))
 	})
 	if err != nil {
@@ -182,33 +229,31 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 	return batch, nil
 }
 
-// newSlot validates a single slot definition, which must not be over yet.
-func (s *Service) newSlot(in SlotInput) (model.ReviewSlot, error) {
+// newSlot validates a single slot definition, which must not be over yet,
+// in a room of the actor's scope.
+func (s *Service) newSlot(db *gorm.DB, a Actor, in SlotInput) (StaffSlot, error) {
 	fe := model.FieldErrors{}
 	day := s.parseDate(fe, "date", in.Date)
 	slot := slotFields(fe, in)
 	if len(fe) == 0 && !s.localClock(day, slot.EndTime).After(s.Now()) {
 		fe.Add("date", "不能为已经过去的时段排期")
 	}
-	if err := fe.Err(); err != nil {
-		return model.ReviewSlot{}, err
+	room, err := slotRoom(db, a, fe, in.RoomID)
+	if err != nil {
+		return StaffSlot{}, err
 	}
-	return slot, nil
+	if err := fe.Err(); err != nil {
+		return StaffSlot{}, err
+	}
+	return StaffSlot{ReviewSlot: slot, Room: room}, nil
 }
 
-// slotFields checks the period, room, capacity and hours of a slot (the
-// date is the caller's to check) and builds the row.
+// slotFields checks the period, capacity and hours of a slot (the date and
+// room are the caller's to check) and builds the row.
 func slotFields(fe model.FieldErrors, in SlotInput) model.ReviewSlot {
 	hours, ok := officeHours[in.Period]
 	if !ok {
 		fe.Add("period", "时段只能是 am（上午）或 pm（下午）")
-	}
-	room := strings.TrimSpace(in.Room)
-	switch {
-	case room == "":
-		fe.Add("room", "请填写阅卷室")
-	case len([]rune(room)) > maxRoomLength:
-		fe.Add("room", fmt.Sprintf("阅卷室名称不能超过 %d 个字", maxRoomLength))
 	}
 	if in.Capacity < 1 || in.Capacity > maxSlotCapacity {
 		fe.Add("capacity", fmt.Sprintf("名额须在 1 到 %d 之间", maxSlotCapacity))
@@ -232,14 +277,26 @@ func slotFields(fe model.FieldErrors, in SlotInput) model.ReviewSlot {
 	default:
 		start, end = st.Format(clockLayout), et.Format(clockLayout) // "9:00" → "09:00"
 	}
-	return model.ReviewSlot{Date: in.Date, Period: in.Period, Room: room, StartTime: start, EndTime: end,
+	return model.ReviewSlot{Date: in.Date, Period: in.Period, RoomID: in.RoomID, StartTime: start, EndTime: end,
 		Capacity: in.Capacity}
 }
 
-// CloseSlot stops new bookings of a slot; bookings already made stand.
-func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (model.ReviewSlot, error) {
+// CloseSlot stops new bookings of a slot; bookings already made stand. A
+// slot of a room outside the actor's scope is not found.
+func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (StaffSlot, error) {
 	var slot model.ReviewSlot
+	var room RoomRef
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Select("room_id").Take(&slot, id).Error; err != nil {
+			return notFoundIf(err)
+		}
+		if _, err := roomInScope(tx, a, slot.RoomID); err != nil {
+			return err
+		}
+		var err error
+		if room, err = roomRef(tx, slot.RoomID); err != nil {
+			return err
+		}
 		res := tx.Model(&model.ReviewSlot{}).Where("id = ? AND closed = ?", id, false).Update("closed", true)
 		if res.Error != nil {
 			return res.Error
@@ -253,24 +310,29 @@ func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (model.Revi
 		return s.audit(tx, a, "slot.close", fmt.Sprintf("slot:%d", id), "")
 	})
 	if err != nil {
-		return model.ReviewSlot{}, fmt.Errorf("close slot %d: %w", id, err)
+		return StaffSlot{}, fmt.Errorf("close slot %d: %w", id, err)
 	}
-	return slot, nil
+	return StaffSlot{ReviewSlot: slot, Room: room}, nil
 }
 
-// StaffSlots lists the slots of a date range (default: the next 30 days).
-func (s *Service) StaffSlots(ctx context.Context, from, to string) ([]model.ReviewSlot, error) {
+// StaffSlots lists the slots of a date range (default: the next 30 days)
+// in the rooms of the actor's scope.
+func (s *Service) StaffSlots(ctx context.Context, a Actor, from, to string) ([]StaffSlot, error) {
 	first, last, err := s.dateRange(from, to, 30)
 	if err != nil {
 		return nil, err
 	}
+	db := s.db.WithContext(ctx)
+	q := db.Where("date BETWEEN ? AND ?", first, last).Order("date, period, room_id")
+	if !a.Scope.All {
+		q = q.Where("room_id IN (?)", db.Model(&model.Room{}).Select("id").
+			Where("unit_id IN ?", append([]uint64{0}, a.Scope.UnitIDs...)))
+	}
 	var slots []model.ReviewSlot
-	err = s.db.WithContext(ctx).Where("date BETWEEN ? AND ?", first, last).
-		Order("date, period, room").Find(&slots).Error
-	if err != nil {
+	if err := q.Find(&slots).Error; err != nil {
 		return nil, fmt.Errorf("list slots %s..%s: %w", first, last, err)
 	}
-	return slots, nil
+	return staffSlots(db, slots)
 }
 
 // CaseSlots lists the open, future slots a lawyer can book for a case, with
@@ -285,9 +347,18 @@ func (s *Service) CaseSlots(ctx context.Context, userID, caseID uint64, from, to
 	if _, err := approvedLawyerBinding(db, userID, caseID); err != nil {
 		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
 	}
+	unit, err := caseUnit(db, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
+	}
 	var slots []model.ReviewSlot
 	err = db.Where("date BETWEEN ? AND ? AND closed = ?", first, last, false).
-		Order("date, period, room").Find(&slots).Error
+		Where("room_id IN (?)", db.Model(&model.Room{}).Select("id").Where("unit_id = ?", unit.ID)).
+		Order("date, period, room_id").Find(&slots).Error
+	if err != nil {
+		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
+	}
+	rooms, err := slotRooms(db, slots)
 	if err != nil {
 		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
 	}
@@ -297,7 +368,7 @@ func (s *Service) CaseSlots(ctx context.Context, userID, caseID uint64, from, to
 		if !s.slotStart(sl).After(now) {
 			continue
 		}
-		views = append(views, SlotView{ID: sl.ID, SlotTime: slotTime(sl), Capacity: sl.Capacity,
+		views = append(views, SlotView{ID: sl.ID, SlotTime: slotTime(sl, rooms[sl.RoomID]), Capacity: sl.Capacity,
 			Remaining: max(sl.Capacity-sl.Booked, 0)})
 	}
 	return views, nil

@@ -286,7 +286,7 @@
         cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
         btn.classList.add('selected');
         chosen.value = s.id;
-        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room;
+        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + roomText(s.room);
       });
       var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
       var form = h('form', { id: 'review-form', novalidate: true },
@@ -302,6 +302,12 @@
     });
   }
 
+  // roomText names a slot's reading room with its address.
+  function roomText(room) {
+    room = room || {};
+    return (room.name || '') + (room.address ? '（' + room.address + '）' : '');
+  }
+
   function remaining(s) { return s.remaining !== undefined ? s.remaining : s.capacity - s.booked; }
 
   // calendar lays the slots out by day; tapping an open slot calls pick.
@@ -311,10 +317,15 @@
     return h('div', { class: 'calendar', id: 'calendar' }, Object.keys(byDay).sort().map(function (day) {
       var d = new Date(day + 'T00:00:00');
       return h('div', { class: 'day' }, h('div', { class: 'date' }, day.slice(5)), h('div', { class: 'weekday' }, Z.weekdays[d.getDay()]),
-        byDay[day].sort(function (a, b) { return a.period < b.period ? -1 : 1; }).map(function (s) {
-          var left = remaining(s), full = left <= 0 || s.closed;
+        byDay[day].sort(function (a, b) { return a.period === b.period ? (a.room.name < b.room.name ? -1 : 1) : (a.period < b.period ? -1 : 1); }).map(function (s) {
+          var left = remaining(s), full = left <= 0 || s.closed, room = s.room || {};
+          // Two rooms open at the same time differ only by room: each slot
+          // names its room and address, not just in a tooltip.
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
-            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left));
+            'aria-label': day + ' ' + (Z.periodLabels[s.period] || s.period) + ' ' + roomText(room) + (full ? ' 已满' : ' 余' + left) },
+            h('span', { class: 'slot-time' }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left)),
+            h('span', { class: 'slot-room' }, room.name || ''),
+            room.address ? h('span', { class: 'slot-address', title: room.address }, room.address) : null);
           btn.addEventListener('click', function () { pick(s, btn); });
           return btn;
         }));
@@ -354,7 +365,7 @@
           var slot = r.slot || {};
           return h('li', null,
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
-            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
+            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + roomText(slot.room)),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
             r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
             cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, '取消预约')) : null);
