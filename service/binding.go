@@ -504,6 +504,6 @@ func (s *Service) pushBindingResult(tx *gorm.DB, b model.Binding) error {
 	if b.Reason != "" {
 		data["reason"] = b.Reason
 	}
-	return s.enqueue(tx, Push{OpenID: u.OpenID, Kind: model.PushBindingResult,
+	return s.enqueue(tx, Push{OpenID: u.OpenID, Kind: model.PushBindingResult, CaseID: b.CaseID,
 		Cause: fmt.Sprintf("binding:%d:%s", b.ID, b.Status), Data: data, Path: path})
 }

@@ -442,7 +442,7 @@ func (s *Service) addEvent(tx *gorm.DB, c model.Case, ev *model.CaseEvent) error
 	}
 	pushes := make([]Push, len(openids))
 	for i, oid := range openids {
-		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, Cause: fmt.Sprintf("event:%d", ev.ID),
+		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, Cause: fmt.Sprintf("event:%d", ev.ID), CaseID: c.ID,
 			Path: casePath(c.ID), Data: map[string]string{
 				"case_name": c.Name, "stage": ev.Stage,
 				"time": ev.OccurredAt.In(s.opt.Location).Format("2006-01-02 15:04"),

@@ -150,6 +150,12 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 	}
 	place := strings.TrimSpace(in.Place)
 	if place == "" {
+		// Meetings take place at the case's unit unless staff say otherwise.
+		if place, err = s.meetingUnitAddress(ctx, id); err != nil {
+			return MeetingView{}, fmt.Errorf("confirm meeting %d: %w", id, err)
+		}
+	}
+	if place == "" {
 		fe.Add("place", "请填写会见地点")
 	}
 	checkText(fe, "place", place, maxPlaceLength)
@@ -161,6 +167,17 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 	set["time"], set["place"] = at, place
 	s.reminderMarker(set, at)
 	return s.decideMeeting(ctx, a, id, model.StatusConfirmed, set)
+}
+
+// meetingUnitAddress is the address of the unit of the meeting's case.
+func (s *Service) meetingUnitAddress(ctx context.Context, id uint64) (string, error) {
+	db := s.db.WithContext(ctx)
+	var m model.MeetingRequest
+	if err := db.Select("id", "case_id").Take(&m, id).Error; err != nil {
+		return "", notFoundIf(err)
+	}
+	u, err := caseUnit(db, m.CaseID)
+	return u.Address, err
 }
 
 // RejectMeeting is staff refusing a pending request, with a reason.
@@ -197,7 +214,7 @@ func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to mode
 		if m.Time != nil {
 			data["time"] = s.localTimeLabel(*m.Time)
 		}
-		return s.lawyerPush(tx, m.UserID, Push{Kind: model.PushMeetingResult, Cause: target + ":" + string(to),
+		return s.lawyerPush(tx, m.UserID, Push{Kind: model.PushMeetingResult, Cause: target + ":" + string(to), CaseID: m.CaseID,
 			Path: "/h5/meetings", Data: data})
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"gorm.io/gorm"
@@ -24,6 +25,9 @@ type Push struct {
 	Path string
 	// NotBefore delays the first attempt (reminders); zero means now.
 	NotBefore time.Time
+	// CaseID is the case the push is about (0: none); enqueue names the
+	// case's unit in the data ("unit"), so every push says which 院 writes.
+	CaseID uint64
 }
 
 // ClientMsgID derives WeChat's idempotency key from the dedup key, so it is
@@ -41,7 +45,23 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 	}
 	now := s.Now()
 	rows := make([]model.PushMessage, 0, len(pushes))
+	unitNames := map[uint64]string{}
 	for _, p := range pushes {
+		if p.CaseID != 0 {
+			name, ok := unitNames[p.CaseID]
+			if !ok {
+				u, err := caseUnit(tx, p.CaseID)
+				if err != nil {
+					return fmt.Errorf("enqueue %s: %w", p.Cause, err)
+				}
+				name, unitNames[p.CaseID] = u.Name, u.Name
+			}
+			p.Data = maps.Clone(p.Data)
+			if p.Data == nil {
+				p.Data = map[string]string{}
+			}
+			p.Data["unit"] = name
+		}
 		data, err := json.Marshal(p.Data)
 		if err != nil {
 			return fmt.Errorf("enqueue %s: %w", p.Cause, err)

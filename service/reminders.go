@@ -67,7 +67,7 @@ func (s *Service) SendDueReminders(ctx context.Context) (int, error) {
 				return Push{}, err
 			}
 			room, err := roomRef(tx, slot.RoomID)
-			return Push{Kind: model.PushReminder, Cause: fmt.Sprintf("reminder:review:%d", b.ID), Path: "/h5/reviews",
+			return Push{Kind: model.PushReminder, Cause: fmt.Sprintf("reminder:review:%d", b.ID), Path: "/h5/reviews", CaseID: b.CaseID,
 				Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem,
 					"time": s.localTimeLabel(start), "place": room.Name}}, err
 		}
@@ -92,7 +92,7 @@ func (s *Service) SendDueReminders(ctx context.Context) (int, error) {
 		}
 		push := func(tx *gorm.DB) (Push, error) {
 			c, err := caseLabel(tx, m.CaseID)
-			return Push{Kind: model.PushReminder, Cause: fmt.Sprintf("reminder:meeting:%d", m.ID), Path: "/h5/meetings",
+			return Push{Kind: model.PushReminder, Cause: fmt.Sprintf("reminder:meeting:%d", m.ID), Path: "/h5/meetings", CaseID: m.CaseID,
 				Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": m.Type,
 					"time": s.localTimeLabel(*m.Time), "place": m.Place}}, err
 		}

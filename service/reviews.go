@@ -327,7 +327,7 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 			return err
 		}
 		return s.lawyerPush(tx, b.UserID, Push{
-			Kind: model.PushReviewResult, Cause: target + ":" + string(to), Path: "/h5/reviews",
+			Kind: model.PushReviewResult, Cause: target + ":" + string(to), Path: "/h5/reviews", CaseID: b.CaseID,
 			Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem, "result": to.Label(),
 				"time": s.localTimeLabel(start), "place": room.Name, "reason": reason},
 		})

@@ -130,7 +130,6 @@
             h('dt', null, '受案号'), h('dd', null, c.case_no),
             h('dt', null, '当前阶段'), h('dd', null, h('b', null, c.stage || '—')),
             c.cause ? [h('dt', null, '案由'), h('dd', null, c.cause)] : null,
-            c.unit ? [h('dt', null, '承办部门'), h('dd', null, c.unit)] : null,
             c.prosecutor ? [h('dt', null, '承办检察官'), h('dd', null, c.prosecutor)] : null,
             c.measure ? [h('dt', null, '强制措施'), h('dd', null, c.measure)] : null,
             h('dt', null, '受理日期'), h('dd', null, Z.fmtDate(c.accepted_at) || '—'),
@@ -138,6 +137,7 @@
         left !== null ? h('section', { class: 'card', id: 'days-left' },
           h('div', { class: 'muted' }, '距办案期限届满'),
           h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null,
+        unitCard(c.unit),
         role === 'lawyer' ? h('section', { class: 'actions card' },
           h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
           h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,
@@ -151,6 +151,19 @@
         binding ? h('p', null, h('button', { class: 'danger small', type: 'button', id: 'unbind', onclick: function () { unbind(binding); } }, '解除绑定')) : null
       ];
     });
+  }
+
+  // unitCard is the procuratorate handling the case and how to reach it:
+  // the phone number is a tel: link, one tap to call.
+  function unitCard(u) {
+    if (!u || typeof u !== 'object' || !u.name) return null;
+    return h('section', { class: 'card', id: 'case-unit' },
+      h('h2', null, '办案单位'),
+      h('dl', { class: 'kv' },
+        h('dt', null, '单位'), h('dd', null, u.name),
+        u.address ? [h('dt', null, '地址'), h('dd', null, u.address)] : null,
+        u.phone ? [h('dt', null, '电话'), h('dd', null, h('a', { href: 'tel:' + u.phone.replace(/[^0-9+]/g, ''), id: 'unit-phone' }, u.phone))] : null,
+        u.reception_hours ? [h('dt', null, '接待时间'), h('dd', null, u.reception_hours)] : null));
   }
 
   function unbind(b) {
