@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,18 +11,22 @@ import (
 	"zsjc/model"
 )
 
-// unitBelowRoot adds a unit under the root unit (units are another area's API).
-func (f *apptFixture) unitBelowRoot(u model.Unit) model.Unit {
+// unitBelow adds a unit under the one with parentCode (units are another
+// area's API).
+func (f *apptFixture) unitBelow(parentCode string, u model.Unit) model.Unit {
 	f.t.Helper()
-	var root model.Unit
-	if err := f.DB.Where("code = ?", model.RootUnitCode).Take(&root).Error; err != nil {
+	var parent model.Unit
+	if err := f.DB.Where("code = ?", parentCode).Take(&parent).Error; err != nil {
 		f.t.Fatal(err)
 	}
-	u.ParentID, u.Level = &root.ID, model.UnitCounty
+	u.ParentID = &parent.ID
+	if u.Level == "" {
+		u.Level = model.UnitCounty
+	}
 	if err := f.DB.Create(&u).Error; err != nil {
 		f.t.Fatal(err)
 	}
-	u.Path = root.Path + strconv.FormatUint(u.ID, 10) + "/"
+	u.Path = parent.Path + strconv.FormatUint(u.ID, 10) + "/"
 	if err := f.DB.Model(&u).Update("path", u.Path).Error; err != nil {
 		f.t.Fatal(err)
 	}
@@ -35,7 +40,7 @@ func (f *apptFixture) unitBelowRoot(u model.Unit) model.Unit {
 // and the pushes name the unit.
 func TestH5CaseShowsItsUnitAndItsRooms(t *testing.T) {
 	f := newApptFixture(t)
-	east := f.unitBelowRoot(model.Unit{Code: "360102", Name: "东湖区人民检察院", Address: "东湖区八一大道 1 号",
+	east := f.unitBelow(model.RootUnitCode, model.Unit{Code: "360102", Name: "东湖区人民检察院", Address: "东湖区八一大道 1 号",
 		Phone: "0791-8888 0001", ReceptionHours: "工作日 9:00-12:00，14:00-17:00"})
 	caseID := f.newCase()
 	if err := f.DB.Model(&model.Case{}).Where("id = ?", caseID).Update("unit_id", east.ID).Error; err != nil {
@@ -124,5 +129,83 @@ func TestH5CaseShowsItsUnitAndItsRooms(t *testing.T) {
 	}
 	if !strings.Contains(push.Data, `"unit":"东湖区人民检察院"`) {
 		t.Fatalf("meeting push does not name the unit: %s", push.Data)
+	}
+}
+
+// Public disclosure filters by unit: a unit's list holds its cases and
+// those of the units below it, every item names its unit, an unknown code
+// is a 404, and the unit tree comes parents first.
+func TestPublicDisclosureByUnit(t *testing.T) {
+	f := newApptFixture(t)
+	city := f.unitBelow(model.RootUnitCode, model.Unit{Code: "3601", Name: "南昌市人民检察院", Level: model.UnitCity})
+	county := f.unitBelow(city.Code, model.Unit{Code: "360102", Name: "东湖区人民检察院"})
+	other := f.unitBelow(model.RootUnitCode, model.Unit{Code: "360103", Name: "西湖区人民检察院"})
+	caseOf := map[string]uint64{}
+	for _, u := range []model.Unit{city, county, other} {
+		c := model.Case{CaseNo: f.Unique("案-"), Name: u.Name + "案", Stage: "审查起诉", AcceptedAt: f.Clock.Now(),
+			Important: true, UnitID: u.ID}
+		if err := f.DB.Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		doc := model.Document{CaseID: c.ID, Title: u.Name + "起诉书", Public: true, FileKey: f.Unique("k-"), PublishedAt: f.Clock.Now()}
+		if err := f.DB.Create(&doc).Error; err != nil {
+			t.Fatal(err)
+		}
+		caseOf[u.Code] = c.ID
+	}
+	type listing struct {
+		Items []struct {
+			ID     uint64 `json:"id"`
+			CaseID uint64 `json:"case_id"`
+			Unit   struct {
+				Code string `json:"code"`
+				Name string `json:"name"`
+			} `json:"unit"`
+		} `json:"items"`
+	}
+	units := func(path string) []string {
+		var l listing
+		f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, path, nil)).JSON(t, &l)
+		var codes []string
+		for _, it := range l.Items {
+			id := it.ID
+			if it.CaseID != 0 {
+				id = it.CaseID
+			}
+			if caseOf[it.Unit.Code] != id || it.Unit.Name == "" {
+				t.Errorf("%s: item of case %d names unit %+v", path, id, it.Unit)
+			}
+			codes = append(codes, it.Unit.Code)
+		}
+		slices.Sort(codes)
+		return codes
+	}
+	for path, want := range map[string][]string{
+		"/api/public/cases?unit=3601":       {"3601", "360102"},
+		"/api/public/cases?unit=360103":     {"360103"},
+		"/api/public/cases":                 {"3601", "360102", "360103"},
+		"/api/public/documents?unit=360102": {"360102"},
+		"/api/public/documents?unit=root":   {"3601", "360102", "360103"},
+	} {
+		if got := units(path); !slices.Equal(got, want) {
+			t.Errorf("%s lists units %v, want %v", path, got, want)
+		}
+	}
+	f.expectError(http.StatusNotFound, "unit_not_found", f.Do(f.staff, http.MethodGet, "/api/public/cases?unit=nope", nil))
+	f.expectError(http.StatusNotFound, "unit_not_found", f.Do(f.staff, http.MethodGet, "/api/public/documents?unit=nope", nil))
+
+	var tree struct {
+		Items []struct {
+			Code       string `json:"code"`
+			ParentCode string `json:"parent_code"`
+		} `json:"items"`
+	}
+	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/public/units", nil)).JSON(t, &tree)
+	var got []string
+	for _, u := range tree.Items {
+		got = append(got, u.Code+"<"+u.ParentCode)
+	}
+	if want := []string{"root<", "3601<root", "360102<3601", "360103<root"}; !slices.Equal(got, want) {
+		t.Fatalf("unit tree %v, want %v", got, want)
 	}
 }

@@ -118,6 +118,7 @@ func (s *Server) routes(r *gin.Engine) {
 	s.caseRoutes(h5, public)
 	s.bindingRoutes(h5)
 	s.documentRoutes(h5, public)
+	s.publicUnitRoutes(public)
 	s.integrationRoutes(r)
 	s.reviewRoutes(h5)
 	s.meetingRoutes(h5)

@@ -331,7 +331,7 @@ type PublicCase struct {
 	CaseNo     string           `json:"case_no"`
 	Name       string           `json:"name"`
 	Cause      string           `json:"cause"`
-	Unit       string           `json:"unit"`
+	Unit       UnitLabel        `json:"unit"`
 	Stage      string           `json:"stage"`
 	Result     string           `json:"result"`
 	Summary    string           `json:"summary"`
@@ -340,16 +340,29 @@ type PublicCase struct {
 	Documents  []model.Document `json:"documents"`
 }
 
-// PublicCases lists the important cases with their public documents.
-func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
+// PublicCases lists the important cases with their public documents: of
+// the unit with unitCode and the units below it, or of all ("").
+func (s *Service) PublicCases(ctx context.Context, unitCode string) ([]PublicCase, error) {
 	db := s.db.WithContext(ctx)
+	units, err := subtreeUnitIDs(db, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	q := db.Where("important = ?", true).Order("updated_at DESC, id DESC").Limit(200)
+	if units != nil {
+		q = q.Where("unit_id IN ?", units)
+	}
 	var cases []model.Case
-	if err := db.Where("important = ?", true).Order("updated_at DESC, id DESC").Limit(200).Find(&cases).Error; err != nil {
+	if err := q.Find(&cases).Error; err != nil {
 		return nil, fmt.Errorf("public cases: %w", err)
 	}
-	ids := make([]uint64, len(cases))
+	ids, unitIDs := make([]uint64, len(cases)), make([]uint64, len(cases))
 	for i, c := range cases {
-		ids[i] = c.ID
+		ids[i], unitIDs[i] = c.ID, c.UnitID
+	}
+	labels, err := unitLabels(db, unitIDs)
+	if err != nil {
+		return nil, err
 	}
 	var docs []model.Document
 	if len(ids) > 0 {
@@ -363,7 +376,7 @@ func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
 	}
 	out := make([]PublicCase, len(cases))
 	for i, c := range cases {
-		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Unit: c.Unit, Stage: c.Stage,
+		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Unit: labels[c.UnitID], Stage: c.Stage,
 			Result: c.Result, Summary: c.Summary, AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt,
 			Documents: byCase[c.ID]}
 		if out[i].Documents == nil {

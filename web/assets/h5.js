@@ -49,13 +49,50 @@
     else myCases(box);
   }
 
+  // unitPicker lets a visitor narrow the disclosure to a unit and the units
+  // below it, picked from the tree (indented by depth); the choice stays in
+  // the address (?unit=CODE) so that a link keeps it. A deployment with a
+  // single unit shows no picker.
+  function unitPicker(reload) {
+    var sel = h('select', { id: 'unit-filter' }, h('option', { value: '' }, '全部单位'));
+    var wrap = h('div', { class: 'field unit-filter', hidden: true }, h('label', { for: 'unit-filter' }, '办案单位'), sel);
+    Z.api('GET', '/api/public/units').then(function (res) {
+      var units = items(res), depth = {};
+      if (units.length < 2) return;
+      units.forEach(function (u) {
+        depth[u.code] = u.parent_code && depth[u.parent_code] !== undefined ? depth[u.parent_code] + 1 : 0;
+        sel.appendChild(h('option', { value: u.code }, new Array(depth[u.code] + 1).join('\u3000') + u.name));
+      });
+      sel.value = Z.param('unit') || '';
+      wrap.hidden = false;
+    }, function () { /* without the tree the lists stay unfiltered */ });
+    sel.addEventListener('change', function () {
+      var u = new URL(location.href);
+      if (sel.value) u.searchParams.set('unit', sel.value); else u.searchParams.delete('unit');
+      history.replaceState(null, '', u.pathname + u.search);
+      reload();
+    });
+    return wrap;
+  }
+
+  // publicList shows a disclosure list under the unit picker.
+  function publicList(box, path, render) {
+    var list = h('div', { id: 'public-list' });
+    function reload() {
+      var unit = Z.param('unit');
+      Z.load(list, function () { return Z.api('GET', path + (unit ? '?unit=' + encodeURIComponent(unit) : '')); }, render);
+    }
+    Z.mount(box, unitPicker(reload), list);
+    reload();
+  }
+
   function importantCases(box) {
-    Z.load(box, function () { return Z.api('GET', '/api/public/cases'); }, function (res) {
+    publicList(box, '/api/public/cases', function (res) {
       var cases = items(res);
       if (!cases.length) return Z.empty('暂无公开的重要案件信息');
       return h('ul', { class: 'list', id: 'public-cases' }, cases.map(function (c) {
         return h('li', null, h('div', { class: 'row-head' }, h('strong', null, c.name), h('small', null, Z.fmtDate(c.updated_at))),
-          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit].filter(Boolean).join(' · ')),
+          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit && c.unit.name].filter(Boolean).join(' · ')),
           h('div', null, '阶段：', h('b', null, c.stage || '—'), c.result ? '，' + c.result : ''),
           c.summary ? h('p', null, c.summary) : null);
       }));
@@ -63,7 +100,7 @@
   }
 
   function publicDocuments(box) {
-    Z.load(box, function () { return Z.api('GET', '/api/public/documents'); }, function (res) {
+    publicList(box, '/api/public/documents', function (res) {
       var docs = items(res);
       if (!docs.length) return Z.empty('暂无公开的法律文书');
       return documentList(docs, '/api/public/documents/', 'public-documents');
@@ -74,7 +111,7 @@
     return h('ul', { class: 'list', id: id }, docs.map(function (d) {
       return h('li', null, h('a', { class: 'row', href: base + d.id + '/file', target: '_blank', rel: 'noopener' },
         h('div', { class: 'row-head' }, h('strong', null, d.title), h('small', null, Z.fmtDate(d.published_at))),
-        h('div', { class: 'muted' }, [d.doc_no, d.type].filter(Boolean).join(' · '))));
+        h('div', { class: 'muted' }, [d.doc_no, d.type, d.unit && d.unit.name].filter(Boolean).join(' · '))));
     }));
   }
 
