@@ -42,6 +42,14 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 			// Printed once, on the console only: the account is new.
 			fmt.Fprintf(stdout, "demo staff account created: username admin, password %s (shown once)\n", pw)
 		}
+		accounts, err := a.svc.SeedDemoProvince(ctx)
+		if err != nil {
+			return err
+		}
+		for _, acc := range accounts {
+			fmt.Fprintf(stdout, "demo staff account created: username %s (case manager of unit %s), password %s (shown once)\n",
+				acc.Username, acc.Unit, acc.Password)
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
