@@ -55,7 +55,8 @@ type DemoAccount struct {
 }
 
 // SeedDemoProvince fills a dev database with the demo province once: the
-// units, a demo case and a reading room with slots in two 基层院, and a
+// units, a demo case (published as 重要案件) and a reading room with slots
+// in two 基层院, and a
 // case-manager account per level, whose passwords it returns (none when the
 // province was already seeded). The root unit becomes the 省院 only while
 // it still has its default name.
@@ -82,7 +83,8 @@ func (s *Service) SeedDemoProvince(ctx context.Context) ([]DemoAccount, error) {
 				continue
 			}
 			c := model.Case{CaseNo: du.CaseNo, Name: du.CaseName, Type: "刑事", Cause: du.Cause, UnitID: u.ID,
-				Prosecutor: "赵检察官", AcceptedAt: accepted, Deadline: &deadline, Measure: "取保候审", Stage: "审查起诉"}
+				Prosecutor: "赵检察官", AcceptedAt: accepted, Deadline: &deadline, Measure: "取保候审", Stage: "审查起诉",
+				Important: true, Summary: "本院依法受理该案，现处于审查起诉阶段。"}
 			if err := tx.Create(&c).Error; err != nil {
 				return err
 			}

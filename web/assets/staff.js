@@ -441,9 +441,23 @@
         });
       });
     }
+    // A new room's unit, picked from the unit tree (the server refuses a
+    // unit outside the staff member's scope); hidden with a single unit.
+    var roomUnit = h('select', { name: 'unit_code', id: 'room-unit' });
+    var roomUnitField = Z.field('单位', roomUnit);
+    roomUnitField.hidden = true;
+    Z.api('GET', '/api/public/units').then(function (res) {
+      var units = items(res), depth = {};
+      units.forEach(function (u) {
+        depth[u.code] = u.parent_code && depth[u.parent_code] !== undefined ? depth[u.parent_code] + 1 : 0;
+        roomUnit.appendChild(h('option', { value: u.code }, new Array(depth[u.code] + 1).join('\u3000') + u.name));
+      });
+      roomUnitField.hidden = units.length < 2;
+    }, function () { /* the server picks the only unit */ });
     var newRoom = h('form', { id: 'room-form', class: 'card', novalidate: true },
       h('h2', null, '新增阅卷室'),
       h('div', { class: 'toolbar' },
+        roomUnitField,
         Z.field('名称', h('input', { name: 'name', id: 'room-name', placeholder: '第一阅卷室' })),
         Z.field('地址', h('input', { name: 'address', id: 'room-address', placeholder: '可留空，默认本院地址' })),
         h('button', { type: 'submit' }, '新增')));
@@ -484,8 +498,9 @@
       });
     });
     Z.onSubmit(newRoom, function (v) {
-      return post('/rooms', { name: v.name, address: v.address }).then(function (r) {
-        newRoom.reset();
+      return post('/rooms', { unit_code: v.unit_code || '', name: v.name, address: v.address }).then(function (r) {
+        newRoom.querySelector('[name=name]').value = '';
+        newRoom.querySelector('[name=address]').value = '';
         return fillRooms().then(function () { roomSelects.forEach(function (sel) { sel.value = String(r.id); }); });
       });
     });
