@@ -96,9 +96,12 @@ func (s *Service) CreateRoom(ctx context.Context, a Actor, in RoomInput) (RoomVi
 	var unit model.Unit
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if unit, err = roomUnit(tx, a, in.UnitCode); errors.Is(err, model.ErrNotFound) {
+		switch unit, err = roomUnit(tx, a, in.UnitCode); {
+		case errors.Is(err, model.ErrNotFound) && in.UnitCode == "":
+			fe.Add("unit_code", "请选择单位")
+		case errors.Is(err, model.ErrNotFound):
 			fe.Add("unit_code", "单位不存在")
-		} else if err != nil {
+		case err != nil:
 			return err
 		}
 		if err := fe.Err(); err != nil {

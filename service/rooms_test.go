@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"testing"
 
 	"gorm.io/gorm"
@@ -131,5 +132,40 @@ func TestRoomsAndSlotsStayInScope(t *testing.T) {
 	}
 	if _, err := svc.CloseSlot(ctx, eastStaff, westSlot.ID); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("close a slot outside scope: %v", err)
+	}
+}
+
+// Concurrent creations of one room name in one unit leave exactly one room;
+// the others are told the name is taken.
+func TestConcurrentRoomCreation(t *testing.T) {
+	ctx := context.Background()
+	svc, db, _ := newApptService(t, nil, nil, handlertest.Start)
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.CreateRoom(ctx, service.System, service.RoomInput{Name: "第一阅卷室"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	created := 0
+	for err := range errs {
+		var e *model.Error
+		switch {
+		case err == nil:
+			created++
+		case !errors.As(err, &e) || e.Code != "room_exists":
+			t.Errorf("concurrent creation: %v", err)
+		}
+	}
+	var rooms int64
+	db.Model(&model.Room{}).Count(&rooms)
+	if created != 1 || rooms != 1 {
+		t.Fatalf("%d creations succeeded, %d rooms stored; want 1 and 1", created, rooms)
 	}
 }

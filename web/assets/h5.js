@@ -57,12 +57,9 @@
     var sel = h('select', { id: 'unit-filter' }, h('option', { value: '' }, '全部单位'));
     var wrap = h('div', { class: 'field unit-filter', hidden: true }, h('label', { for: 'unit-filter' }, '办案单位'), sel);
     Z.api('GET', '/api/public/units').then(function (res) {
-      var units = items(res), depth = {};
+      var units = items(res);
       if (units.length < 2) return;
-      units.forEach(function (u) {
-        depth[u.code] = u.parent_code && depth[u.parent_code] !== undefined ? depth[u.parent_code] + 1 : 0;
-        sel.appendChild(h('option', { value: u.code }, new Array(depth[u.code] + 1).join('\u3000') + u.name));
-      });
+      Z.unitOptions(units).forEach(function (o) { sel.appendChild(o); });
       sel.value = Z.param('unit') || '';
       wrap.hidden = false;
     }, function () { /* without the tree the lists stay unfiltered */ });

@@ -447,11 +447,8 @@
     var roomUnitField = Z.field('单位', roomUnit);
     roomUnitField.hidden = true;
     Z.api('GET', '/api/public/units').then(function (res) {
-      var units = items(res), depth = {};
-      units.forEach(function (u) {
-        depth[u.code] = u.parent_code && depth[u.parent_code] !== undefined ? depth[u.parent_code] + 1 : 0;
-        roomUnit.appendChild(h('option', { value: u.code }, new Array(depth[u.code] + 1).join('\u3000') + u.name));
-      });
+      var units = items(res);
+      Z.unitOptions(units).forEach(function (o) { roomUnit.appendChild(o); });
       roomUnitField.hidden = units.length < 2;
     }, function () { /* the server picks the only unit */ });
     var newRoom = h('form', { id: 'room-form', class: 'card', novalidate: true },
