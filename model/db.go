@@ -115,8 +115,9 @@ func OpenSQLite(path string, gcfg *gorm.Config) (*gorm.DB, error) {
 // IsMySQL reports whether db talks to MySQL/MariaDB.
 func IsMySQL(db *gorm.DB) bool { return db.Dialector.Name() == "mysql" }
 
-// Migrate creates or updates every table. On MySQL it holds a named lock so
-// that instances starting together migrate one after the other.
+// Migrate creates or updates every table, then upgrades data of earlier
+// schemas in place (UpgradeRooms). On MySQL it holds a named lock so that
+// instances starting together migrate one after the other.
 func Migrate(ctx context.Context, db *gorm.DB) error {
 	if !IsMySQL(db) {
 		if err := db.WithContext(ctx).AutoMigrate(All()...); err != nil {
