@@ -134,7 +134,11 @@ func TestCaseTimelineAndEventPushes(t *testing.T) {
 		t.Errorf("push %s data %v", push.Kind, data)
 	}
 
-	var d service.CaseDetail
+	if data["unit"] != model.DefaultRootUnitName {
+		t.Errorf("event push names unit %q, want the case's (root) unit", data["unit"])
+	}
+
+	var d service.UserCaseDetail
 	f.must(200, f.Do(party, "GET", fmt.Sprintf("/api/h5/cases/%d", id), nil)).JSON(t, &d)
 	if d.Stage != "提起公诉" || len(d.Timeline) != 1 || d.Timeline[0].Stage != "提起公诉" {
 		t.Errorf("case stage %q timeline %+v", d.Stage, d.Timeline)

@@ -70,8 +70,10 @@ func caseVersionCopyOf(sessionKey string) int {
 	return int(h % caseVersionCopies)
 }
 
-// caseDataTables are the tables an H5 case view is read from.
-var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindings": true}
+// caseDataTables are the tables an H5 case view is read from. Units are
+// among them for their contact details: they are rarely edited, so the
+// views dropped by an edit cost nothing.
+var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindings": true, "units": true}
 
 // caseEntry is what an H5 case view needs of one case, as loaded at a
 // version. found is false for an id without a case, so that probing absent
@@ -83,6 +85,7 @@ type caseEntry struct {
 	c        model.Case
 	timeline []model.CaseEvent
 	approved []uint64 // users with an approved binding
+	unit     model.Unit
 }
 
 // caseKey names an entry: a case as seen through one version copy.
@@ -277,6 +280,9 @@ func (s *Service) caseData(ctx context.Context, u UserSession, id uint64) (caseE
 			return caseEntry{}, err
 		}
 		e.timeline = d.Timeline
+		if e.unit, err = unitOf(db, e.c.UnitID); err != nil {
+			return caseEntry{}, fmt.Errorf("unit of case %d: %w", id, err)
+		}
 		if err := db.Model(&model.Binding{}).Where("case_id = ? AND status = ?", id, model.StatusApproved).
 			Pluck("user_id", &e.approved).Error; err != nil {
 			return caseEntry{}, fmt.Errorf("approved users of case %d: %w", id, err)
@@ -286,15 +292,22 @@ func (s *Service) caseData(ctx context.Context, u UserSession, id uint64) (caseE
 	return e, nil
 }
 
-// UserCase is CaseDetail for a user with an approved binding to the case;
-// anyone else gets ErrNotFound, as for a case that does not exist.
-func (s *Service) UserCase(ctx context.Context, u UserSession, caseID uint64) (CaseDetail, error) {
+// UserCaseDetail is a case as its lawyers and parties see it: with the
+// unit that handles it and how to reach it.
+type UserCaseDetail struct {
+	CaseDetail
+	Unit UnitContact `json:"unit"`
+}
+
+// UserCase is the case for a user with an approved binding to it; anyone
+// else gets ErrNotFound, as for a case that does not exist.
+func (s *Service) UserCase(ctx context.Context, u UserSession, caseID uint64) (UserCaseDetail, error) {
 	e, err := s.caseData(ctx, u, caseID)
 	if err != nil {
-		return CaseDetail{}, err
+		return UserCaseDetail{}, err
 	}
 	if !e.found || !slices.Contains(e.approved, u.UserID) {
-		return CaseDetail{}, model.ErrNotFound
+		return UserCaseDetail{}, model.ErrNotFound
 	}
-	return CaseDetail{CaseView: s.view(e.c), Timeline: e.timeline}, nil
+	return UserCaseDetail{CaseDetail: CaseDetail{CaseView: s.view(e.c), Timeline: e.timeline}, Unit: unitContact(e.unit)}, nil
 }

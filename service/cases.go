@@ -389,7 +389,7 @@ type PublicCase struct {
 	CaseNo     string           `json:"case_no"`
 	Name       string           `json:"name"`
 	Cause      string           `json:"cause"`
-	Unit       string           `json:"unit"`
+	Unit       *UnitRef         `json:"unit"`
 	Stage      string           `json:"stage"`
 	Result     string           `json:"result"`
 	Summary    string           `json:"summary"`
@@ -398,11 +398,20 @@ type PublicCase struct {
 	Documents  []model.Document `json:"documents"`
 }
 
-// PublicCases lists the important cases with their public documents.
-func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
+// PublicCases lists the important cases with their public documents: of
+// the unit with unitCode and the units below it, or of all ("").
+func (s *Service) PublicCases(ctx context.Context, unitCode string) ([]PublicCase, error) {
 	db := s.db.WithContext(ctx)
+	units, err := s.publicSubtree(ctx, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	q := db.Where("important = ?", true).Order("updated_at DESC, id DESC").Limit(200)
+	if units != nil {
+		q = q.Where("unit_id IN ?", units)
+	}
 	var cases []model.Case
-	if err := db.Where("important = ?", true).Order("updated_at DESC, id DESC").Limit(200).Find(&cases).Error; err != nil {
+	if err := q.Find(&cases).Error; err != nil {
 		return nil, fmt.Errorf("public cases: %w", err)
 	}
 	ids := make([]uint64, len(cases))
@@ -421,7 +430,7 @@ func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
 	}
 	out := make([]PublicCase, len(cases))
 	for i, c := range cases {
-		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Unit: c.Unit, Stage: c.Stage,
+		out[i] = PublicCase{ID: c.ID, CaseNo: c.CaseNo, Name: c.Name, Cause: c.Cause, Unit: s.unitRef(c.UnitID), Stage: c.Stage,
 			Result: c.Result, Summary: c.Summary, AcceptedAt: c.AcceptedAt, UpdatedAt: c.UpdatedAt,
 			Documents: byCase[c.ID]}
 		if out[i].Documents == nil {

@@ -92,11 +92,36 @@ func caseDocuments(db *gorm.DB, caseID uint64) ([]model.Document, error) {
 	return docs, nil
 }
 
-// PublicDocuments lists every public document, newest first.
-func (s *Service) PublicDocuments(ctx context.Context) ([]model.Document, error) {
-	var docs []model.Document
-	if err := s.db.WithContext(ctx).Where("public = ?", true).Order("published_at DESC, id DESC").Limit(500).Find(&docs).Error; err != nil {
+// PublicDocument is a published document with the unit of its case.
+type PublicDocument struct {
+	model.Document
+	Unit *UnitRef `json:"unit"`
+}
+
+// PublicDocuments lists the public documents, newest first: of the cases
+// of the unit with unitCode and the units below it, or of all ("").
+func (s *Service) PublicDocuments(ctx context.Context, unitCode string) ([]PublicDocument, error) {
+	db := s.db.WithContext(ctx)
+	units, err := s.publicSubtree(ctx, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	q := db.Table("documents").Select("documents.*, cases.unit_id AS case_unit_id").
+		Joins("JOIN cases ON cases.id = documents.case_id").
+		Where("documents.public = ?", true).Order("documents.published_at DESC, documents.id DESC").Limit(500)
+	if units != nil {
+		q = q.Where("cases.unit_id IN ?", units)
+	}
+	var rows []struct {
+		model.Document
+		CaseUnitID uint64
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("public documents: %w", err)
+	}
+	docs := make([]PublicDocument, len(rows))
+	for i, r := range rows {
+		docs[i] = PublicDocument{Document: r.Document, Unit: s.unitRef(r.CaseUnitID)}
 	}
 	return docs, nil
 }

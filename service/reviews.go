@@ -325,10 +325,14 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 		if err != nil {
 			return err
 		}
+		room, err := roomRef(tx, slot.RoomID)
+		if err != nil {
+			return err
+		}
 		return s.lawyerPush(tx, b.UserID, Push{
 			Kind: model.PushReviewResult, UnitID: b.UnitID, Cause: target + ":" + string(to), Path: "/h5/reviews",
 			Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem, "result": to.Label(),
-				"time": s.localTimeLabel(start), "place": slot.Room, "reason": reason},
+				"time": s.localTimeLabel(start), "place": room.Name, "reason": reason},
 		})
 	})
 	if err != nil {
@@ -393,6 +397,7 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 		}
 	}
 	slots := map[uint64]model.ReviewSlot{}
+	var rooms map[uint64]RoomRef
 	if len(rows) > 0 {
 		var list []model.ReviewSlot
 		if err := db.Where("id IN ?", uniq(slotIDs)).Find(&list).Error; err != nil {
@@ -400,6 +405,10 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 		}
 		for _, sl := range list {
 			slots[sl.ID] = sl
+		}
+		var err error
+		if rooms, err = slotRooms(db, list); err != nil {
+			return nil, err
 		}
 	}
 	parties, err := loadRequestParties(db, caseIDs, userIDs)
@@ -410,7 +419,7 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 	for i, b := range rows {
 		slot := slots[b.SlotID]
 		c := parties.cases[b.CaseID]
-		v := ReviewView{ReviewBooking: b, StatusLabel: b.Status.Label(), Slot: slotTime(slot),
+		v := ReviewView{ReviewBooking: b, StatusLabel: b.Status.Label(), Slot: slotTime(slot, rooms[slot.RoomID]),
 			CaseNo: c.CaseNo, CaseName: c.Name, ReplyStatus: s.replyStatus(b.Status, b.ReplyBy)}
 		if b.Status.Live() {
 			by := s.cancelBy(slot)

@@ -49,13 +49,47 @@
     else myCases(box);
   }
 
+  // unitPicker lets a visitor narrow the disclosure to a unit and the units
+  // below it, picked from the tree (indented by depth); the choice stays in
+  // the address (?unit=CODE) so that a link keeps it. A deployment with a
+  // single unit shows no picker.
+  function unitPicker(reload) {
+    var sel = h('select', { id: 'unit-filter' }, h('option', { value: '' }, '全部单位'));
+    var wrap = h('div', { class: 'field unit-filter', hidden: true }, h('label', { for: 'unit-filter' }, '办案单位'), sel);
+    Z.api('GET', '/api/public/units').then(function (res) {
+      var units = items(res);
+      if (units.length < 2) return;
+      Z.unitOptions(units).forEach(function (o) { sel.appendChild(o); });
+      sel.value = Z.param('unit') || '';
+      wrap.hidden = false;
+    }, function () { /* without the tree the lists stay unfiltered */ });
+    sel.addEventListener('change', function () {
+      var u = new URL(location.href);
+      if (sel.value) u.searchParams.set('unit', sel.value); else u.searchParams.delete('unit');
+      history.replaceState(null, '', u.pathname + u.search);
+      reload();
+    });
+    return wrap;
+  }
+
+  // publicList shows a disclosure list under the unit picker.
+  function publicList(box, path, render) {
+    var list = h('div', { id: 'public-list' });
+    function reload() {
+      var unit = Z.param('unit');
+      Z.load(list, function () { return Z.api('GET', path + (unit ? '?unit=' + encodeURIComponent(unit) : '')); }, render);
+    }
+    Z.mount(box, unitPicker(reload), list);
+    reload();
+  }
+
   function importantCases(box) {
-    Z.load(box, function () { return Z.api('GET', '/api/public/cases'); }, function (res) {
+    publicList(box, '/api/public/cases', function (res) {
       var cases = items(res);
       if (!cases.length) return Z.empty('暂无公开的重要案件信息');
       return h('ul', { class: 'list', id: 'public-cases' }, cases.map(function (c) {
         return h('li', null, h('div', { class: 'row-head' }, h('strong', null, c.name), h('small', null, Z.fmtDate(c.updated_at))),
-          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit].filter(Boolean).join(' · ')),
+          h('div', { class: 'muted' }, [c.case_no, c.cause, c.unit && c.unit.name].filter(Boolean).join(' · ')),
           h('div', null, '阶段：', h('b', null, c.stage || '—'), c.result ? '，' + c.result : ''),
           c.summary ? h('p', null, c.summary) : null);
       }));
@@ -63,7 +97,7 @@
   }
 
   function publicDocuments(box) {
-    Z.load(box, function () { return Z.api('GET', '/api/public/documents'); }, function (res) {
+    publicList(box, '/api/public/documents', function (res) {
       var docs = items(res);
       if (!docs.length) return Z.empty('暂无公开的法律文书');
       return documentList(docs, '/api/public/documents/', 'public-documents');
@@ -74,7 +108,7 @@
     return h('ul', { class: 'list', id: id }, docs.map(function (d) {
       return h('li', null, h('a', { class: 'row', href: base + d.id + '/file', target: '_blank', rel: 'noopener' },
         h('div', { class: 'row-head' }, h('strong', null, d.title), h('small', null, Z.fmtDate(d.published_at))),
-        h('div', { class: 'muted' }, [d.doc_no, d.type].filter(Boolean).join(' · '))));
+        h('div', { class: 'muted' }, [d.doc_no, d.type, d.unit && d.unit.name].filter(Boolean).join(' · '))));
     }));
   }
 
@@ -130,7 +164,6 @@
             h('dt', null, '受案号'), h('dd', null, c.case_no),
             h('dt', null, '当前阶段'), h('dd', null, h('b', null, c.stage || '—')),
             c.cause ? [h('dt', null, '案由'), h('dd', null, c.cause)] : null,
-            c.unit ? [h('dt', null, '承办部门'), h('dd', null, c.unit)] : null,
             c.prosecutor ? [h('dt', null, '承办检察官'), h('dd', null, c.prosecutor)] : null,
             c.measure ? [h('dt', null, '强制措施'), h('dd', null, c.measure)] : null,
             h('dt', null, '受理日期'), h('dd', null, Z.fmtDate(c.accepted_at) || '—'),
@@ -138,6 +171,7 @@
         left !== null ? h('section', { class: 'card', id: 'days-left' },
           h('div', { class: 'muted' }, '距办案期限届满'),
           h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null,
+        unitCard(c.unit),
         role === 'lawyer' ? h('section', { class: 'actions card' },
           h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
           h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,
@@ -151,6 +185,19 @@
         binding ? h('p', null, h('button', { class: 'danger small', type: 'button', id: 'unbind', onclick: function () { unbind(binding); } }, '解除绑定')) : null
       ];
     });
+  }
+
+  // unitCard is the procuratorate handling the case and how to reach it:
+  // the phone number is a tel: link, one tap to call.
+  function unitCard(u) {
+    if (!u || typeof u !== 'object' || !u.name) return null;
+    return h('section', { class: 'card', id: 'case-unit' },
+      h('h2', null, '办案单位'),
+      h('dl', { class: 'kv' },
+        h('dt', null, '单位'), h('dd', null, u.name),
+        u.address ? [h('dt', null, '地址'), h('dd', null, u.address)] : null,
+        u.phone ? [h('dt', null, '电话'), h('dd', null, h('a', { href: 'tel:' + u.phone.replace(/[^0-9+]/g, ''), id: 'unit-phone' }, u.phone))] : null,
+        u.reception_hours ? [h('dt', null, '接待时间'), h('dd', null, u.reception_hours)] : null));
   }
 
   function unbind(b) {
@@ -296,7 +343,7 @@
         cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
         btn.classList.add('selected');
         chosen.value = s.id;
-        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room;
+        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + roomText(s.room);
       });
       var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
       var form = h('form', { id: 'review-form', novalidate: true },
@@ -312,6 +359,12 @@
     });
   }
 
+  // roomText names a slot's reading room with its address.
+  function roomText(room) {
+    room = room || {};
+    return (room.name || '') + (room.address ? '（' + room.address + '）' : '');
+  }
+
   function remaining(s) { return s.remaining !== undefined ? s.remaining : s.capacity - s.booked; }
 
   // calendar lays the slots out by day; tapping an open slot calls pick.
@@ -321,10 +374,15 @@
     return h('div', { class: 'calendar', id: 'calendar' }, Object.keys(byDay).sort().map(function (day) {
       var d = new Date(day + 'T00:00:00');
       return h('div', { class: 'day' }, h('div', { class: 'date' }, day.slice(5)), h('div', { class: 'weekday' }, Z.weekdays[d.getDay()]),
-        byDay[day].sort(function (a, b) { return a.period < b.period ? -1 : 1; }).map(function (s) {
-          var left = remaining(s), full = left <= 0 || s.closed;
+        byDay[day].sort(function (a, b) { return a.period === b.period ? (a.room.name < b.room.name ? -1 : 1) : (a.period < b.period ? -1 : 1); }).map(function (s) {
+          var left = remaining(s), full = left <= 0 || s.closed, room = s.room || {};
+          // Two rooms open at the same time differ only by room: each slot
+          // names its room and address, not just in a tooltip.
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
-            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left));
+            'aria-label': day + ' ' + (Z.periodLabels[s.period] || s.period) + ' ' + roomText(room) + (full ? ' 已满' : ' 余' + left) },
+            h('span', { class: 'slot-time' }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left)),
+            h('span', { class: 'slot-room' }, room.name || ''),
+            room.address ? h('span', { class: 'slot-address', title: room.address }, room.address) : null);
           btn.addEventListener('click', function () { pick(s, btn); });
           return btn;
         }));
@@ -364,7 +422,7 @@
           var slot = r.slot || {};
           return h('li', null,
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
-            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
+            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + roomText(slot.room)),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
             r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
             cancellable(r) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('reviews', r); } }, '取消预约')) : null);
