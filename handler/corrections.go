@@ -27,7 +27,7 @@ func (s *Server) eventRecipients(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.svc.EventRecipients(c.Request.Context(), id)
+	n, err := s.svc.EventRecipients(c.Request.Context(), actor(c), id)
 	if err != nil {
 		return err
 	}

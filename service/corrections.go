@@ -11,10 +11,10 @@ import (
 
 // EventRecipients counts who recording an event on the case notifies: the
 // followers with an approved binding (the console's confirmation says it).
-func (s *Service) EventRecipients(ctx context.Context, caseID uint64) (int, error) {
+func (s *Service) EventRecipients(ctx context.Context, a Actor, caseID uint64) (int, error) {
 	db := s.db.WithContext(ctx)
-	if err := db.Select("id").Take(&model.Case{}, caseID).Error; err != nil {
-		return 0, fmt.Errorf("event recipients of case %d: %w", caseID, notFoundIf(err))
+	if _, err := caseInScope(db, a, caseID); err != nil {
+		return 0, fmt.Errorf("event recipients of case %d: %w", caseID, err)
 	}
 	ids, err := approvedOpenIDs(db, caseID)
 	return len(ids), err
@@ -37,7 +37,7 @@ func (s *Service) CorrectEvent(ctx context.Context, a Actor, caseID, eventID uin
 	}
 	var ev model.CaseEvent
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		c, err := lockedEvent(tx, caseID, eventID, &ev)
+		c, err := lockedEvent(tx, a, caseID, eventID, &ev)
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (s *Service) CorrectEvent(ctx context.Context, a Actor, caseID, eventID uin
 func (s *Service) DeleteEvent(ctx context.Context, a Actor, caseID, eventID uint64) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var ev model.CaseEvent
-		c, err := lockedEvent(tx, caseID, eventID, &ev)
+		c, err := lockedEvent(tx, a, caseID, eventID, &ev)
 		if err != nil {
 			return err
 		}
@@ -91,13 +91,13 @@ func (s *Service) DeleteEvent(ctx context.Context, a Actor, caseID, eventID uint
 	return nil
 }
 
-// lockedEvent reads the case (row-locked, so concurrent changes of its
-// timeline take turns) and its event eventID into ev; an event of another
-// case is not found.
-func lockedEvent(tx *gorm.DB, caseID, eventID uint64, ev *model.CaseEvent) (model.Case, error) {
-	var c model.Case
-	if err := lockForUpdate(tx).Take(&c, caseID).Error; err != nil {
-		return c, notFoundIf(err)
+// lockedEvent reads the case of the actor's scope (row-locked, so
+// concurrent changes of its timeline take turns) and its event eventID
+// into ev; an event of another case is not found.
+func lockedEvent(tx *gorm.DB, a Actor, caseID, eventID uint64, ev *model.CaseEvent) (model.Case, error) {
+	c, err := caseInScope(lockForUpdate(tx), a, caseID)
+	if err != nil {
+		return c, err
 	}
 	if err := tx.Where("id = ? AND case_id = ?", eventID, caseID).Take(ev).Error; err != nil {
 		return c, notFoundIf(err)
@@ -139,6 +139,9 @@ func (s *Service) queueCorrection(tx *gorm.DB, c model.Case, ev model.CaseEvent)
 // staff), audited with its title; a document already withdrawn is not found.
 func (s *Service) WithdrawDocument(ctx context.Context, a Actor, caseID, docID uint64) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := caseInScope(tx, a, caseID); err != nil {
+			return err
+		}
 		var doc model.Document
 		if err := tx.Where("id = ? AND case_id = ?", docID, caseID).Take(&doc).Error; err != nil {
 			return notFoundIf(err)
