@@ -39,13 +39,17 @@ func (s *Service) SeedDemo(ctx context.Context) (adminPassword string, err error
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
+		root, err := s.unitByCode(tx, model.RootUnitCode)
+		if err != nil {
+			return err
+		}
 		now := s.Now()
 		accepted := now.AddDate(0, 0, -20)
 		deadline := now.AddDate(0, 0, 25)
 		c := model.Case{
 			CaseNo: DemoCaseNo, Name: "张三涉嫌盗窃案", Type: "刑事", Cause: "盗窃罪", Unit: "第一检察部",
 			Prosecutor: "李检察官", AcceptedAt: accepted, Deadline: &deadline, Measure: "取保候审",
-			Stage: "审查起诉",
+			Stage: "审查起诉", UnitID: root.ID,
 		}
 		if err := tx.Create(&c).Error; err != nil {
 			return err

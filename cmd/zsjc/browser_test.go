@@ -212,8 +212,7 @@ func TestBrowserJourney(t *testing.T) {
 	// Staff record a case event and publish a document; every console page renders.
 	b.do(staff, "record an event and publish a document",
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
-		// The demo case, not the demo province's newer ones.
-		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#cases a')).filter(function(a){return (a.closest('tr')||a).textContent.indexOf(%q)>=0})[0].click()`, service.DemoCaseNo)),
+		openDemoCase(),
 		chromedp.WaitVisible(css(`#event-form`)), chromedp.WaitVisible(css(`#party-table`)),
 		waitCount(`#event-stage option`, 14), chromedp.WaitVisible(css(`select#case-measure`)),
 		chromedp.SetValue(css(`#event-stage`), "提起公诉"), chromedp.SetValue(css(`#event-description`), "本院已向法院提起公诉。"),
@@ -387,6 +386,12 @@ func startDevServer(t *testing.T) (base, printed string) {
 		t.Errorf("serve does not print the sandbox URL %s/sandbox:\n%s", base, out.String())
 	}
 	return base, out.String()
+}
+
+// openDemoCase clicks the demo case in the console's case list, not one
+// of the demo province's newer cases.
+func openDemoCase() chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#cases a')).filter(function(a){return (a.closest('tr')||a).textContent.indexOf(%q)>=0})[0].click()`, service.DemoCaseNo))
 }
 
 // printedPassword is the password serve printed for the demo account username.

@@ -544,20 +544,10 @@
         });
       });
     }
-    // A new room's unit, picked from the units in the staff member's
-    // scope; hidden when the scope holds a single unit.
-    var roomUnit = h('select', { name: 'unit_code', id: 'room-unit' });
-    var roomUnitField = Z.field('单位', roomUnit);
-    roomUnitField.hidden = true;
-    get('/units').then(function (res) {
-      var units = items(res);
-      Z.unitOptions(units).forEach(function (o) { roomUnit.appendChild(o); });
-      roomUnitField.hidden = units.length < 2;
-    }, function () { /* the server picks the only unit */ });
     var newRoom = h('form', { id: 'room-form', class: 'card', novalidate: true },
       h('h2', null, '新增阅卷室'),
       h('div', { class: 'toolbar' },
-        roomUnitField,
+        unitField('room-unit'),
         Z.field('名称', h('input', { name: 'name', id: 'room-name', placeholder: '第一阅卷室' })),
         Z.field('地址', h('input', { name: 'address', id: 'room-address', placeholder: '可留空，默认本院地址' })),
         h('button', { type: 'submit' }, '新增')));
@@ -740,11 +730,27 @@
     ];
   }
 
+  // unitField picks a unit (unit_code) of the staff member's scope, for a
+  // new room or account; hidden while the scope holds a single unit, which
+  // the server then picks.
+  function unitField(id) {
+    var sel = h('select', { name: 'unit_code', id: id });
+    var field = Z.field('单位', sel);
+    field.hidden = true;
+    get('/units').then(function (res) {
+      var units = items(res);
+      Z.unitOptions(units).forEach(function (o) { sel.appendChild(o); });
+      field.hidden = units.length < 2;
+    }, function () { /* the server picks the only unit */ });
+    return field;
+  }
+
   function newUser(reload) {
     Z.dialog('新建用户', function () {
       return [
         Z.field('用户名', h('input', { name: 'username', id: 'new-username', autocomplete: 'off' })),
         Z.field('姓名', h('input', { name: 'display_name', id: 'new-display-name' })),
+        unitField('new-unit'),
         Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(Z.vocab.staff_roles).map(function (r) { return h('option', { value: r }, Z.vocab.staff_roles[r]); }))),
         Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 8 位，含大写、小写、数字、符号中的三类')
       ];
