@@ -151,7 +151,11 @@ func (f *apptFixture) serverErrors(r handlertest.Response) string {
 
 func (f *apptFixture) newCase() uint64 {
 	f.t.Helper()
-	c := model.Case{CaseNo: f.Unique("京检刑受〔2026〕"), Name: "测试案", Stage: "审查起诉", AcceptedAt: f.Clock.Now()}
+	var root model.Unit
+	if err := f.DB.Where("code = ?", model.RootUnitCode).Take(&root).Error; err != nil {
+		f.t.Fatalf("root unit: %v", err)
+	}
+	c := model.Case{CaseNo: f.Unique("京检刑受〔2026〕"), Name: "测试案", Stage: "审查起诉", AcceptedAt: f.Clock.Now(), UnitID: root.ID}
 	if err := f.DB.Create(&c).Error; err != nil {
 		f.t.Fatalf("create case: %v", err)
 	}
@@ -171,7 +175,11 @@ func (f *apptFixture) lawyer(caseIDs ...uint64) handlertest.Caller {
 
 func (f *apptFixture) bind(u handlertest.Caller, caseID uint64, role string, status model.Status) {
 	f.t.Helper()
-	b := model.Binding{UserID: u.UserID, CaseID: caseID, Role: role, Status: status}
+	var c model.Case
+	if err := f.DB.Select("id", "unit_id").Take(&c, caseID).Error; err != nil {
+		f.t.Fatalf("case %d: %v", caseID, err)
+	}
+	b := model.Binding{UserID: u.UserID, CaseID: caseID, UnitID: c.UnitID, Role: role, Status: status}
 	if status.Live() {
 		b.LiveKey = model.LiveKey(u.UserID, caseID)
 	}
@@ -180,12 +188,19 @@ func (f *apptFixture) bind(u handlertest.Caller, caseID uint64, role string, sta
 	}
 }
 
-// slot creates a reading-room slot through the staff API.
+// slot creates a reading-room slot, in a room of its own, through the staff API.
 func (f *apptFixture) slot(date, period string, capacity int) uint64 {
 	f.t.Helper()
 	r := f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/review-slots",
-		map[string]any{"date": date, "period": period, "room": f.Unique("第一阅卷室-"), "capacity": capacity}))
+		map[string]any{"date": date, "period": period, "room_id": f.room(f.Unique("第一阅卷室-")), "capacity": capacity}))
 	return idOf(f.t, r)
+}
+
+// room creates a reading room of the (single) unit through the staff API.
+func (f *apptFixture) room(name string) uint64 {
+	f.t.Helper()
+	return idOf(f.t, f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/rooms",
+		map[string]any{"name": name, "address": name + "（一楼）"})))
 }
 
 func (f *apptFixture) book(u handlertest.Caller, caseID, slotID uint64) handlertest.Response {

@@ -50,8 +50,8 @@ func FuzzJSONBodies(f *testing.F) {
 	for _, seed := range []string{
 		fmt.Sprintf(`{"case_id":%d,"slot_id":1,"copy_method":"复印","note":"x"}`, c.ID),
 		fmt.Sprintf(`{"case_id":%d,"type":"其他","preferred_times":["2026-12-03T10:00:00+08:00","2026-12-03T11:00:00+08:00"]}`, c.ID),
-		`{"date":"2026-12-03","period":"am","room":"一","capacity":3}`,
-		`{"from":"2026-12-03","to":"2026-12-09","periods":["am"],"room":"一","capacity":3}`,
+		`{"date":"2026-12-03","period":"am","room_id":1,"capacity":3}`,
+		`{"from":"2026-12-03","to":"2026-12-09","periods":["am"],"room_id":1,"capacity":3}`,
 		`{"time":"2026-12-03T10:00:00+08:00","place":"接待室","reason":"理由"}`,
 		`{"case_id":-1,"slot_id":1e99,"preferred_times":[null,{}],"capacity":"5"}`,
 		`{"date":"9999-99-99","start_time":"25:61","from":"0000-01-01","to":"9999-12-31"}`,

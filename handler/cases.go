@@ -178,7 +178,7 @@ func (s *Server) userCase(c *gin.Context) error {
 }
 
 func (s *Server) publicCases(c *gin.Context) error {
-	cases, err := s.svc.PublicCases(c.Request.Context())
+	cases, err := s.svc.PublicCases(c.Request.Context(), c.Query("unit"))
 	if err != nil {
 		return err
 	}

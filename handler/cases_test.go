@@ -134,6 +134,10 @@ func TestCaseTimelineAndEventPushes(t *testing.T) {
 		t.Errorf("push %s data %v", push.Kind, data)
 	}
 
+	if data["unit"] != model.DefaultRootUnitName {
+		t.Errorf("event push names unit %q, want the case's (root) unit", data["unit"])
+	}
+
 	var d service.H5CaseDetail
 	f.must(200, f.Do(party, "GET", fmt.Sprintf("/api/h5/cases/%d", id), nil)).JSON(t, &d)
 	if d.Stage != "提起公诉" || len(d.Timeline) != 1 || d.Timeline[0].Stage != "提起公诉" {

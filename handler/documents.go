@@ -126,7 +126,7 @@ func (s *Server) userDocuments(c *gin.Context) error {
 }
 
 func (s *Server) publicDocuments(c *gin.Context) error {
-	docs, err := s.svc.PublicDocuments(c.Request.Context())
+	docs, err := s.svc.PublicDocuments(c.Request.Context(), c.Query("unit"))
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"zsjc/model"
 	"zsjc/service"
 )
 
@@ -88,7 +87,7 @@ func (s *Server) cancelReview(c *gin.Context) error {
 }
 
 func (s *Server) staffSlots(c *gin.Context) error {
-	return servePage(c, func(p service.Paging) (service.Page[model.ReviewSlot], error) {
+	return servePage(c, func(p service.Paging) (service.Page[service.StaffSlot], error) {
 		return s.svc.StaffSlots(c.Request.Context(), actor(c), c.Query("from"), c.Query("to"), p)
 	})
 }

@@ -460,21 +460,39 @@ func TestReviewSlotRules(t *testing.T) {
 	f.expectError(http.StatusNotFound, "not_found", f.staffDo("reviews", 999999, "confirm", nil))
 
 	// Slot definitions are validated, and one room has one slot per period.
+	roomA := f.room("A")
 	for field, body := range map[string]map[string]any{
-		"date":     {"date": "2026-13-01", "period": "am", "room": "A", "capacity": 1},
-		"period":   {"date": thursday, "period": "evening", "room": "A", "capacity": 1},
-		"room":     {"date": thursday, "period": "am", "room": " ", "capacity": 1},
-		"capacity": {"date": thursday, "period": "am", "room": "A", "capacity": 0},
-		"end_time": {"date": thursday, "period": "am", "room": "A", "capacity": 1, "start_time": "11:00", "end_time": "10:00"},
+		"date":     {"date": "2026-13-01", "period": "am", "room_id": roomA, "capacity": 1},
+		"period":   {"date": thursday, "period": "evening", "room_id": roomA, "capacity": 1},
+		"room_id":  {"date": thursday, "period": "am", "room_id": 0, "capacity": 1},
+		"capacity": {"date": thursday, "period": "am", "room_id": roomA, "capacity": 0},
+		"end_time": {"date": thursday, "period": "am", "room_id": roomA, "capacity": 1, "start_time": "11:00", "end_time": "10:00"},
 	} {
 		r := f.expectError(http.StatusUnprocessableEntity, "invalid_input", f.Do(f.staff, http.MethodPost, "/api/staff/review-slots", body))
 		if !strings.Contains(string(r.Body), `"`+field+`"`) {
 			t.Errorf("422 does not name %s: %s", field, r.Body)
 		}
 	}
-	dup := map[string]any{"date": friday, "period": "am", "room": "第二阅卷室", "capacity": 3}
-	f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/review-slots", dup))
+	r := f.expectError(http.StatusUnprocessableEntity, "invalid_input", f.Do(f.staff, http.MethodPost, "/api/staff/review-slots",
+		map[string]any{"date": thursday, "period": "am", "room_id": 999999, "capacity": 1}))
+	if !strings.Contains(string(r.Body), `"room_id":"阅卷室不存在"`) {
+		t.Errorf("an absent room is not a field error on room_id: %s", r.Body)
+	}
+	dup := map[string]any{"date": friday, "period": "am", "room_id": f.room("第二阅卷室"), "capacity": 3}
+	var created struct {
+		Room struct {
+			ID            uint64
+			Name, Address string
+		} `json:"room"`
+	}
+	f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/review-slots", dup)).JSON(t, &created)
+	if created.Room.ID != dup["room_id"] || created.Room.Name != "第二阅卷室" || created.Room.Address != "第二阅卷室（一楼）" {
+		t.Errorf("created slot names its room as %+v", created.Room)
+	}
 	f.expectError(http.StatusConflict, "slot_exists", f.Do(f.staff, http.MethodPost, "/api/staff/review-slots", dup))
+	// Another room may open at the same time.
+	other := map[string]any{"date": friday, "period": "am", "room_id": roomA, "capacity": 3}
+	f.expect(http.StatusCreated, f.Do(f.staff, http.MethodPost, "/api/staff/review-slots", other))
 	prosecutor := f.LoginStaff(model.StaffProsecutor)
 	f.expectError(http.StatusForbidden, "forbidden", f.Do(prosecutor, http.MethodPost, "/api/staff/review-slots", dup))
 }
@@ -570,7 +588,8 @@ func TestReviewQueueDeadlines(t *testing.T) {
 // range, skips weekends, and re-running it adds nothing.
 func TestReviewSlotBulkCreate(t *testing.T) {
 	f := newApptFixture(t)
-	body := map[string]any{"from": "2026-12-03", "to": "2026-12-09", "room": "第一阅卷室", "capacity": 4}
+	room := f.room("第一阅卷室")
+	body := map[string]any{"from": "2026-12-03", "to": "2026-12-09", "room_id": room, "capacity": 4}
 	var batch struct {
 		Items []struct {
 			Date   string `json:"date"`
@@ -589,16 +608,24 @@ func TestReviewSlotBulkCreate(t *testing.T) {
 		t.Fatalf("re-run created %d, existing %d", len(batch.Items), batch.Existing)
 	}
 	var list struct {
-		Items []model.ReviewSlot `json:"items"`
+		Items []struct {
+			StartTime string `json:"start_time"`
+			EndTime   string `json:"end_time"`
+			Room      struct {
+				ID   uint64 `json:"id"`
+				Name string `json:"name"`
+			} `json:"room"`
+		} `json:"items"`
 	}
 	f.expect(http.StatusOK, f.Do(f.staff, http.MethodGet, "/api/staff/review-slots?from=2026-12-01&to=2026-12-31", nil)).JSON(t, &list)
-	if len(list.Items) != 10 || list.Items[0].StartTime != "09:00" || list.Items[1].EndTime != "17:00" {
+	if len(list.Items) != 10 || list.Items[0].StartTime != "09:00" || list.Items[1].EndTime != "17:00" ||
+		list.Items[0].Room.ID != room || list.Items[0].Room.Name != "第一阅卷室" {
 		t.Fatalf("listed %d slots: %+v", len(list.Items), list.Items)
 	}
 	for field, bad := range map[string]map[string]any{
-		"from":    {"from": "2026-11-30", "to": "2026-12-09", "room": "A", "capacity": 4},
-		"to":      {"from": "2026-12-09", "to": "2026-12-03", "room": "A", "capacity": 4},
-		"periods": {"from": "2026-12-03", "to": "2026-12-04", "periods": []string{"night"}, "room": "A", "capacity": 4},
+		"from":    {"from": "2026-11-30", "to": "2026-12-09", "room_id": room, "capacity": 4},
+		"to":      {"from": "2026-12-09", "to": "2026-12-03", "room_id": room, "capacity": 4},
+		"periods": {"from": "2026-12-03", "to": "2026-12-04", "periods": []string{"night"}, "room_id": room, "capacity": 4},
 	} {
 		r := f.expectError(http.StatusUnprocessableEntity, "invalid_input", f.Do(f.staff, http.MethodPost, "/api/staff/review-slots/bulk", bad))
 		if !strings.Contains(string(r.Body), `"`+field+`"`) {
@@ -606,5 +633,5 @@ func TestReviewSlotBulkCreate(t *testing.T) {
 		}
 	}
 	f.expectError(http.StatusUnprocessableEntity, "invalid_input",
-		f.Do(f.staff, http.MethodPost, "/api/staff/review-slots/bulk", map[string]any{"from": "2026-12-03", "to": "2027-06-30", "room": "A", "capacity": 4}))
+		f.Do(f.staff, http.MethodPost, "/api/staff/review-slots/bulk", map[string]any{"from": "2026-12-03", "to": "2027-06-30", "room_id": room, "capacity": 4}))
 }

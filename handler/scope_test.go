@@ -35,7 +35,7 @@ var unitRelations = []struct {
 
 // unitObjects are one object of every kind in one unit.
 type unitObjects struct {
-	unitID, caseID, bindingID, reviewID, meetingID, slotID, pushID, uploadID, staffID uint64
+	unitID, caseID, bindingID, reviewID, meetingID, roomID, slotID, pushID, uploadID, staffID uint64
 }
 
 // scopeFixture builds the unit tree and fills every unit with objects,
@@ -78,9 +78,10 @@ func scopeFixture(t *testing.T, env *handlertest.Env) map[string]*unitObjects {
 		}
 		o.uploadID = idOf(t, r)
 		mustCreate(t, env, &model.BindingMaterial{BindingID: pending.ID, UploadID: o.uploadID})
-		room := model.Room{UnitID: unit.ID, Name: "阅卷室", Capacity: 5}
+		room := model.Room{UnitID: unit.ID, Name: "S-" + code, Capacity: 5}
 		mustCreate(t, env, &room)
-		slot := model.ReviewSlot{Date: slotDate, Period: "am", Room: "S-" + code, RoomID: room.ID, StartTime: "09:00", EndTime: "11:30", Capacity: 5, Booked: 1}
+		o.roomID = room.ID
+		slot := model.ReviewSlot{Date: slotDate, Period: "am", RoomID: room.ID, StartTime: "09:00", EndTime: "11:30", Capacity: 5, Booked: 1}
 		mustCreate(t, env, &slot)
 		o.slotID = slot.ID
 		review := model.ReviewBooking{BindingID: approved.ID, UserID: lawyer.UserID, CaseID: c.ID, UnitID: unit.ID, SlotID: slot.ID,
@@ -117,17 +118,16 @@ func mustCreate(t *testing.T, env *handlertest.Env, row any) {
 }
 
 // scopeListMarkers names, per list route, the prefix its items carry
-// before their unit's code.
+// before their unit's code (slots by their room's name).
 var scopeListMarkers = map[string]string{
 	"/cases": "C-", "/bindings": "B-", "/reviews": "R-", "/meetings": "M-", "/pushes": "P-",
-	"/review-slots": "S-", "/users": "s.", "/audit": "A-", "/units": `"code":"`,
+	"/review-slots": "S-", "/rooms": "S-", "/users": "s.", "/audit": "A-", "/units": `"code":"`,
 }
 
 // scopeUnitFree are the staff routes with no unit dimension: the caller's
-// own session, and slot creation (slots belong to rooms; the room is
-// what carries the unit).
+// own session. (Slot creation has one: the room_id it names.)
 var scopeUnitFree = map[string]bool{
-	"POST /logout": true, "GET /me": true, "POST /me/password": true, "POST /review-slots": true, "POST /review-slots/bulk": true,
+	"POST /logout": true, "GET /me": true, "POST /me/password": true,
 }
 
 // TestScopeEveryStaffRoute walks every row of the staff access table for
@@ -208,7 +208,7 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 	t.Helper()
 	ids := map[string]uint64{
 		"/cases/": o.caseID, "/bindings/": o.bindingID, "/reviews/": o.reviewID, "/meetings/": o.meetingID,
-		"/review-slots/": o.slotID, "/pushes/": o.pushID, "/uploads/": o.uploadID, "/users/": o.staffID,
+		"/review-slots/": o.slotID, "/rooms/": o.roomID, "/pushes/": o.pushID, "/uploads/": o.uploadID, "/users/": o.staffID,
 	}
 	path := pattern
 	for prefix, id := range ids {
@@ -237,6 +237,18 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		}
 		path = strings.Replace(path, ":party_id", strconv.FormatUint(p.ID, 10), 1)
 	}
+	// Events and documents are made per request: correcting, deleting or
+	// withdrawing one must not leave the next role nothing to reach.
+	if strings.Contains(path, ":event_id") {
+		ev := model.CaseEvent{CaseID: o.caseID, Stage: "受理", OccurredAt: env.Clock.Now(), Source: service.SourceStaff}
+		mustCreate(t, env, &ev)
+		path = strings.Replace(path, ":event_id", strconv.FormatUint(ev.ID, 10), 1)
+	}
+	if strings.Contains(path, ":doc_id") {
+		doc := model.Document{CaseID: o.caseID, Title: "起诉书", Public: true, FileKey: fmt.Sprintf("k-%d", seq), PublishedAt: env.Clock.Now()}
+		mustCreate(t, env, &doc)
+		path = strings.Replace(path, ":doc_id", strconv.FormatUint(doc.ID, 10), 1)
+	}
 	if strings.Contains(path, ":") {
 		t.Fatalf("route %s: no object for its parameters; teach scopeRequest", pattern)
 	}
@@ -255,6 +267,8 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 	}
 	// Friday 10:00 in the office: within the working hours meetings keep.
 	future := env.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
+	// A room has one slot per date and period: each request its own day.
+	slotDay := env.Clock.Now().AddDate(0, 0, 7+seq).Format("2006-01-02")
 	bodies := map[string]any{
 		"POST /cases":                     map[string]any{"case_no": fmt.Sprintf("N-%d", seq), "name": "新案", "accepted_at": "2026-11-01", "unit_code": code},
 		"PUT /cases/:id":                  map[string]any{"name": "改名", "accepted_at": "2026-11-01"},
@@ -272,6 +286,10 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		"PUT /units/:code":                map[string]any{"phone": "0791-1"},
 		"PUT /cases/:id/events/:event_id": map[string]any{"stage": "审查起诉", "description": "更正"},
 		"PUT /plans/:unit_code/:month":    map[string]any{"documents_planned": 3, "events_planned": 5},
+		"POST /rooms":                     map[string]any{"unit_code": code, "name": fmt.Sprintf("新阅卷室 %d", seq)},
+		"PUT /rooms/:id":                  map[string]any{"capacity": 3},
+		"POST /review-slots":              map[string]any{"date": slotDay, "period": "pm", "room_id": o.roomID, "capacity": 2},
+		"POST /review-slots/bulk":         map[string]any{"from": slotDay, "to": slotDay, "room_id": o.roomID, "capacity": 2},
 	}
 	body, found := bodies[method+" "+pattern]
 	if !found {

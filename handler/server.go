@@ -143,6 +143,7 @@ func (s *Server) routes(r *gin.Engine) {
 	s.caseRoutes(h5, public)
 	s.bindingRoutes(h5)
 	s.documentRoutes(h5, public)
+	s.publicUnitRoutes(public)
 	s.integrationRoutes(r)
 	s.reviewRoutes(h5)
 	s.meetingRoutes(h5)
@@ -155,7 +156,7 @@ func (s *Server) routes(r *gin.Engine) {
 // call it; each area contributes its rows.
 func (s *Server) staffTable() []staffRoute {
 	return slices.Concat(s.identityStaffRoutes(), s.caseStaffRoutes(), s.bindingStaffRoutes(), s.documentStaffRoutes(),
-		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.meetingStaffRoutes(), s.correctionStaffRoutes(), s.statsStaffRoutes())
+		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.roomStaffRoutes(), s.meetingStaffRoutes(), s.correctionStaffRoutes(), s.statsStaffRoutes())
 }
 
 func (s *Server) healthz(c *gin.Context) {

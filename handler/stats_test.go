@@ -125,7 +125,7 @@ func (h *statsHistory) seed() {
 	binding(h.cty, b0, model.StatusRevoked, cst("2026-11-15", "10:00"), cst("2026-11-15", "10:00"), ptr(cst("2026-11-15", "10:00")))  // a party, at once, later revoked
 	binding(h.cty, b0, model.StatusCancelled, cst("2026-11-16", "10:00"), cst("2026-11-18", "17:00"), nil)                            // withdrawn: never overdue
 
-	slot := model.ReviewSlot{Date: "2026-11-06", Period: "am", Room: "阅卷室", Capacity: 4}
+	slot := model.ReviewSlot{Date: "2026-11-06", Period: "am", Capacity: 4}
 	h.create(&slot)
 	h.create(
 		&model.ReviewBooking{UserID: user.ID, CaseID: a1.ID, UnitID: h.city.ID, SlotID: slot.ID, Status: model.StatusConfirmed,

@@ -186,12 +186,14 @@ type BindingMaterial struct {
 
 // ReviewSlot is a half-day in a reading room with a number of places.
 type ReviewSlot struct {
-	ID        uint64    `gorm:"primaryKey" json:"id"`
-	Date      string    `gorm:"size:10;not null;uniqueIndex:idx_slot,priority:1" json:"date"`  // YYYY-MM-DD, office time zone
-	Period    string    `gorm:"size:8;not null;uniqueIndex:idx_slot,priority:2" json:"period"` // am | pm
-	Room      string    `gorm:"size:64;not null;uniqueIndex:idx_slot,priority:3" json:"room"`
-	RoomID    uint64    `gorm:"not null;default:0;index" json:"-"` // the reading room (model.Room)
-	StartTime string    `gorm:"size:5" json:"start_time"`          // HH:MM
+	ID     uint64 `gorm:"primaryKey" json:"id"`
+	Date   string `gorm:"size:10;not null" json:"date"`  // YYYY-MM-DD, office time zone
+	Period string `gorm:"size:8;not null" json:"period"` // am | pm
+	// RoomID is the reading room (model.Room). A room has one slot per date
+	// and period: the unique index idx_slot_room (date, period, room_id) is
+	// created by the rooms upgrade step once existing slots have their rooms.
+	RoomID    uint64    `gorm:"not null;default:0;index" json:"-"`
+	StartTime string    `gorm:"size:5" json:"start_time"` // HH:MM
 	EndTime   string    `gorm:"size:5" json:"end_time"`
 	Capacity  int       `gorm:"not null" json:"capacity"`
 	Booked    int       `gorm:"not null;default:0" json:"booked"`

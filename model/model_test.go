@@ -60,13 +60,17 @@ func TestUniqueConstraintsHoldInTheDatabase(t *testing.T) {
 		t.Fatalf("second push with the same dedup key: %v", err)
 	}
 
-	slot := model.ReviewSlot{Date: "2026-12-01", Period: "am", Room: "1", Capacity: 2}
+	slot := model.ReviewSlot{Date: "2026-12-01", Period: "am", RoomID: 1, Capacity: 2}
 	if err := db.Create(&slot).Error; err != nil {
 		t.Fatal(err)
 	}
-	again := model.ReviewSlot{Date: "2026-12-01", Period: "am", Room: "1", Capacity: 3}
+	again := model.ReviewSlot{Date: "2026-12-01", Period: "am", RoomID: 1, Capacity: 3}
 	if err := db.Create(&again).Error; !model.IsDuplicate(err) {
 		t.Fatalf("second slot for the same date, period and room: %v", err)
+	}
+	otherRoom := model.ReviewSlot{Date: "2026-12-01", Period: "am", RoomID: 2, Capacity: 3}
+	if err := db.Create(&otherRoom).Error; err != nil {
+		t.Fatalf("a second room at the same time: %v", err)
 	}
 }
 

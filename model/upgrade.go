@@ -32,6 +32,7 @@ type upgradeStep struct {
 // upgradeSteps run in this order; append new steps at the end.
 var upgradeSteps = []upgradeStep{
 	{"units", upgradeUnits},
+	{"rooms", upgradeRooms}, // needs the root unit
 }
 
 // runUpgrades runs every upgrade step, each in its own transaction.

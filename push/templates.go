@@ -26,6 +26,9 @@ import (
 //	review_result   case_name, case_no, item (e.g. "阅卷预约"), result (已确认/已驳回/已取消), time, place, reason
 //	meeting_result  case_name, case_no, item (e.g. "申请会见"), result, time, place, reason
 //	reminder        case_name, case_no, item, time, place
+//
+// Every push about a case also carries unit, the name of the case's unit
+// (院), set when the push is queued.
 const (
 	KeyCaseName    = "case_name"
 	KeyCaseNo      = "case_no"
@@ -36,6 +39,7 @@ const (
 	KeyReason      = "reason"
 	KeyItem        = "item"
 	KeyPlace       = "place"
+	KeyUnit        = "unit"
 )
 
 // MaxValueRunes is the platform's limit on a template value since 2023-05.
@@ -65,12 +69,14 @@ func DefaultTemplates() map[string]Template {
 			"thing1": KeyCaseName,
 			"thing2": KeyStage,
 			"time3":  KeyTime,
-		}, Labels: map[string]string{"thing1": "案件名称", "thing2": "当前阶段", "time3": "时间"}},
+			"thing4": KeyUnit,
+		}, Labels: map[string]string{"thing1": "案件名称", "thing2": "当前阶段", "time3": "时间", "thing4": "办案单位"}},
 		model.PushBindingResult: {Title: "案件绑定结果通知", Fields: map[string]string{
 			"thing1":  KeyCaseName,
 			"phrase2": KeyResult,
 			"thing3":  KeyReason,
-		}, Labels: map[string]string{"thing1": "案件名称", "phrase2": "绑定结果", "thing3": "说明"}},
+			"thing4":  KeyUnit,
+		}, Labels: map[string]string{"thing1": "案件名称", "phrase2": "绑定结果", "thing3": "说明", "thing4": "办案单位"}},
 		// Time and place get a field each: joined, 20 characters drop the place.
 		model.PushReviewResult: {Title: "预约结果通知", Fields: map[string]string{
 			"thing1":  KeyItem,
@@ -90,12 +96,13 @@ func DefaultTemplates() map[string]Template {
 			"thing1": KeyItem,
 			"time2":  KeyTime,
 			"thing3": KeyPlace,
-		}, Labels: map[string]string{"thing1": "预约事项", "time2": "时间", "thing3": "地点"}},
+			"thing4": KeyUnit,
+		}, Labels: map[string]string{"thing1": "预约事项", "time2": "时间", "thing3": "地点", "thing4": "办理单位"}},
 	}
 }
 
 // semanticKeys are the keys a template field may name.
-var semanticKeys = []string{KeyCaseName, KeyCaseNo, KeyStage, KeyTime, KeyDescription, KeyResult, KeyReason, KeyItem, KeyPlace}
+var semanticKeys = []string{KeyCaseName, KeyCaseNo, KeyStage, KeyTime, KeyDescription, KeyResult, KeyReason, KeyItem, KeyPlace, KeyUnit}
 
 // Templates returns the defaults overlaid by the configuration: a
 // configured id replaces the empty one, configured fields replace the

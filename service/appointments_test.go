@@ -82,7 +82,7 @@ func TestHolidayCalendar(t *testing.T) {
 	svc, db, clock := newApptService(t, holidays, makeup, beijingTime("2026-12-02", "10:00"))
 
 	batch, err := svc.CreateSlots(ctx, service.System, service.SlotRangeInput{
-		From: "2026-12-28", To: "2027-01-10", Room: "第一阅卷室", Capacity: 3})
+		From: "2026-12-28", To: "2027-01-10", RoomID: testRoom(t, svc, "第一阅卷室").ID, Capacity: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestHolidayCalendar(t *testing.T) {
 	// (New Year, weekend,) Monday, Tuesday → due Tuesday 5 January, same
 	// time of day.
 	caseID, users := approvedLawyers(t, db, 1)
-	wednesday := batch.Items[slices.IndexFunc(batch.Items, func(s model.ReviewSlot) bool { return s.Date == "2027-01-06" })]
+	wednesday := batch.Items[slices.IndexFunc(batch.Items, func(s service.StaffSlot) bool { return s.Date == "2027-01-06" })]
 	clock.Set(beijingTime("2026-12-30", "10:00"))
 	v, err := svc.BookReview(ctx, users[0].ID, service.ReviewInput{CaseID: caseID, SlotID: wednesday.ID})
 	if err != nil {
@@ -159,7 +159,7 @@ func BenchmarkBookReviewContended(b *testing.B) {
 	svc, db, _ := newApptService(b, nil, nil, handlertest.Start)
 	n := b.N
 	caseID, users := approvedLawyers(b, db, n)
-	slot := model.ReviewSlot{Date: "2026-12-03", Period: service.PeriodAM, Room: "基准阅卷室",
+	slot := model.ReviewSlot{Date: "2026-12-03", Period: service.PeriodAM, RoomID: testRoom(b, svc, "基准阅卷室").ID,
 		StartTime: "09:00", EndTime: "12:00", Capacity: n}
 	if err := db.Create(&slot).Error; err != nil {
 		b.Fatal(err)

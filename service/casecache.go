@@ -70,8 +70,10 @@ func caseVersionCopyOf(sessionKey string) int {
 	return int(h % caseVersionCopies)
 }
 
-// caseDataTables are the tables an H5 case view is read from.
-var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindings": true}
+// caseDataTables are the tables an H5 case view is read from. Units are
+// among them for their contact details: they are rarely edited, so the
+// views dropped by an edit cost nothing.
+var caseDataTables = map[string]bool{"cases": true, "case_events": true, "bindings": true, "units": true}
 
 // caseEntry is what an H5 case view needs of one case, as loaded at a
 // version. found is false for an id without a case, so that probing absent

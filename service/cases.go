@@ -406,11 +406,20 @@ type PublicCase struct {
 	Documents  []DocumentView `json:"documents"`
 }
 
-// PublicCases lists the important cases with their public documents.
-func (s *Service) PublicCases(ctx context.Context) ([]PublicCase, error) {
+// PublicCases lists the important cases with their public documents: of
+// the unit with unitCode and the units below it, or of all ("").
+func (s *Service) PublicCases(ctx context.Context, unitCode string) ([]PublicCase, error) {
 	db := s.db.WithContext(ctx)
+	units, err := s.publicSubtree(ctx, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	q := db.Where("important = ?", true).Order("updated_at DESC, id DESC").Limit(200)
+	if units != nil {
+		q = q.Where("unit_id IN ?", units)
+	}
 	var cases []model.Case
-	if err := db.Where("important = ?", true).Order("updated_at DESC, id DESC").Limit(200).Find(&cases).Error; err != nil {
+	if err := q.Find(&cases).Error; err != nil {
 		return nil, fmt.Errorf("public cases: %w", err)
 	}
 	ids := make([]uint64, len(cases))

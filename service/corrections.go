@@ -126,7 +126,7 @@ func (s *Service) queueCorrection(tx *gorm.DB, c model.Case, ev model.CaseEvent)
 	at := s.Now()
 	pushes := make([]Push, len(openids))
 	for i, oid := range openids {
-		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, Cause: fmt.Sprintf("correction:%d:%d", ev.ID, at.UnixMilli()),
+		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, UnitID: c.UnitID, Cause: fmt.Sprintf("correction:%d:%d", ev.ID, at.UnixMilli()),
 			Path: casePath(c.ID), Data: map[string]string{
 				"case_name": c.Name, "stage": "更正：" + ev.Stage, "description": ev.Description,
 				"time": ev.OccurredAt.In(s.opt.Location).Format("2006-01-02 15:04"),

@@ -119,15 +119,31 @@ func (s *Service) seedDemoSlots(ctx context.Context) error {
 	if err := s.db.WithContext(ctx).Model(&model.ReviewSlot{}).Count(&n).Error; err != nil || n > 0 {
 		return err
 	}
+	room, err := s.demoRoom(ctx, model.RootUnitCode, "第一阅卷室", "")
+	if err != nil {
+		return fmt.Errorf("seed demo slots: %w", err)
+	}
 	today := s.Now().In(s.opt.Location)
-	_, err := s.CreateSlots(ctx, System, SlotRangeInput{
+	_, err = s.CreateSlots(ctx, System, SlotRangeInput{
 		From: today.AddDate(0, 0, 1).Format(model.DateLayout), To: today.AddDate(0, 0, 14).Format(model.DateLayout),
-		Periods: []string{"am", "pm"}, Room: "第一阅卷室", Capacity: 3,
+		Periods: []string{"am", "pm"}, RoomID: room.ID, Capacity: 3,
 	})
 	if err != nil {
 		return fmt.Errorf("seed demo slots: %w", err)
 	}
 	return nil
+}
+
+// demoRoom is the unit's room of that name, created when missing.
+func (s *Service) demoRoom(ctx context.Context, unitCode, name, address string) (model.Room, error) {
+	var room model.Room
+	err := s.db.WithContext(ctx).Joins("JOIN units ON units.id = rooms.unit_id").
+		Where("units.code = ? AND rooms.name = ?", unitCode, name).Take(&room).Error
+	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
+		return room, err
+	}
+	v, err := s.CreateRoom(ctx, System, RoomInput{UnitCode: unitCode, Name: name, Address: address, Capacity: 4})
+	return model.Room{ID: v.ID, Name: v.Name}, err
 }
 
 // sealParty builds a party row with its id number encrypted, hashed and masked.

@@ -92,14 +92,47 @@ func caseDocuments(db *gorm.DB, caseID uint64) ([]model.Document, error) {
 	return docs, nil
 }
 
-// PublicDocuments lists every public document, newest first.
-func (s *Service) PublicDocuments(ctx context.Context) ([]DocumentView, error) {
-	var docs []model.Document
+// PublicDocument is a published document, party names masked, with the
+// unit of its case.
+type PublicDocument struct {
+	DocumentView
+	Unit *UnitRef `json:"unit"`
+}
+
+// PublicDocuments lists the public documents, newest first: of the cases
+// of the unit with unitCode and the units below it, or of all ("").
+func (s *Service) PublicDocuments(ctx context.Context, unitCode string) ([]PublicDocument, error) {
 	db := s.db.WithContext(ctx)
-	if err := db.Where("public = ?", true).Order("published_at DESC, id DESC").Limit(500).Find(&docs).Error; err != nil {
+	units, err := s.publicSubtree(ctx, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	q := db.Table("documents").Select("documents.*, cases.unit_id AS case_unit_id").
+		Joins("JOIN cases ON cases.id = documents.case_id").
+		Where("documents.public = ? AND documents.withdrawn_at IS NULL", true).Order("documents.published_at DESC, documents.id DESC").Limit(500)
+	if units != nil {
+		q = q.Where("cases.unit_id IN ?", units)
+	}
+	var rows []struct {
+		model.Document
+		CaseUnitID uint64
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("public documents: %w", err)
 	}
-	return maskDocuments(db, docs)
+	docs := make([]model.Document, len(rows))
+	for i, r := range rows {
+		docs[i] = r.Document
+	}
+	views, err := maskDocuments(db, docs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PublicDocument, len(views))
+	for i, v := range views {
+		out[i] = PublicDocument{DocumentView: v, Unit: s.unitRef(rows[i].CaseUnitID)}
+	}
+	return out, nil
 }
 
 // UserDocument opens a document for a user: a public one, or one of a

@@ -170,6 +170,12 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 	checkText(fe, "outside_hours_reason", in.OutsideHoursReason, maxNoteLength)
 	place := strings.TrimSpace(in.Place)
 	if place == "" {
+		// Meetings take place at the case's unit unless staff say otherwise.
+		if place, err = s.meetingUnitAddress(ctx, id); err != nil {
+			return MeetingView{}, fmt.Errorf("confirm meeting %d: %w", id, err)
+		}
+	}
+	if place == "" {
 		fe.Add("place", "请填写会见地点")
 	}
 	checkText(fe, "place", place, maxPlaceLength)
@@ -185,6 +191,17 @@ func (s *Service) ConfirmMeeting(ctx context.Context, a Actor, id uint64, in Mee
 		note = "非工作时间：" + r
 	}
 	return s.decideMeeting(ctx, a, id, model.StatusConfirmed, set, note)
+}
+
+// meetingUnitAddress is the address of the unit of the meeting's case.
+func (s *Service) meetingUnitAddress(ctx context.Context, id uint64) (string, error) {
+	db := s.db.WithContext(ctx)
+	var m model.MeetingRequest
+	if err := db.Select("id", "case_id").Take(&m, id).Error; err != nil {
+		return "", notFoundIf(err)
+	}
+	u, err := caseUnit(db, m.CaseID)
+	return u.Address, err
 }
 
 // RejectMeeting is staff refusing a pending request, with a reason.

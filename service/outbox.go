@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"gorm.io/gorm"
@@ -25,7 +26,8 @@ type Push struct {
 	// NotBefore delays the first attempt (reminders); zero means now.
 	NotBefore time.Time
 	// UnitID is the unit of the case the push is about; staff see the
-	// pushes of their scope.
+	// pushes of their scope, and enqueue names the unit in the data
+	// ("unit"), so every push says which 院 writes.
 	UnitID uint64
 }
 
@@ -54,7 +56,22 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 		return err
 	}
 	rows := make([]model.PushMessage, 0, len(pushes))
+	unitIDs := make([]uint64, len(pushes))
+	for i, p := range pushes {
+		unitIDs[i] = p.UnitID
+	}
+	names, err := unitNames(tx, unitIDs)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", pushes[0].Cause, err)
+	}
 	for _, p := range pushes {
+		if name, ok := names[p.UnitID]; ok {
+			p.Data = maps.Clone(p.Data)
+			if p.Data == nil {
+				p.Data = map[string]string{}
+			}
+			p.Data["unit"] = name
+		}
 		data, err := json.Marshal(p.Data)
 		if err != nil {
 			return fmt.Errorf("enqueue %s: %w", p.Cause, err)
@@ -77,4 +94,18 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 		return fmt.Errorf("enqueue %d pushes: %w", len(rows), err)
 	}
 	return nil
+}
+
+// unitNames names the units with the given ids, read in tx: the name a
+// push carries is the unit's as the push is queued.
+func unitNames(tx *gorm.DB, ids []uint64) (map[uint64]string, error) {
+	var units []model.Unit
+	if err := tx.Select("id", "name").Where("id IN ?", ids).Find(&units).Error; err != nil {
+		return nil, fmt.Errorf("unit names: %w", err)
+	}
+	names := make(map[uint64]string, len(units))
+	for _, u := range units {
+		names[u.ID] = u.Name
+	}
+	return names, nil
 }

@@ -108,9 +108,13 @@ func dueReviewReminders(s *Service, db *gorm.DB) ([]dueReminder, error) {
 		}
 		due = append(due, dueReminder{id: b.ID, userID: b.UserID, push: func(tx *gorm.DB) (Push, error) {
 			c, err := caseLabel(tx, b.CaseID)
+			if err != nil {
+				return Push{}, err
+			}
+			room, err := roomRef(tx, slot.RoomID)
 			return Push{Kind: model.PushReminder, UnitID: b.UnitID, Cause: fmt.Sprintf("reminder:review:%d", b.ID), Path: "/h5/reviews",
 				Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem,
-					"time": s.localTimeLabel(start), "place": slot.Room}}, err
+					"time": s.localTimeLabel(start), "place": room.Name}}, err
 		}})
 	}
 	return due, nil

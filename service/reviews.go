@@ -341,10 +341,14 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 		if err != nil {
 			return err
 		}
+		room, err := roomRef(tx, slot.RoomID)
+		if err != nil {
+			return err
+		}
 		return s.lawyerPush(tx, b.UserID, Push{
 			Kind: model.PushReviewResult, UnitID: b.UnitID, Cause: target + ":" + string(to), Path: "/h5/reviews",
 			Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem, "result": to.Label(),
-				"time": s.localTimeLabel(start), "place": slot.Room, "reason": reason},
+				"time": s.localTimeLabel(start), "place": room.Name, "reason": reason},
 		})
 	})
 	if err != nil {
@@ -409,6 +413,7 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 		}
 	}
 	slots := map[uint64]model.ReviewSlot{}
+	var rooms map[uint64]RoomRef
 	if len(rows) > 0 {
 		var list []model.ReviewSlot
 		if err := db.Where("id IN ?", uniq(slotIDs)).Find(&list).Error; err != nil {
@@ -416,6 +421,10 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 		}
 		for _, sl := range list {
 			slots[sl.ID] = sl
+		}
+		var err error
+		if rooms, err = slotRooms(db, list); err != nil {
+			return nil, err
 		}
 	}
 	parties, err := loadRequestParties(db, caseIDs, userIDs)
@@ -428,7 +437,7 @@ func (s *Service) reviewViews(db *gorm.DB, rows []model.ReviewBooking, staff boo
 		c := parties.cases[b.CaseID]
 		v := ReviewView{requestFields: requestFields{ID: b.ID, BindingID: b.BindingID, CaseID: b.CaseID, Status: b.Status,
 			Note: b.Note, ReplyBy: b.ReplyBy, Reason: b.Reason, DecidedAt: b.DecidedAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt},
-			SlotID: b.SlotID, CopyMethod: b.CopyMethod, StatusLabel: b.Status.Label(), Slot: slotTime(slot),
+			SlotID: b.SlotID, CopyMethod: b.CopyMethod, StatusLabel: b.Status.Label(), Slot: slotTime(slot, rooms[slot.RoomID]),
 			CaseNo: c.CaseNo, CaseName: c.Name, ReplyStatus: s.replyStatus(b.Status, b.ReplyBy)}
 		if b.Status.Live() {
 			by := s.cancelBy(slot)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,7 +32,6 @@ const (
 	maxBulkSlotDays  = 92 // one bulk creation covers at most a quarter
 	maxSlotQueryDays = 92 // a slot listing covers at most a quarter
 	defaultSlotDays  = 14 // a lawyer's default view: the next two weeks
-	maxRoomLength    = 64 // model.ReviewSlot.Room
 	clockLayout      = "15:04"
 )
 
@@ -42,7 +42,7 @@ var errSlotExists = model.NewError(model.KindConflict, "slot_exists", "该阅览
 type SlotInput struct {
 	Date      string `json:"date"`
 	Period    string `json:"period"`
-	Room      string `json:"room"`
+	RoomID    uint64 `json:"room_id"`
 	Capacity  int    `json:"capacity"`
 	StartTime string `json:"start_time"`
 	EndTime   string `json:"end_time"`
@@ -54,13 +54,13 @@ type SlotRangeInput struct {
 	From     string   `json:"from"`
 	To       string   `json:"to"`
 	Periods  []string `json:"periods"` // default both
-	Room     string   `json:"room"`
+	RoomID   uint64   `json:"room_id"`
 	Capacity int      `json:"capacity"`
 }
 
 // SlotBatch is the result of a bulk creation.
 type SlotBatch struct {
-	Items []model.ReviewSlot `json:"items"`
+	Items []StaffSlot `json:"items"`
 	// Existing counts the slots that were already defined and kept as they were.
 	Existing int `json:"existing"`
 	// SkippedDays lists the non-working days of the range.
@@ -69,15 +69,58 @@ type SlotBatch struct {
 
 // SlotTime is when and where a slot is.
 type SlotTime struct {
-	Date      string `json:"date"`
-	Period    string `json:"period"`
-	Room      string `json:"room"`
-	StartTime string `json:"start_time"`
-	EndTime   string `json:"end_time"`
+	Date      string  `json:"date"`
+	Period    string  `json:"period"`
+	Room      RoomRef `json:"room"`
+	StartTime string  `json:"start_time"`
+	EndTime   string  `json:"end_time"`
 }
 
-func slotTime(sl model.ReviewSlot) SlotTime {
-	return SlotTime{Date: sl.Date, Period: sl.Period, Room: sl.Room, StartTime: sl.StartTime, EndTime: sl.EndTime}
+func slotTime(sl model.ReviewSlot, room RoomRef) SlotTime {
+	return SlotTime{Date: sl.Date, Period: sl.Period, Room: room, StartTime: sl.StartTime, EndTime: sl.EndTime}
+}
+
+// StaffSlot is a slot as the staff calendar shows it, with its room.
+type StaffSlot struct {
+	model.ReviewSlot
+	Room RoomRef `json:"room"`
+}
+
+// slotRooms names the rooms of slots, by room id.
+func slotRooms(db *gorm.DB, slots []model.ReviewSlot) (map[uint64]RoomRef, error) {
+	ids := make([]uint64, len(slots))
+	for i, sl := range slots {
+		ids[i] = sl.RoomID
+	}
+	return roomRefs(db, ids)
+}
+
+// staffSlots names the rooms of slots (a viewsOf: slots are staff's only).
+func staffSlots(db *gorm.DB, slots []model.ReviewSlot, _ bool) ([]StaffSlot, error) {
+	refs, err := slotRooms(db, slots)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StaffSlot, len(slots))
+	for i, sl := range slots {
+		out[i] = StaffSlot{ReviewSlot: sl, Room: refs[sl.RoomID]}
+	}
+	return out, nil
+}
+
+// slotRoom checks that a new slot's room is one of the actor's scope.
+func slotRoom(db *gorm.DB, a Actor, fe model.FieldErrors, roomID uint64) (RoomRef, error) {
+	if roomID == 0 {
+		fe.Add("room_id", "请选择阅卷室")
+		return RoomRef{}, nil
+	}
+	if _, err := roomInScope(db, a, roomID); errors.Is(err, model.ErrNotFound) {
+		fe.Add("room_id", "阅卷室不存在")
+		return RoomRef{}, nil
+	} else if err != nil {
+		return RoomRef{}, err
+	}
+	return roomRef(db, roomID)
 }
 
 // SlotView is a slot as a lawyer sees it: when, where, and how many places remain.
@@ -94,23 +137,24 @@ type SlotView struct {
 }
 
 // CreateSlot defines one reading-room slot.
-func (s *Service) CreateSlot(ctx context.Context, a Actor, in SlotInput) (model.ReviewSlot, error) {
-	slot, err := s.newSlot(in)
-	if err != nil {
-		return model.ReviewSlot{}, err
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&slot).Error; err != nil {
+func (s *Service) CreateSlot(ctx context.Context, a Actor, in SlotInput) (StaffSlot, error) {
+	var slot StaffSlot
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if slot, err = s.newSlot(tx, a, in); err != nil {
+			return err
+		}
+		if err := tx.Create(&slot.ReviewSlot).Error; err != nil {
 			if model.IsDuplicate(err) {
 				return errSlotExists
 			}
 			return err
 		}
 		return s.audit(tx, a, "slot.create", fmt.Sprintf("slot:%d", slot.ID),
-			fmt.Sprintf("%s %s %s，名额 %d", slot.Date, PeriodLabels[slot.Period], slot.Room, slot.Capacity))
+			fmt.Sprintf("%s %s %s，名额 %d", slot.Date, PeriodLabels[slot.Period], slot.Room.Name, slot.Capacity))
 	})
 	if err != nil {
-		return model.ReviewSlot{}, fmt.Errorf("create slot %s %s: %w", in.Date, in.Period, err)
+		return StaffSlot{}, fmt.Errorf("create slot %s %s: %w", in.Date, in.Period, err)
 	}
 	return slot, nil
 }
@@ -140,6 +184,10 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			fe.Add("periods", "时段只能是 am（上午）或 pm（下午）")
 		}
 	}
+	room, err := slotRoom(s.db.WithContext(ctx), a, fe, in.RoomID)
+	if err != nil {
+		return SlotBatch{}, fmt.Errorf("create slots %s..%s: %w", in.From, in.To, err)
+	}
 	if len(fe) > 0 {
 		return SlotBatch{}, fe.Err()
 	}
@@ -153,7 +201,7 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			continue
 		}
 		for _, p := range periods {
-			slot := slotFields(fe, SlotInput{Date: d.Format(model.DateLayout), Period: p, Room: in.Room, Capacity: in.Capacity})
+			slot := slotFields(fe, SlotInput{Date: d.Format(model.DateLayout), Period: p, RoomID: in.RoomID, Capacity: in.Capacity})
 			if len(fe) > 0 {
 				return SlotBatch{}, fe.Err()
 			}
@@ -162,7 +210,7 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			}
 		}
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		batch.Items, batch.Existing = nil, 0
 		for _, slot := range slots {
 			// Each row under its own savepoint: an existing slot fails its
@@ -175,11 +223,11 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 			case err != nil:
 				return err
 			default:
-				batch.Items = append(batch.Items, slot)
+				batch.Items = append(batch.Items, StaffSlot{ReviewSlot: slot, Room: room})
 			}
 		}
-		return s.audit(tx, a, "slot.create_range", "room:"+strings.TrimSpace(in.Room),
-			fmt.Sprintf("%s 至 %s %s，名额 %d：新增 %d 个时段，%d 个已存在", in.From, in.To, periodNames(periods), in.Capacity, len(batch.Items), batch.Existing))
+		return s.audit(tx, a, "slot.create_range", fmt.Sprintf("room:%d", room.ID),
+			fmt.Sprintf("%s 至 %s %s %s，名额 %d：新增 %d 个时段，%d 个已存在", in.From, in.To, room.Name, periodNames(periods), in.Capacity, len(batch.Items), batch.Existing))
 	})
 	if err != nil {
 		return SlotBatch{}, fmt.Errorf("create slots %s..%s: %w", in.From, in.To, err)
@@ -187,33 +235,31 @@ func (s *Service) CreateSlots(ctx context.Context, a Actor, in SlotRangeInput) (
 	return batch, nil
 }
 
-// newSlot validates a single slot definition, which must not be over yet.
-func (s *Service) newSlot(in SlotInput) (model.ReviewSlot, error) {
+// newSlot validates a single slot definition, which must not be over yet,
+// in a room of the actor's scope.
+func (s *Service) newSlot(db *gorm.DB, a Actor, in SlotInput) (StaffSlot, error) {
 	fe := model.FieldErrors{}
 	day := s.parseDate(fe, "date", in.Date)
 	slot := slotFields(fe, in)
 	if len(fe) == 0 && !s.localClock(day, slot.EndTime).After(s.Now()) {
 		fe.Add("date", "不能为已经过去的时段排期")
 	}
-	if err := fe.Err(); err != nil {
-		return model.ReviewSlot{}, err
+	room, err := slotRoom(db, a, fe, in.RoomID)
+	if err != nil {
+		return StaffSlot{}, err
 	}
-	return slot, nil
+	if err := fe.Err(); err != nil {
+		return StaffSlot{}, err
+	}
+	return StaffSlot{ReviewSlot: slot, Room: room}, nil
 }
 
-// slotFields checks the period, room, capacity and hours of a slot (the
-// date is the caller's to check) and builds the row.
+// slotFields checks the period, capacity and hours of a slot (the date and
+// room are the caller's to check) and builds the row.
 func slotFields(fe model.FieldErrors, in SlotInput) model.ReviewSlot {
 	hours, ok := officeHours[in.Period]
 	if !ok {
 		fe.Add("period", "时段只能是 am（上午）或 pm（下午）")
-	}
-	room := strings.TrimSpace(in.Room)
-	switch {
-	case room == "":
-		fe.Add("room", "请填写阅卷室")
-	case len([]rune(room)) > maxRoomLength:
-		fe.Add("room", fmt.Sprintf("阅卷室名称不能超过 %d 个字", maxRoomLength))
 	}
 	if in.Capacity < 1 || in.Capacity > maxSlotCapacity {
 		fe.Add("capacity", fmt.Sprintf("名额须在 1 到 %d 之间", maxSlotCapacity))
@@ -237,20 +283,25 @@ func slotFields(fe model.FieldErrors, in SlotInput) model.ReviewSlot {
 	default:
 		start, end = st.Format(clockLayout), et.Format(clockLayout) // "9:00" → "09:00"
 	}
-	return model.ReviewSlot{Date: in.Date, Period: in.Period, Room: room, StartTime: start, EndTime: end,
+	return model.ReviewSlot{Date: in.Date, Period: in.Period, RoomID: in.RoomID, StartTime: start, EndTime: end,
 		Capacity: in.Capacity}
 }
 
-// CloseSlot stops new bookings of a slot; bookings already made stand.
-func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (model.ReviewSlot, error) {
+// CloseSlot stops new bookings of a slot; bookings already made stand. A
+// slot of a room outside the actor's scope is not found.
+func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (StaffSlot, error) {
 	var slot model.ReviewSlot
+	var room RoomRef
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := slotsInScope(tx, a.Scope, tx.Model(&model.ReviewSlot{}).Where("id = ?", id)).Count(&n).Error; err != nil {
-			return fmt.Errorf("find slot %d: %w", id, err)
+		if err := tx.Select("room_id").Take(&slot, id).Error; err != nil {
+			return notFoundIf(err)
 		}
-		if n == 0 {
-			return model.ErrNotFound
+		if _, err := roomInScope(tx, a, slot.RoomID); err != nil {
+			return err
+		}
+		var err error
+		if room, err = roomRef(tx, slot.RoomID); err != nil {
+			return err
 		}
 		res := tx.Model(&model.ReviewSlot{}).Where("id = ? AND closed = ?", id, false).Update("closed", true)
 		if res.Error != nil {
@@ -265,34 +316,24 @@ func (s *Service) CloseSlot(ctx context.Context, a Actor, id uint64) (model.Revi
 		return s.audit(tx, a, "slot.close", fmt.Sprintf("slot:%d", id), "")
 	})
 	if err != nil {
-		return model.ReviewSlot{}, fmt.Errorf("close slot %d: %w", id, err)
+		return StaffSlot{}, fmt.Errorf("close slot %d: %w", id, err)
 	}
-	return slot, nil
+	return StaffSlot{ReviewSlot: slot, Room: room}, nil
 }
 
 // StaffSlots lists the slots of the actor's scope in a date range
 // (default: the next 30 days).
-func (s *Service) StaffSlots(ctx context.Context, a Actor, from, to string, p Paging) (Page[model.ReviewSlot], error) {
+func (s *Service) StaffSlots(ctx context.Context, a Actor, from, to string, p Paging) (Page[StaffSlot], error) {
 	first, last, err := s.dateRange(from, to, 30)
 	if err != nil {
-		return Page[model.ReviewSlot]{}, err
+		return Page[StaffSlot]{}, err
 	}
 	db := s.db.WithContext(ctx)
-	q := slotsInScope(db, a.Scope, db.Model(&model.ReviewSlot{}).Where("date BETWEEN ? AND ?", first, last))
-	return pageOf[model.ReviewSlot](q, p, "date, period, room", fmt.Sprintf("slots %s..%s", first, last))
-}
-
-// slotsInScope limits q to the slots of the scope's reading rooms. A slot
-// of no room (made before rooms) belongs to the top-level units' staff.
-func slotsInScope(db *gorm.DB, sc Scope, q *gorm.DB) *gorm.DB {
-	if sc.unlimited() {
-		return q
+	q := db.Model(&model.ReviewSlot{}).Where("date BETWEEN ? AND ?", first, last)
+	if !a.Scope.unlimited() {
+		q = q.Where("room_id IN (?)", db.Model(&model.Room{}).Select("id").Where("unit_id IN ?", a.Scope.UnitIDs))
 	}
-	rooms := db.Model(&model.Room{}).Select("id").Where("unit_id IN ?", sc.UnitIDs)
-	if sc.Contains(0) {
-		return q.Where("(room_id IN (?) OR room_id = 0)", rooms)
-	}
-	return q.Where("room_id IN (?)", rooms)
+	return pageRows(db, q, p, "date, period, room_id", staffSlots, fmt.Sprintf("slots %s..%s", first, last))
 }
 
 // CaseSlots lists the open, future slots a lawyer can book for a case, with
@@ -307,9 +348,18 @@ func (s *Service) CaseSlots(ctx context.Context, userID, caseID uint64, from, to
 	if _, err := approvedLawyerBinding(db, userID, caseID); err != nil {
 		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
 	}
+	unit, err := caseUnit(db, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
+	}
 	var slots []model.ReviewSlot
 	err = db.Where("date BETWEEN ? AND ? AND closed = ?", first, last, false).
-		Order("date, period, room").Find(&slots).Error
+		Where("room_id IN (?)", db.Model(&model.Room{}).Select("id").Where("unit_id = ?", unit.ID)).
+		Order("date, period, room_id").Find(&slots).Error
+	if err != nil {
+		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
+	}
+	rooms, err := slotRooms(db, slots)
 	if err != nil {
 		return nil, fmt.Errorf("slots of case %d: %w", caseID, err)
 	}
@@ -320,7 +370,7 @@ func (s *Service) CaseSlots(ctx context.Context, userID, caseID uint64, from, to
 			continue
 		}
 		by := s.cancelBy(sl)
-		views = append(views, SlotView{ID: sl.ID, SlotTime: slotTime(sl), Capacity: sl.Capacity,
+		views = append(views, SlotView{ID: sl.ID, SlotTime: slotTime(sl, rooms[sl.RoomID]), Capacity: sl.Capacity,
 			Remaining: max(sl.Capacity-sl.Booked, 0), CancelBy: by, Cancellable: now.Before(by)})
 	}
 	return views, nil

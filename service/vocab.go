@@ -57,6 +57,8 @@ var AuditActionLabels = map[string]string{
 	"slot.create":           "开放阅卷时段",
 	"slot.create_range":     "批量开放阅卷时段",
 	"slot.close":            "关闭阅卷时段",
+	"room.create":           "新增阅卷室",
+	"room.update":           "修改阅卷室",
 	"push.retry":            "重新发送推送",
 	"staff.login":           "登录",
 	"staff.login_failed":    "登录失败",

@@ -423,9 +423,18 @@ func (b *benchRun) futureSlot(ctx context.Context) (model.ReviewSlot, error) {
 	loc := b.a.cfg.Location()
 	cal := model.NewCalendar(b.a.cfg.Business.Holidays, b.a.cfg.Business.MakeupDays)
 	day := cal.AddWorkingDays(time.Now().In(loc), 5)
-	slot := model.ReviewSlot{Date: day.Format(model.DateLayout), Period: "am", Room: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+	db := b.a.db.WithContext(ctx)
+	var root model.Unit
+	if err := db.Where("code = ?", model.RootUnitCode).Take(&root).Error; err != nil {
+		return model.ReviewSlot{}, fmt.Errorf("root unit: %w", err)
+	}
+	room := model.Room{UnitID: root.ID, Name: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36), Capacity: b.o.places}
+	if err := db.Create(&room).Error; err != nil {
+		return model.ReviewSlot{}, fmt.Errorf("bench room: %w", err)
+	}
+	slot := model.ReviewSlot{Date: day.Format(model.DateLayout), Period: "am", RoomID: room.ID,
 		StartTime: "09:00", EndTime: "12:00", Capacity: b.o.places}
-	return slot, b.a.db.WithContext(ctx).Create(&slot).Error
+	return slot, db.Create(&slot).Error
 }
 
 // expect sends a request and checks the status, draining the body.

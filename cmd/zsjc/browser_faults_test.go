@@ -226,7 +226,7 @@ func faultJourney(t *testing.T, b *browser, tab context.Context, base string) {
 
 	// Correct a timeline event (no notice), withdraw the document.
 	b.do(tab, "correct an event and withdraw a document", chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
-		chromedp.Click(css(`#cases a`)), chromedp.WaitVisible(css(`#timeline button.correct`)),
+		openDemoCase(), chromedp.WaitVisible(css(`#timeline button.correct`)),
 		chromedp.Evaluate[chromedp.Void](`Array.from(document.querySelectorAll('#timeline li')).filter(function(li){return li.textContent.indexOf('提起公诉')>=0})[0].querySelector('button.correct').click()`),
 		chromedp.WaitVisible(css(`#correct-description`)), chromedp.SetValue(css(`#correct-description`), "本院已向区人民法院提起公诉。"),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), waitContains(`#timeline`, "区人民法院"),

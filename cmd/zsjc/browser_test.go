@@ -39,7 +39,8 @@ func TestBrowserJourney(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser journey: skipped in -short mode")
 	}
-	base, password := startDevServer(t)
+	base, out := startDevServer(t)
+	password := printedPassword(t, out, "admin")
 	shots := screenshotDir(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -142,17 +143,30 @@ func TestBrowserJourney(t *testing.T) {
 
 	// Staff open a reading-room slot on the next working day but one.
 	day := nextWorkingDay(time.Now().In(shanghai(t)).AddDate(0, 0, 2))
-	b.do(staff, "open a slot",
-		chromedp.Navigate(base+"/staff/slots"), chromedp.WaitVisible(css(`#slot-form`)),
+	// A second reading room opens at the same time as the seeded one.
+	roomPicked := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function(){var s=document.getElementById('slot-room');var o=s&&s.selectedOptions[0];return !!o&&o.value!==''&&o.textContent.indexOf(%q)>=0})()`, name),
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout))
+	}
+	b.do(staff, "open a slot in a new room",
+		chromedp.Navigate(base+"/staff/slots"), chromedp.WaitVisible(css(`#slot-form`)), roomPicked("第一阅卷室"),
+		chromedp.SetValue(css(`#room-name`), "第二阅卷室"), chromedp.SetValue(css(`#room-address`), "本院东楼二层"),
+		chromedp.Click(css(`#room-form button[type=submit]`)), roomPicked("第二阅卷室"),
 		chromedp.SetValue(css(`#slot-date`), day), chromedp.Click(css(`#slot-form button[type=submit]`)),
-		chromedp.WaitVisible(css(`#slot-calendar .week-slot`)))
+		waitContains(`#slot-calendar`, "第二阅卷室"))
 	b.shot(staff, "staff-slots")
 
 	// The lawyer sees the case, its timeline, and books the slot.
 	b.do(phone, "my cases", chromedp.Navigate(base+"/h5/"), chromedp.WaitVisible(css(`#cases a.row`)))
 	b.shot(phone, "h5-cases")
 	b.do(phone, "case detail", chromedp.Click(css(`#cases a.row`)), chromedp.WaitVisible(css(`#timeline`)),
-		chromedp.WaitVisible(css(`#days-left`)))
+		chromedp.WaitVisible(css(`#days-left`)),
+		// The unit handling the case, with its contact details; one tap calls it.
+		waitContains(`#case-unit`, "江西省人民检察院"), waitContains(`#case-unit`, "丰和中大道"),
+		waitContains(`#case-unit`, "工作日"))
+	if href := step(b, phone, "unit phone link", chromedp.Evaluate[string](`document.getElementById('unit-phone').getAttribute('href')`)); href != "tel:079188880000" {
+		t.Errorf("the unit's phone links to %q, want tel:079188880000", href)
+	}
 	b.shot(phone, "h5-case")
 	caseURL := step(b, phone, "case url", chromedp.Location())
 	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)),
@@ -166,6 +180,17 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#meeting-form button[type=submit]`)), chromedp.WaitVisible(css(`#meetings li`)))
 	b.do(phone, "review calendar", chromedp.Navigate(caseURL), chromedp.WaitVisible(css(`#book-review`)),
 		chromedp.Click(css(`#book-review`)), chromedp.WaitVisible(css(`#calendar .slot:not(.full)`)))
+	// Both rooms open that morning: each slot names its room and address.
+	dayRooms := step(b, phone, "rooms on the slots", chromedp.Evaluate[[]string](fmt.Sprintf(
+		`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){return d.querySelector('.date').textContent===%q})
+		  .flatMap(function(d){return Array.from(d.querySelectorAll('.slot')).map(function(b){return b.textContent})})`, day[5:])))
+	joined := strings.Join(dayRooms, "|")
+	if !strings.Contains(joined, "第一阅卷室") || !strings.Contains(joined, "第二阅卷室本院东楼二层") || !strings.Contains(joined, "丰和中大道") {
+		t.Errorf("slots of %s do not name their rooms and addresses: %q", day, dayRooms)
+	}
+	b.do(phone, "scroll to the two rooms", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){return d.querySelector('.date').textContent===%q})[0].scrollIntoView()`, day[5:])))
+	b.shot(phone, "h5-slots-rooms")
 	b.shot(phone, "h5-review")
 	// The slot staff opened (cancellable: its cut-off is still ahead).
 	b.do(phone, "book the slot", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){
@@ -195,7 +220,8 @@ func TestBrowserJourney(t *testing.T) {
 	// Staff record a case event and publish a document; every console page renders.
 	b.do(staff, "record an event and publish a document",
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
-		chromedp.Click(css(`#cases a`)), chromedp.WaitVisible(css(`#event-form`)), chromedp.WaitVisible(css(`#party-table`)),
+		openDemoCase(),
+		chromedp.WaitVisible(css(`#event-form`)), chromedp.WaitVisible(css(`#party-table`)),
 		waitCount(`#event-stage option`, 14), chromedp.WaitVisible(css(`select#case-measure`)),
 		chromedp.SetValue(css(`#event-stage`), "提起公诉"), chromedp.SetValue(css(`#event-description`), "本院已向法院提起公诉。"),
 		chromedp.Click(css(`#event-form button[type=submit]`)), waitContains(`dialog[open]`, "将向 1 位"),
@@ -274,6 +300,45 @@ func TestBrowserJourney(t *testing.T) {
 	checkNotFoundPages(b, phone, staff, base)
 	faultJourney(t, b, newTab(t, staff, errs, "faults"), base)
 
+	// The public pages filter by unit: a 基层院's list holds its own cases.
+	b.do(phone, "public cases by unit", chromedp.Navigate(base+"/h5/?tab=important"),
+		chromedp.WaitVisible(css(`#unit-filter`)), waitContains(`#public-cases`, "李四涉嫌诈骗案"),
+		waitContains(`#public-cases`, "王五涉嫌危险驾驶案"),
+		chromedp.SetValue(css(`#unit-filter`), "360102"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('unit-filter').dispatchEvent(new Event('change'))`),
+		chromedp.Poll[chromedp.Void](`(function(){var l=document.getElementById('public-cases');return !!l&&l.textContent.indexOf('王五')<0&&l.textContent.indexOf('李四')>=0&&location.search.indexOf('unit=360102')>=0})()`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	b.shot(phone, "h5-public-units")
+
+	// A county's case manager sees only its own queue: a binding of the
+	// 西湖区 case waits for 西湖区 and is not in 东湖区's queue.
+	b.do(phone, "back to the lawyer", chromedp.EmulateViewport(1100, 900), chromedp.Navigate(base+"/sandbox"),
+		chromedp.WaitReady(css(`#openid option[value="o-sandbox-lawyer"]`)),
+		chromedp.Evaluate[chromedp.Void](`(function(){var s=document.getElementById('openid');s.value='o-sandbox-lawyer';s.dispatchEvent(new Event('change'));})()`),
+		chromedp.Poll[chromedp.Void](`document.body.dataset.user === 'o-sandbox-lawyer'`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	b.do(phone, "bind the 西湖区 case", chromedp.EmulateViewport(375, 812),
+		chromedp.Navigate(base+"/sandbox/open?next=/h5/bind%3Frole%3Dlawyer"), chromedp.WaitVisible(css(`#lawyer-form`)),
+		chromedp.SetValue(css(`#lawyer-case-no`), "西检刑受〔2026〕1号"),
+		chromedp.SetUploadFiles(css(`#material-power_of_attorney`), []string{attorney}),
+		chromedp.Click(css(`#lawyer-form button[type=submit]`)), chromedp.WaitVisible(css(`#bind-result`)))
+	pendingOf := func(username string) string {
+		b.do(staff, "log in as "+username,
+			chromedp.Navigate(base+"/staff/login"), chromedp.WaitVisible(css(`#login-form`)),
+			chromedp.SetValue(css(`#username`), username), chromedp.SetValue(css(`#password`), printedPassword(t, out, username)),
+			chromedp.Click(css(`#login-form button[type=submit]`)), chromedp.WaitVisible(css(`#stats`)),
+			chromedp.Poll[chromedp.Void](`(function(){var n=document.querySelector('#pending-bindings .n');return !!n&&/^[0-9]+$/.test(n.textContent)})()`,
+				chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+		return step(b, staff, username+"'s pending bindings", chromedp.Text(css(`#pending-bindings .n`)))
+	}
+	if xihu := pendingOf("xihu"); xihu != "1" {
+		t.Errorf("西湖区's case manager has %s pending bindings, want 1", xihu)
+	}
+	if donghu := pendingOf("donghu"); donghu != "0" {
+		t.Errorf("东湖区's case manager sees %s pending bindings of another county, want 0", donghu)
+	}
+	b.shot(staff, "staff-county-dashboard")
+
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("pages logged JavaScript errors:\n%s", strings.Join(e, "\n"))
 	}
@@ -298,8 +363,8 @@ func findChromium(t *testing.T) string {
 
 // startDevServer runs serve() as `go run ./cmd/zsjc` does with no
 // configuration, in a temp data dir on a free loopback port, and returns
-// its URL and the demo admin password it printed.
-func startDevServer(t *testing.T) (base, password string) {
+// its URL and what it printed (the demo passwords: printedPassword).
+func startDevServer(t *testing.T) (base, printed string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -341,14 +406,26 @@ func startDevServer(t *testing.T) (base, password string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	m := regexp.MustCompile(`username admin, password (\S+) \(renewed`).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no demo admin password printed:\n%s", out.String())
-	}
 	if !strings.Contains(out.String(), "open "+base+"/sandbox") {
 		t.Errorf("serve does not print the sandbox URL %s/sandbox:\n%s", base, out.String())
 	}
-	return base, m[1]
+	return base, out.String()
+}
+
+// openDemoCase clicks the demo case in the console's case list, not one
+// of the demo province's newer cases.
+func openDemoCase() chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#cases a')).filter(function(a){return (a.closest('tr')||a).textContent.indexOf(%q)>=0})[0].click()`, service.DemoCaseNo))
+}
+
+// printedPassword is the password serve printed for the demo account username.
+func printedPassword(t *testing.T, out, username string) string {
+	t.Helper()
+	m := regexp.MustCompile(`username ` + regexp.QuoteMeta(username) + `\b[^\n]*password (\S+) \(`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no demo password printed for %s:\n%s", username, out)
+	}
+	return m[1]
 }
 
 // screenshotDir is $ZSJC_SCREENSHOT_DIR, or a new temp dir that outlives

@@ -52,6 +52,16 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "demo staff account: username %s, password %s (renewed at each start until the first login; later: zsjc staff reset-password -username %s)\n",
 				service.DemoAdmin, pw, service.DemoAdmin)
 		}
+		accounts, err := a.svc.SeedDemoProvince(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		for _, acc := range accounts {
+			// Printed once, on the console only: the accounts are new.
+			fmt.Fprintf(stdout, "demo staff account created: username %s (case manager of unit %s), password %s (shown once)\n",
+				acc.Username, acc.Unit, acc.Password)
+		}
 	}
 	if a.wx.sandbox != nil {
 		base := sandboxBase(cfg)

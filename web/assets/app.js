@@ -402,9 +402,19 @@ var Z = (function () {
       mount(view, failure({ message: '页面未能完整加载，请检查网络后重试' }, function () { location.reload(); }));
     }
   });
+  // unitOptions are <option>s of a depth-first unit list (GET
+  // /api/public/units, /api/staff/units), each name indented by its depth
+  // in the tree.
+  function unitOptions(units) {
+    var depth = {};
+    return units.map(function (u) {
+      depth[u.code] = u.parent_code && depth[u.parent_code] !== undefined ? depth[u.parent_code] + 1 : 0;
+      return h('option', { value: u.code }, new Array(depth[u.code] + 1).join('\u3000') + u.name);
+    });
+  }
 
   return {
-    init: init, api: api, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
+    init: init, api: api, unitOptions: unitOptions, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
     h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
     values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field,
     dialog: dialog, confirmDialog: confirmDialog, vocab: vocab, label: label, loadVocab: loadVocab, badge: badge, options: options, statusLabels: statusLabels,

@@ -49,8 +49,42 @@
     else myCases(box);
   }
 
+  // unitPicker lets a visitor narrow the disclosure to a unit and the units
+  // below it, picked from the tree (indented by depth); the choice stays in
+  // the address (?unit=CODE) so that a link keeps it. A deployment with a
+  // single unit shows no picker.
+  function unitPicker(reload) {
+    var sel = h('select', { id: 'unit-filter' }, h('option', { value: '' }, '全部单位'));
+    var wrap = h('div', { class: 'field unit-filter', hidden: true }, h('label', { for: 'unit-filter' }, '办案单位'), sel);
+    Z.api('GET', '/api/public/units').then(function (res) {
+      var units = items(res);
+      if (units.length < 2) return;
+      Z.unitOptions(units).forEach(function (o) { sel.appendChild(o); });
+      sel.value = Z.param('unit') || '';
+      wrap.hidden = false;
+    }, function () { /* without the tree the lists stay unfiltered */ });
+    sel.addEventListener('change', function () {
+      var u = new URL(location.href);
+      if (sel.value) u.searchParams.set('unit', sel.value); else u.searchParams.delete('unit');
+      history.replaceState(null, '', u.pathname + u.search);
+      reload();
+    });
+    return wrap;
+  }
+
+  // publicList shows a disclosure list under the unit picker.
+  function publicList(box, path, render) {
+    var list = h('div', { id: 'public-list' });
+    function reload() {
+      var unit = Z.param('unit');
+      Z.load(list, function () { return Z.api('GET', path + (unit ? '?unit=' + encodeURIComponent(unit) : '')); }, render);
+    }
+    Z.mount(box, unitPicker(reload), list);
+    reload();
+  }
+
   function importantCases(box) {
-    Z.load(box, function () { return Z.api('GET', '/api/public/cases'); }, function (res) {
+    publicList(box, '/api/public/cases', function (res) {
       var cases = items(res);
       if (!cases.length) return Z.empty('暂无公开的重要案件信息');
       return h('ul', { class: 'list', id: 'public-cases' }, cases.map(function (c) {
@@ -63,7 +97,7 @@
   }
 
   function publicDocuments(box) {
-    Z.load(box, function () { return Z.api('GET', '/api/public/documents'); }, function (res) {
+    publicList(box, '/api/public/documents', function (res) {
       var docs = items(res);
       if (!docs.length) return Z.empty('暂无公开的法律文书');
       return documentList(docs, '/api/public/documents/', 'public-documents');
@@ -74,7 +108,7 @@
     return h('ul', { class: 'list', id: id }, docs.map(function (d) {
       return h('li', null, h('a', { class: 'row', href: base + d.id + '/file', target: '_blank', rel: 'noopener' },
         h('div', { class: 'row-head' }, h('strong', null, d.title), h('small', null, Z.fmtDate(d.published_at))),
-        h('div', { class: 'muted' }, [d.doc_no, d.type].filter(Boolean).join(' · '))));
+        h('div', { class: 'muted' }, [d.doc_no, d.type, d.unit && d.unit.name].filter(Boolean).join(' · '))));
     }));
   }
 
@@ -131,7 +165,6 @@
       var role = c.role || (binding && binding.role);
       var events = c.timeline || c.events || [];
       var left = c.closed ? null : c.days_left;
-      var unit = c.unit;
       // Every procedural field (案件程序性信息) is shown, '—' when not set.
       var facts = [['案件类别', c.type], ['案由', c.cause], ['受理时间', Z.fmtDate(c.accepted_at)], ['办案期限', Z.fmtDate(c.deadline)],
         ['办案部门', c.department], ['承办检察官', c.prosecutor], ['办案进程', c.stage], ['强制措施', c.measure], ['处理结果', c.result]];
@@ -145,11 +178,7 @@
           : (left !== null && left !== undefined ? h('section', { class: 'card', id: 'days-left' },
             h('div', { class: 'muted' }, '距办案期限届满'),
             h('span', { class: 'days-left' + (left < 0 ? ' late' : '') }, left < 0 ? '已超期 ' + (-left) + ' 天' : left + ' 天')) : null),
-        unit ? h('section', { class: 'card', id: 'case-unit' }, h('h2', null, unit.name),
-          h('dl', { class: 'kv' },
-            unit.address ? [h('dt', null, '地址'), h('dd', null, unit.address)] : null,
-            unit.phone ? [h('dt', null, '电话'), h('dd', null, h('a', { href: 'tel:' + unit.phone }, unit.phone))] : null,
-            unit.reception_hours ? [h('dt', null, '接待时间'), h('dd', null, unit.reception_hours)] : null)) : null,
+        unitCard(c.unit),
         role === 'lawyer' ? h('section', { class: 'actions card' },
           h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
           h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,
@@ -163,6 +192,19 @@
         binding ? h('p', null, h('button', { class: 'danger small', type: 'button', id: 'unbind', onclick: function () { unbind(binding); } }, '解除绑定')) : null
       ];
     });
+  }
+
+  // unitCard is the procuratorate handling the case and how to reach it:
+  // the phone number is a tel: link, one tap to call.
+  function unitCard(u) {
+    if (!u || typeof u !== 'object' || !u.name) return null;
+    return h('section', { class: 'card', id: 'case-unit' },
+      h('h2', null, '办案单位'),
+      h('dl', { class: 'kv' },
+        h('dt', null, '单位'), h('dd', null, u.name),
+        u.address ? [h('dt', null, '地址'), h('dd', null, u.address)] : null,
+        u.phone ? [h('dt', null, '电话'), h('dd', null, h('a', { href: 'tel:' + u.phone.replace(/[^0-9+]/g, ''), id: 'unit-phone' }, u.phone))] : null,
+        u.reception_hours ? [h('dt', null, '接待时间'), h('dd', null, u.reception_hours)] : null));
   }
 
   function unbind(b) {
@@ -314,7 +356,7 @@
         cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
         btn.classList.add('selected');
         chosen.value = s.id;
-        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + s.room +
+        chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + roomText(s.room) +
           (s.cancellable === false ? '。该时段已过取消截止时间，预约确认后不能自行取消（审核前仍可撤回）。' : '');
       });
       var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
@@ -332,6 +374,12 @@
     });
   }
 
+  // roomText names a slot's reading room with its address.
+  function roomText(room) {
+    room = room || {};
+    return (room.name || '') + (room.address ? '（' + room.address + '）' : '');
+  }
+
   function remaining(s) { return s.remaining !== undefined ? s.remaining : s.capacity - s.booked; }
 
   // calendar lays the slots out by day; tapping an open slot calls pick.
@@ -341,10 +389,15 @@
     return h('div', { class: 'calendar', id: 'calendar' }, Object.keys(byDay).sort().map(function (day) {
       var d = new Date(day + 'T00:00:00');
       return h('div', { class: 'day' }, h('div', { class: 'date' }, day.slice(5)), h('div', { class: 'weekday' }, Z.weekdays[d.getDay()]),
-        byDay[day].sort(function (a, b) { return a.period < b.period ? -1 : 1; }).map(function (s) {
-          var left = remaining(s), full = left <= 0 || s.closed;
+        byDay[day].sort(function (a, b) { return a.period === b.period ? (a.room.name < b.room.name ? -1 : 1) : (a.period < b.period ? -1 : 1); }).map(function (s) {
+          var left = remaining(s), full = left <= 0 || s.closed, room = s.room || {};
+          // Two rooms open at the same time differ only by room: each slot
+          // names its room and address, not just in a tooltip.
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
-            title: s.room }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left),
+            'aria-label': day + ' ' + (Z.periodLabels[s.period] || s.period) + ' ' + roomText(room) + (full ? ' 已满' : ' 余' + left) },
+            h('span', { class: 'slot-time' }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left)),
+            h('span', { class: 'slot-room' }, room.name || ''),
+            room.address ? h('span', { class: 'slot-address', title: room.address }, room.address) : null,
             !full && s.cancellable === false ? h('small', { class: 'no-cancel' }, '不可取消') : null);
           btn.addEventListener('click', function () { pick(s, btn); });
           return btn;
@@ -385,7 +438,7 @@
           var slot = r.slot || {};
           return h('li', { dataset: { status: r.status, room: slot.room || '' } },
             h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r)),
-            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + (slot.room || r.room || '')),
+            h('div', null, (slot.date || r.date || '') + ' ' + (Z.periodLabels[slot.period || r.period] || '') + ' ' + roomText(slot.room)),
             r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null,
             r.status === 'confirmed' && r.cancel_by && cancellable(r) ? h('div', { class: 'muted' }, '可取消至 ' + Z.fmtDateTime(r.cancel_by)) : null,
             r.cancel_note ? h('div', { class: 'muted cancel-note' }, r.cancel_note) : null,

@@ -247,7 +247,7 @@
       title: '阅卷预约', path: '/reviews', statuses: ['pending', 'confirmed', 'rejected', 'cancelled', 'completed', 'no_show', ''],
       dateFilter: true, tableId: 'reviews', emptyText: '没有符合条件的阅卷预约',
       columns: [
-        ['时段', function (r) { var s = r.slot || {}; return [(s.date || r.date || '') + ' ' + (Z.periodLabels[s.period || r.period] || ''), h('div', { class: 'muted' }, s.room || r.room || '')]; }],
+        ['时段', function (r) { var s = r.slot || {}; return [(s.date || r.date || '') + ' ' + (Z.periodLabels[s.period || r.period] || ''), h('div', { class: 'muted' }, (s.room || {}).name || '')]; }],
         caseColumn,
         ['律师', applicant],
         ['方式', function (r) { return r.copy_method || '—'; }],
@@ -530,7 +530,36 @@
     var root = page('阅卷日历');
     var from = new Date(), to = new Date();
     to.setDate(to.getDate() + slotDays);
-    var room = function (id) { return Z.field('阅卷室', h('input', { name: 'room', id: id, value: '第一阅卷室' })); };
+    // Slots belong to a reading room of a unit in scope: the forms pick one.
+    var rooms = [];
+    var roomSelects = [];
+    var room = function (id) {
+      var sel = h('select', { name: 'room_id', id: id });
+      roomSelects.push(sel);
+      return Z.field('阅卷室', sel);
+    };
+    function fillRooms() {
+      return get('/rooms').then(function (res) {
+        rooms = items(res);
+        var units = {};
+        rooms.forEach(function (r) { units[r.unit.code] = true; });
+        var many = Object.keys(units).length > 1;
+        roomSelects.forEach(function (sel) {
+          var keep = sel.value;
+          sel.replaceChildren.apply(sel, rooms.length ? rooms.map(function (r) {
+            return h('option', { value: String(r.id) }, (many ? r.unit.name + ' · ' : '') + r.name);
+          }) : [h('option', { value: '' }, '请先新增阅卷室')]);
+          if (keep) sel.value = keep;
+        });
+      });
+    }
+    var newRoom = h('form', { id: 'room-form', class: 'card', novalidate: true },
+      h('h2', null, '新增阅卷室'),
+      h('div', { class: 'toolbar' },
+        unitField('room-unit'),
+        Z.field('名称', h('input', { name: 'name', id: 'room-name', placeholder: '第一阅卷室' })),
+        Z.field('地址', h('input', { name: 'address', id: 'room-address', placeholder: '可留空，默认本院地址' })),
+        h('button', { type: 'submit' }, '新增')));
     var capacity = function (id) { return Z.field('名额', h('input', { type: 'number', name: 'capacity', id: id, value: '3', min: '1', max: '50', class: 'narrow' })); };
     var one = h('form', { id: 'slot-form', class: 'card', novalidate: true },
       h('h2', null, '开放一个时段'),
@@ -548,26 +577,34 @@
         h('button', { type: 'submit' }, '批量添加上午和下午')));
     var box = h('div', { id: 'slots' });
     var open = can('POST /review-slots');
-    Z.mount(root, root.firstChild, open ? one : null, open ? bulk : null, box);
+    Z.mount(root, root.firstChild, open ? one : null, open ? bulk : null, can('POST /rooms') ? newRoom : null, box);
     function reload() {
       Z.load(box, function () { return get('/review-slots?from=' + Z.isoDay(from) + '&to=' + Z.isoDay(to)); }, function (res) {
         var rows = items(res);
         if (!rows.length) return Z.empty('未来 ' + slotDays + ' 天还没有开放阅卷时段');
         return weekGrid(from, to, rows, function (day) {
           one.querySelector('[name=date]').value = day;
-          one.querySelector('[name=room]').focus();
+          one.querySelector('[name=room_id]').focus();
         }, reload);
       });
     }
     Z.onSubmit(one, function (v) {
-      return post('/review-slots', { date: v.date, period: v.period, room: v.room, capacity: Number(v.capacity) || 0 }).then(reload);
+      return post('/review-slots', { date: v.date, period: v.period, room_id: Number(v.room_id) || 0, capacity: Number(v.capacity) || 0 }).then(reload);
     });
     Z.onSubmit(bulk, function (v) {
-      return post('/review-slots/bulk', { from: v.from, to: v.to, periods: ['am', 'pm'], room: v.room, capacity: Number(v.capacity) || 0 }).then(function (res) {
+      return post('/review-slots/bulk', { from: v.from, to: v.to, periods: ['am', 'pm'], room_id: Number(v.room_id) || 0, capacity: Number(v.capacity) || 0 }).then(function (res) {
         reload();
         bulk.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '新增 ' + items(res).length + ' 个时段' + (res.existing ? '，' + res.existing + ' 个已存在' : '')), bulk.firstChild);
       });
     });
+    Z.onSubmit(newRoom, function (v) {
+      return post('/rooms', { unit_code: v.unit_code || '', name: v.name, address: v.address }).then(function (r) {
+        newRoom.querySelector('[name=name]').value = '';
+        newRoom.querySelector('[name=address]').value = '';
+        return fillRooms().then(function () { roomSelects.forEach(function (sel) { sel.value = String(r.id); }); });
+      });
+    });
+    fillRooms();
     reload();
   }
 
@@ -584,12 +621,12 @@
       var past = day < new Date(from.getFullYear(), from.getMonth(), from.getDate());
       cells.push(h('div', { class: 'week-day' + (past ? ' past' : ''), dataset: { date: iso } },
         h('button', { type: 'button', class: 'week-date', disabled: past, onclick: pickDay.bind(null, iso) }, iso.slice(5)),
-        (byDay[iso] || []).sort(function (a, b) { return (a.period + a.room).localeCompare(b.period + b.room); }).map(function (s) {
+        (byDay[iso] || []).sort(function (a, b) { return (a.period + a.room.name).localeCompare(b.period + b.room.name); }).map(function (s) {
           return h('div', { class: 'week-slot' + (s.closed ? ' closed' : s.booked >= s.capacity ? ' full' : '') },
-            h('span', null, (Z.periodLabels[s.period] || s.period) + ' ' + s.room),
+            h('span', null, (Z.periodLabels[s.period] || s.period) + ' ' + s.room.name),
             h('span', null, s.closed ? '已关闭' : s.booked + '/' + s.capacity),
             s.closed || !can('POST /review-slots/:id/close') ? null : h('button', { type: 'button', class: 'link', title: '关闭该时段', 'aria-label': '关闭该时段', onclick: function () {
-              Z.confirmDialog('关闭时段', s.date + ' ' + (Z.periodLabels[s.period] || '') + ' ' + s.room + '：关闭后律师不能再预约，已有预约不受影响。确定关闭？',
+              Z.confirmDialog('关闭时段', s.date + ' ' + (Z.periodLabels[s.period] || '') + ' ' + s.room.name + '：关闭后律师不能再预约，已有预约不受影响。确定关闭？',
                 function () { return post('/review-slots/' + s.id + '/close').then(reload); }, '关闭');
             } }, '×'));
         })));
@@ -829,11 +866,27 @@
     ];
   }
 
+  // unitField picks a unit (unit_code) of the staff member's scope, for a
+  // new room or account; hidden while the scope holds a single unit, which
+  // the server then picks.
+  function unitField(id) {
+    var sel = h('select', { name: 'unit_code', id: id });
+    var field = Z.field('单位', sel);
+    field.hidden = true;
+    get('/units').then(function (res) {
+      var units = items(res);
+      Z.unitOptions(units).forEach(function (o) { sel.appendChild(o); });
+      field.hidden = units.length < 2;
+    }, function () { /* the server picks the only unit */ });
+    return field;
+  }
+
   function newUser(reload) {
     Z.dialog('新建用户', function () {
       return [
         Z.field('用户名', h('input', { name: 'username', id: 'new-username', autocomplete: 'off' })),
         Z.field('姓名', h('input', { name: 'display_name', id: 'new-display-name' })),
+        unitField('new-unit'),
         Z.field('角色', h('select', { name: 'role', id: 'new-role' }, Object.keys(Z.vocab.staff_roles).map(function (r) { return h('option', { value: r }, Z.vocab.staff_roles[r]); }))),
         Z.field('初始密码', h('input', { name: 'password', id: 'new-password', type: 'password', autocomplete: 'new-password' }), '至少 8 位，含大写、小写、数字、符号中的三类')
       ];
