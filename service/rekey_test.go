@@ -8,22 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"zsjc/handler/handlertest"
 	"zsjc/model"
 	"zsjc/secure"
 	"zsjc/service"
 	"zsjc/testenv"
 )
 
-// idNo builds a valid 18-character id number (GB 11643 check digit).
-func idNo(n int) string {
-	base := fmt.Sprintf("110105199001%02d%03d", 1+n/1000%28, n%1000)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		sum += int(base[i]-'0') * weights[i]
-	}
-	return base + string("10X98765432"[sum%11])
-}
+// idNo builds a valid id number (GB 11643 check digit) with sequence n.
+var idNo = handlertest.IDNumber
 
 // TestRekeyWhileServing moves a database filled under AES and one key to
 // SM4/SM3 under a new key. As the README's procedure says, every instance

@@ -52,9 +52,12 @@ func checkUploadTypeError(b *browser, phone context.Context, caseNo string) {
 func checkCutoffTrap(b *browser, phone, staff context.Context, base, caseURL string) {
 	tomorrow := time.Now().In(shanghai(b.t)).AddDate(0, 0, 1).Format("2006-01-02")
 	room := "第三阅卷室"
-	b.do(staff, "open a slot tomorrow",
+	b.do(staff, "open a slot tomorrow in a new room",
 		chromedp.Navigate(base+"/staff/slots"), chromedp.WaitVisible(chromedp.CSS(`#slot-form`)),
-		chromedp.SetValue(chromedp.CSS(`#slot-date`), tomorrow), chromedp.SetValue(chromedp.CSS(`#slot-room`), room),
+		chromedp.SetValue(chromedp.CSS(`#room-name`), room), chromedp.Click(chromedp.CSS(`#room-form button[type=submit]`)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function(){var s=document.getElementById('slot-room');var o=s&&s.selectedOptions[0];return !!o&&o.textContent.indexOf(%q)>=0})()`, room),
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)),
+		chromedp.SetValue(chromedp.CSS(`#slot-date`), tomorrow),
 		chromedp.Click(chromedp.CSS(`#slot-form button[type=submit]`)), waitContains(`#view`, room))
 	b.do(phone, "cancel the confirmed booking",
 		chromedp.EmulateViewport(375, 812), chromedp.Navigate(base+"/sandbox/open?next=/h5/appointments"),
@@ -63,7 +66,7 @@ func checkCutoffTrap(b *browser, phone, staff context.Context, base, caseURL str
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[type=submit]`)),
 		chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)),
 		waitGone(`#reviews li[data-status=confirmed]`))
-	pick := fmt.Sprintf(`#calendar .slot[title=%q]`, room)
+	pick := fmt.Sprintf(`#calendar .slot[data-room=%q]`, room)
 	book := func(name string) {
 		b.do(phone, name,
 			chromedp.Navigate(caseURL+"/review"), chromedp.WaitVisible(chromedp.CSS(pick)),
@@ -112,7 +115,7 @@ func checkCasePage(b *browser, phone, staff context.Context, base, caseURL strin
 	}
 	b.do(staff, "record 审结",
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(chromedp.CSS(`#cases a`)),
-		chromedp.Click(chromedp.CSS(`#cases a`)), chromedp.WaitVisible(chromedp.CSS(`#event-form`)),
+		openDemoCase(), chromedp.WaitVisible(chromedp.CSS(`#event-form`)),
 		chromedp.SetValue(chromedp.CSS(`#event-stage`), "审结"), chromedp.SetValue(chromedp.CSS(`#event-description`), "本案审结。"),
 		chromedp.Click(chromedp.CSS(`#event-form button[type=submit]`)), waitContains(`dialog[open]`, "确定记录"),
 		chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)), waitContains(`#timeline`, "审结"))

@@ -393,7 +393,7 @@
           var left = remaining(s), full = left <= 0 || s.closed, room = s.room || {};
           // Two rooms open at the same time differ only by room: each slot
           // names its room and address, not just in a tooltip.
-          var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id },
+          var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id, room: room.name || '' },
             'aria-label': day + ' ' + (Z.periodLabels[s.period] || s.period) + ' ' + roomText(room) + (full ? ' 已满' : ' 余' + left) },
             h('span', { class: 'slot-time' }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left)),
             h('span', { class: 'slot-room' }, room.name || ''),
