@@ -38,6 +38,10 @@ type Store interface {
 	// DelIfEqual removes key only while it still holds value (releasing a
 	// lock only if we still own it) and reports whether it did.
 	DelIfEqual(ctx context.Context, key, value string) (bool, error)
+	// ExpireIfEqual gives key a new ttl only while it still holds value
+	// (extending a value another instance may replace meanwhile) and
+	// reports whether it did.
+	ExpireIfEqual(ctx context.Context, key, value string, ttl time.Duration) (bool, error)
 	// Ping checks the connection.
 	Ping(ctx context.Context) error
 }

@@ -165,3 +165,28 @@ func TestSetNXOneWinner(t *testing.T) {
 		})
 	}
 }
+
+// TestExpireIfEqual: a new ttl is set only while the key holds the value,
+// so an instance cannot extend a value another has replaced.
+func TestExpireIfEqual(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			if err := s.Set(ctx, "epoch", "e1", 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := s.ExpireIfEqual(ctx, "epoch", "e0", time.Hour); err != nil || ok {
+				t.Fatalf("extended a value the key does not hold: %v, %v", ok, err)
+			}
+			if ok, err := s.ExpireIfEqual(ctx, "epoch", "e1", time.Hour); err != nil || !ok {
+				t.Fatalf("ExpireIfEqual = %v, %v", ok, err)
+			}
+			if ttl, err := s.TTL(ctx, "epoch"); err != nil || ttl < 59*time.Minute {
+				t.Fatalf("ttl after extending = %v, %v", ttl, err)
+			}
+			if ok, err := s.ExpireIfEqual(ctx, "absent", "x", time.Hour); err != nil || ok {
+				t.Fatalf("extended an absent key: %v, %v", ok, err)
+			}
+		})
+	}
+}

@@ -167,4 +167,16 @@ func (m *Memory) DelIfEqual(_ context.Context, key, value string) (bool, error) 
 	return true, nil
 }
 
+func (m *Memory) ExpireIfEqual(_ context.Context, key, value string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, ok := m.get(key)
+	if !ok || it.value != value {
+		return false, nil
+	}
+	it.expires = m.expiry(ttl)
+	m.items[key] = it
+	return true, nil
+}
+
 func (m *Memory) Ping(context.Context) error { return nil }

@@ -158,6 +158,18 @@ func (r *Redis) DelIfEqual(ctx context.Context, key, value string) (bool, error)
 	return n == 1, nil
 }
 
+var expireIfEqualScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`)
+
+func (r *Redis) ExpireIfEqual(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
+	n, err := expireIfEqualScript.Run(ctx, r.client, []string{r.k(key)}, value, ttl.Milliseconds()).Int64()
+	if err != nil {
+		return false, r.fail(ctx, "expire-if-equal", err)
+	}
+	return n == 1, nil
+}
+
 // Ping checks the server the way the code uses it: on a cluster, every
 // master (keys live on all of them), as per a freshly read slot map, so a
 // replica promoted after a master died counts and the dead master does not.

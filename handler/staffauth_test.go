@@ -78,6 +78,11 @@ func TestStaffLoginContractAndCSRF(t *testing.T) {
 	if strings.Contains(string(r.Body), "$2a$") || strings.Contains(string(r.Body), `"password`) {
 		t.Errorf("login answer shows the hash: %s", r.Body)
 	}
+	// The account's session epoch outlives the session, and expires.
+	if ttl, err := env.Cache.TTL(context.Background(), fmt.Sprintf("sess:epoch:%d", st.ID)); err != nil ||
+		ttl <= service.StaffSessionLifetime || ttl > service.StaffSessionLifetime+time.Hour {
+		t.Errorf("session epoch ttl = %v, %v; want a little over the session lifetime", ttl, err)
+	}
 	cookie := cookiesOf(r)["zsjc_staff"]
 	if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("session cookie %+v", cookie)

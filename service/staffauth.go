@@ -266,20 +266,29 @@ func (s *Service) StaffLogout(ctx context.Context, a Actor, sid string) error {
 // it has none. A lost epoch key ends the account's sessions (the safe way).
 func (s *Service) staffEpoch(ctx context.Context, staffID uint64) (string, error) {
 	key := staffEpochKey(staffID)
-	if _, err := s.cache.SetNX(ctx, key, secure.Token(12), 0); err != nil {
+	if _, err := s.cache.SetNX(ctx, key, secure.Token(12), staffEpochTTL); err != nil {
 		return "", unavailable(err)
 	}
 	epoch, err := s.cache.Get(ctx, key)
 	if err != nil {
 		return "", unavailable(err)
 	}
+	// The epoch must outlive the session opened with it; extended only if
+	// no one started a new epoch meanwhile (that would end this session).
+	if _, err := s.cache.ExpireIfEqual(ctx, key, epoch, staffEpochTTL); err != nil {
+		return "", unavailable(err)
+	}
 	return epoch, nil
 }
+
+// staffEpochTTL keeps an account's epoch past the longest session opened
+// with it; an account nobody logs in to lets its epoch expire.
+const staffEpochTTL = StaffSessionLifetime + time.Hour
 
 // endStaffSessions starts a new epoch for the account, which ends every
 // session opened before, on every instance.
 func (s *Service) endStaffSessions(ctx context.Context, staffID uint64) error {
-	if err := s.cache.Set(ctx, staffEpochKey(staffID), secure.Token(12), 0); err != nil {
+	if err := s.cache.Set(ctx, staffEpochKey(staffID), secure.Token(12), staffEpochTTL); err != nil {
 		return fmt.Errorf("end sessions of staff %d: %w", staffID, unavailable(err))
 	}
 	return nil
