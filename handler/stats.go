@@ -106,23 +106,33 @@ func (s *Server) statsCSV(c *gin.Context) error {
 	return export.CSV(c.Writer, children)
 }
 
-// chartFigures reads ?figures=a,b (at most five) or takes the defaults.
-func chartFigures(c *gin.Context, defaults ...string) []string {
+// chartFigures reads ?figures=a,b (one to five of service.Figures) or
+// takes the defaults.
+func chartFigures(c *gin.Context, defaults ...string) ([]string, error) {
 	raw := strings.TrimSpace(c.Query("figures"))
 	if raw == "" {
-		return defaults
+		return defaults, nil
 	}
 	names := strings.Split(raw, ",")
-	return names[:min(len(names), 5)]
+	if len(names) > 5 {
+		return nil, model.Invalid(map[string]string{"figures": "一张图至多 5 项指标"})
+	}
+	for _, name := range names {
+		if labelOf(name) == "" {
+			return nil, model.Invalid(map[string]string{"figures": "没有指标 " + name})
+		}
+	}
+	return names, nil
 }
 
+// labelOf is the figure's label, "" for no such figure.
 func labelOf(name string) string {
 	for _, f := range service.Figures {
 		if f.Name == name {
 			return f.Label
 		}
 	}
-	return name
+	return ""
 }
 
 func number(v any) float64 {
@@ -137,7 +147,10 @@ func number(v any) float64 {
 
 // statsTrend draws the figures of the unit over the last twelve months.
 func (s *Server) statsTrend(c *gin.Context) error {
-	names := chartFigures(c, "events_recorded", "documents_published", "bindings_received")
+	names, err := chartFigures(c, "events_recorded", "documents_published", "bindings_received")
+	if err != nil {
+		return err
+	}
 	series, err := s.svc.MonthlySeries(c.Request.Context(), actor(c), c.Query("unit"), names, 12)
 	if err != nil {
 		return err
@@ -162,7 +175,10 @@ func (s *Server) statsChildren(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	names := chartFigures(c, "events_recorded", "documents_published")
+	names, err := chartFigures(c, "events_recorded", "documents_published")
+	if err != nil {
+		return err
+	}
 	var cats []string
 	bars := make([]chart.Series, len(names))
 	for i, name := range names {

@@ -383,6 +383,11 @@ func TestStatisticsExports(t *testing.T) {
 	if !bytes.HasPrefix(c.Body, []byte("\xef\xbb\xbf单位代码,单位,受理案件")) {
 		t.Errorf("csv starts %q", c.Body[:min(len(c.Body), 60)])
 	}
+	for _, bad := range []string{"/api/staff/stats/trend.svg?figures=nosuch", "/api/staff/stats/children.svg" + q + "&figures=a,b,c,d,e,f"} {
+		if r := h.Do(admin, "GET", bad, nil); r.Code != 422 || r.ErrorCode() != "invalid_input" {
+			t.Errorf("%s: %d %s, want 422", bad, r.Code, r.Body)
+		}
+	}
 	for _, path := range []string{"/api/staff/stats/trend.svg?unit=root", "/api/staff/stats/children.svg" + q} {
 		r := h.Do(admin, "GET", path, nil)
 		if r.Code != 200 || r.Header.Get("Content-Type") != "image/svg+xml" || !bytes.HasPrefix(r.Body, []byte("<svg")) {

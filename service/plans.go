@@ -95,7 +95,7 @@ func (s *Service) SetPlan(ctx context.Context, a Actor, code, month string, in P
 	}
 	action := "plan.update"
 	if s.planFrozen(start) {
-		if a.Role != model.StaffAdmin || a.UnitID == u.ID || !strings.HasPrefix(u.Path, unitPathOf(t, a.UnitID)) {
+		if a.Role != model.StaffAdmin || !t.strictlyAbove(a.UnitID, u) {
 			return PlanView{}, errPlanFrozen
 		}
 		action = "plan.correct"
@@ -121,11 +121,8 @@ func (s *Service) SetPlan(ctx context.Context, a Actor, code, month string, in P
 	return s.Plan(ctx, a, code, month)
 }
 
-// unitPathOf is the materialized path of a unit; an unknown id gets one
-// that no unit's path starts with.
-func unitPathOf(t *unitTree, id uint64) string {
-	if u, ok := t.byID[id]; ok {
-		return u.Path
-	}
-	return "\x00"
+// strictlyAbove reports whether unit id is an ancestor of u (not u).
+func (t *unitTree) strictlyAbove(id uint64, u *model.Unit) bool {
+	above, ok := t.byID[id]
+	return ok && above.ID != u.ID && strings.HasPrefix(u.Path, above.Path)
 }

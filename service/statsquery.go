@@ -74,15 +74,10 @@ func (s *Service) statsUnit(ctx context.Context, a Actor, code string) (*unitTre
 	}
 	code = strings.TrimSpace(code)
 	if code == "" {
-		for _, id := range a.Scope.UnitIDs {
-			if u, ok := t.byID[id]; ok {
-				return t, u, nil
-			}
+		if u, ok := t.byID[a.UnitID]; ok {
+			return t, u, nil
 		}
-		if len(t.order) > 0 && a.Scope.All {
-			return t, t.byID[t.order[0]], nil
-		}
-		return nil, nil, model.ErrNotFound
+		return nil, nil, model.ErrNotFound // the system actor names its unit
 	}
 	u, ok := t.byCode[code]
 	if !ok || !a.Scope.Contains(u.ID) {
