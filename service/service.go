@@ -43,8 +43,13 @@ type Options struct {
 	// UnrecognisedReply answers a text message no keyword matches (the
 	// menu file's unrecognised_reply); unset: the help text.
 	UnrecognisedReply string
-	// PublicURL is where users reach the H5 pages ("" in tests: relative links).
+	// PublicURL is where users reach the H5 pages ("" in tests); the
+	// JS-SDK signs only pages under it.
 	PublicURL string
+	// LinkBase makes the links in passive replies absolute: PublicURL, or in
+	// dev without one the local address, since WeChat cannot follow a
+	// relative link ("" in tests: relative links).
+	LinkBase string
 	// AppID is the official account's AppID (JS-SDK config).
 	AppID string
 	Dev   bool

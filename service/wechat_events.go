@@ -385,6 +385,6 @@ func (s *Service) bindCaseText(caseNo string) string {
 // link is an <a> to an H5 page through the WeChat login, which sends the
 // user on to the page.
 func (s *Service) link(page, text string) string {
-	href := strings.TrimRight(s.opt.PublicURL, "/") + "/h5/login?next=" + url.QueryEscape(page)
+	href := strings.TrimRight(s.opt.LinkBase, "/") + "/h5/login?next=" + url.QueryEscape(page)
 	return `<a href="` + href + `">` + text + `</a>`
 }

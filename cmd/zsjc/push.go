@@ -31,6 +31,6 @@ func newPushWorker(a *app) (*push.Worker, error) {
 	push.RegisterQueueDepth(a.registry, a.db)
 	return push.New(a.db, a.cache, a.wx.client, push.NewMetrics(a.registry), a.log, push.Options{
 		Concurrency: a.cfg.Push.Concurrency, MaxAttempts: a.cfg.Push.MaxAttempts, Templates: templates,
-		PublicURL: sandboxBase(a.cfg), Location: a.cfg.Location(), Deliveries: a.svc,
+		PublicURL: linkBase(a.cfg), Location: a.cfg.Location(), Deliveries: a.svc,
 	}), nil
 }

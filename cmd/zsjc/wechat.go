@@ -59,6 +59,16 @@ func setupWeChat(cfg *config.Config, store cache.Store, log *slog.Logger) (*weCh
 	return w, nil
 }
 
+// linkBase is the base of the links that replies and pushes carry: the
+// public URL, or in dev without one the local address; in prod without a
+// public URL there is no address to name (links stay relative).
+func linkBase(cfg *config.Config) string {
+	if cfg.PublicURL == "" && !cfg.Dev() {
+		return ""
+	}
+	return sandboxBase(cfg)
+}
+
 // sandboxBase is our own server's URL: ZSJC_PUBLIC_URL, else
 // http://localhost on the port of ZSJC_ADDR.
 func sandboxBase(cfg *config.Config) string {

@@ -161,6 +161,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 				Pushes: cfg.Retention.PushesDays, Callbacks: cfg.Retention.CallbacksDays},
 			UnrecognisedReply: replies.Unrecognised,
 			PublicURL:         cfg.PublicURL,
+			LinkBase:          linkBase(cfg),
 			AppID:             a.wx.cfg.AppID,
 			Dev:               cfg.Dev(),
 			SandboxWeChat:     a.wx.sandbox != nil,

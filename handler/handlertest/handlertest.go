@@ -188,7 +188,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 	opt := service.Options{
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
-		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
+		PublicURL: set.publicURL, LinkBase: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
 		Limits: set.limits,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
