@@ -43,7 +43,7 @@ func TestBrowserJourney(t *testing.T) {
 	password := printedPassword(t, out, "admin")
 	shots := screenshotDir(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -528,10 +528,13 @@ func timeZone(zone string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// browser runs steps and names the failing one with the page it was on.
+// browser runs steps and names the failing one with the page it was on;
+// it checks every page a step leaves a tab on for accessibility
+// (checkVisited).
 type browser struct {
-	t     *testing.T
-	shots string
+	t       *testing.T
+	shots   string
+	checked map[string]bool // addresses checkVisited has checked
 }
 
 // stepTimeout bounds one step; the whole journey has three minutes.
@@ -540,6 +543,7 @@ const stepTimeout = 20 * time.Second
 func (b *browser) do(tab context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	step(b, tab, name, chromedp.Steps(actions...))
+	b.checkVisited(tab, name)
 }
 
 // step runs one action that yields a value, failing the test with the page
@@ -557,9 +561,11 @@ func step[T any](b *browser, tab context.Context, name string, a chromedp.Action
 	return v
 }
 
-// shot saves a full-page PNG of the tab as name.png.
+// shot checks the page for accessibility (checkA11y) and saves a
+// full-page PNG of the tab as name.png.
 func (b *browser) shot(tab context.Context, name string) {
 	b.t.Helper()
+	b.checkA11y(tab, name)
 	png := step(b, tab, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
