@@ -6,9 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // axeSource is axe-core (testdata/README.md names its version and source),
@@ -52,47 +57,70 @@ func (v axeViolation) blocking() bool { return v.Impact == "serious" || v.Impact
 // checkA11y runs axe-core on the page tab shows now (with whatever dialog
 // or error state it shows) and fails the test on every serious or critical
 // violation, naming the page, the rule, the elements and why. On H5 pages
-// it also measures the tap targets (tapTargets). b.do runs it on every
+// it also measures the tap targets (tapTargets: 44 px, 48 px in 长辈模式). b.do runs it on every
 // page a step leaves the tab on and b.shot before every screenshot, so a
 // page the journey visits is checked without being named here.
-func (b *browser) checkA11y(tab context.Context, page string) {
+func (b *browser) checkA11y(tab context.Context, name string) {
 	b.t.Helper()
-	loc := step(b, tab, "location of "+page, chromedp.Location())
+	loc := step(b, tab, "location of "+name, chromedp.Location())
 	u, err := url.Parse(loc)
 	if err != nil || !servicePage(u.Path) {
 		return
 	}
-	if !step(b, tab, "axe-core loaded in "+page, chromedp.Evaluate[bool](`typeof axe === 'object'`)) {
-		step(b, tab, "load axe-core in "+page, chromedp.Evaluate[chromedp.Void](axeSource))
+	if !step(b, tab, "axe-core loaded in "+name, chromedp.Evaluate[bool](`typeof axe === 'object'`)) {
+		step(b, tab, "load axe-core in "+name, chromedp.Evaluate[chromedp.Void](axeSource))
 	}
-	raw := step(b, tab, "axe-core on "+page, chromedp.Evaluate[string](axeRun, chromedp.EvalAwaitPromise))
+	raw := step(b, tab, "axe-core on "+name, chromedp.Evaluate[string](axeRun, chromedp.EvalAwaitPromise))
 	var found []axeViolation
 	if err := json.Unmarshal([]byte(raw), &found); err != nil {
-		b.t.Fatalf("axe-core on %s: %v in %q", page, err, raw)
+		b.t.Fatalf("axe-core on %s: %v in %q", name, err, raw)
 	}
 	for _, v := range found {
 		var nodes strings.Builder
 		for _, n := range v.Nodes {
 			fmt.Fprintf(&nodes, "\n    %s\n      %s", n.Target, strings.ReplaceAll(n.Summary, "\n", "\n      "))
 		}
-		msg := fmt.Sprintf("axe-core: %s (%s): %s [%s] %s%s", page, loc, v.ID, v.Impact, v.Help, nodes.String())
+		msg := fmt.Sprintf("axe-core: %s (%s): %s [%s] %s%s", name, loc, v.ID, v.Impact, v.Help, nodes.String())
 		if v.blocking() {
 			b.t.Error(msg)
 		} else {
 			b.t.Log(msg)
 		}
 	}
+	if broken := step(b, tab, "dialogs and field errors of "+name, chromedp.Evaluate[[]string](sharedChecks)); len(broken) > 0 {
+		b.t.Errorf("%s (%s):\n  %s", name, loc, strings.Join(broken, "\n  "))
+	}
 	if strings.HasPrefix(u.Path, "/h5/") {
-		b.tapTargets(tab, page, 44)
+		min := 44
+		if step(b, tab, "长辈模式 of "+name, chromedp.Evaluate[bool](`document.documentElement.classList.contains('elder')`)) {
+			min = 48
+		}
+		b.tapTargets(tab, name, min)
 	}
 }
+
+// sharedChecks are what the Z helpers promise beyond axe-core's rules: an
+// open dialog is named by a visible title and modal, a field error is
+// read with its field (aria-describedby, aria-invalid).
+const sharedChecks = `(function(){
+	var out = [];
+	document.querySelectorAll('dialog[open]').forEach(function (d) {
+		var t = document.getElementById(d.getAttribute('aria-labelledby') || '');
+		if (!t || !d.contains(t) || !t.textContent.trim()) out.push('an open dialog is not named by its title (aria-labelledby)');
+	});
+	document.querySelectorAll('.field-error').forEach(function (e) {
+		var by = e.id ? document.querySelectorAll('[aria-describedby~="' + e.id + '"][aria-invalid=true]') : [];
+		if (!by.length) out.push('the field error «' + e.textContent + '» describes no invalid control (aria-describedby, aria-invalid)');
+	});
+	return out;
+})()`
 
 // tapTargets fails on a control of the page smaller than min CSS pixels in
 // height or width (WCAG 2.5.5): buttons, links styled as buttons, the
 // header's links, form controls. Links inside running text are exempt.
-func (b *browser) tapTargets(tab context.Context, page string, min int) {
+func (b *browser) tapTargets(tab context.Context, name string, min int) {
 	b.t.Helper()
-	small := step(b, tab, "tap targets of "+page, chromedp.Evaluate[[]string](fmt.Sprintf(`(function(){
+	small := step(b, tab, "tap targets of "+name, chromedp.Evaluate[[]string](fmt.Sprintf(`(function(){
 		var sel = 'button, .btn, select, textarea, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), [role=tab], .tabbar a, .topbar a, .segmented a, label:has(input[type=radio]), label:has(input[type=checkbox])';
 		return Array.from(document.querySelectorAll(sel)).filter(function (e) {
 			var r = e.getBoundingClientRect();
@@ -105,25 +133,20 @@ func (b *browser) tapTargets(tab context.Context, page string, min int) {
 		});
 	})()`, min)))
 	if len(small) > 0 {
-		b.t.Errorf("%s: tap targets under %d px:\n  %s", page, min, strings.Join(small, "\n  "))
+		b.t.Errorf("%s: tap targets under %d px:\n  %s", name, min, strings.Join(small, "\n  "))
 	}
 }
 
 // checkVisited runs checkA11y on the H5 or console page a step left the
-// tab on, once per address (path and query): a journey that comes back to
-// a page does not check it again; screenshots and explicit checks always
-// run it.
+// tab on, once per address (path and query) and state: the open dialog,
+// the field and form errors, a failure state. A journey that comes back
+// to a page as it was does not check it again; screenshots always do.
 func (b *browser) checkVisited(tab context.Context, step string) {
 	b.t.Helper()
-	loc, err := chromedp.Run(tab, chromedp.Location())
-	if err != nil {
+	key, err := chromedp.Run(tab, chromedp.Evaluate[string](pageState))
+	if err != nil || key == "" {
 		return
 	}
-	u, err := url.Parse(loc)
-	if err != nil || !servicePage(u.Path) {
-		return
-	}
-	key := u.Path + "?" + u.RawQuery
 	if b.checked == nil {
 		b.checked = map[string]bool{}
 	}
@@ -134,8 +157,172 @@ func (b *browser) checkVisited(tab context.Context, step string) {
 	b.checkA11y(tab, "after "+step)
 }
 
+// pageState names the page and what it shows for checkVisited, or ""
+// off the service's pages.
+const pageState = `(function(){
+	var p = location.pathname;
+	if (p.indexOf('/h5/') !== 0 && p.indexOf('/staff/') !== 0) return '';
+	var d = document.querySelector('dialog[open] h2');
+	return p + location.search + ' elder=' + document.documentElement.classList.contains('elder') + ' dialog=' + (d ? d.textContent : '') +
+		' errors=' + document.querySelectorAll('.field-error, .form-error').length +
+		' failure=' + !!document.querySelector('#view .state.error:not(.boot-stalled)');
+})()`
+
 // servicePage reports whether path is an H5 or console page: the sandbox
 // is a developer's tool, not a page of the service.
 func servicePage(path string) bool {
 	return strings.HasPrefix(path, "/h5/") || strings.HasPrefix(path, "/staff/")
+}
+
+// elderAtBody records, in every new document of the tab, whether 长辈模式
+// was on when <body> appeared: the shell applies it in <head>, before the
+// first paint, or the page would flash in the normal mode first.
+const elderAtBody = `new MutationObserver(function (ms, o) {
+	if (!document.body) return;
+	window.zsjcElderAtBody = document.documentElement.classList.contains('elder');
+	o.disconnect();
+}).observe(document, { childList: true, subtree: true });`
+
+// checkElderMode switches 长辈模式 on with the header's switch on the case
+// page, checks the sizes it promises (body text ≥ 18 px, buttons ≥ 48 px,
+// and every tap target through checkA11y), that it is remembered across
+// pages and applied before the first paint, runs axe-core in it and
+// saves the README's screenshots; then switches it off again.
+func checkElderMode(b *browser, phone context.Context, base, caseURL string) {
+	b.t.Helper()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	script := step(b, phone, "watch the first paint", chromedp.Action[page.ScriptIdentifier](func(ctx context.Context, t *chromedp.Target) (page.ScriptIdentifier, error) {
+		res, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: elderAtBody})
+		return res.Identifier, err
+	}))
+	b.do(phone, "case page in the normal mode", chromedp.Navigate(caseURL), chromedp.WaitVisible(css(`#book-review`)))
+	if on := step(b, phone, "normal mode at the first paint", chromedp.Evaluate[bool](`window.zsjcElderAtBody`)); on {
+		b.t.Error("长辈模式 is on before anyone switched it on")
+	}
+	b.do(phone, "switch 长辈模式 on", chromedp.Click(css(`#elder-toggle`)),
+		chromedp.WaitReady(css(`html.elder #elder-toggle[aria-pressed=true]`)))
+	sizes := step(b, phone, "elder sizes", chromedp.Evaluate[[]float64](`[parseFloat(getComputedStyle(document.body).fontSize),
+		document.getElementById('book-review').getBoundingClientRect().height,
+		document.getElementById('elder-toggle').getBoundingClientRect().height]`))
+	if sizes[0] < 18 || sizes[1] < 48 || sizes[2] < 48 {
+		b.t.Errorf("长辈模式: body text %.1f px (want ≥ 18), 预约阅卷 %.1f px and the switch %.1f px high (want ≥ 48)", sizes[0], sizes[1], sizes[2])
+	}
+	b.shot(phone, "h5-elder-case")
+	for _, p := range []struct{ path, ready, shot string }{
+		{caseURL + "/review", `#calendar .slot`, "h5-elder-review"},
+		{base + "/h5/", `#cases a.row`, "h5-elder-cases"},
+		{base + "/h5/bind?role=lawyer", `#lawyer-form`, "h5-elder-bind"},
+		{base + "/h5/appointments", `#view h2`, ""},
+		{caseURL + "/meeting", `#meeting-form`, ""},
+		{base + "/h5/profile", `#profile-form`, ""},
+	} {
+		b.do(phone, "长辈模式 "+p.path, chromedp.Navigate(p.path), chromedp.WaitVisible(css(p.ready)))
+		kept := step(b, phone, "长辈模式 kept on "+p.path, chromedp.Evaluate[[]bool](
+			`[window.zsjcElderAtBody, document.documentElement.classList.contains('elder'), document.getElementById('elder-toggle').getAttribute('aria-pressed') === 'true']`))
+		if !kept[0] || !kept[1] || !kept[2] {
+			b.t.Errorf("长辈模式 on %s: at the first paint %v, now %v, the switch pressed %v; want it remembered from the first paint", p.path, kept[0], kept[1], kept[2])
+		}
+		if p.path == caseURL+"/review" {
+			// One column: every day of the calendar starts at the same x.
+			if n := step(b, phone, "calendar columns", chromedp.Evaluate[int](`new Set(Array.from(document.querySelectorAll('#calendar .day')).map(function(d){return Math.round(d.getBoundingClientRect().left)})).size`)); n != 1 {
+				b.t.Errorf("长辈模式: the slot calendar has %d columns, want 1", n)
+			}
+		}
+		if p.shot != "" {
+			b.shot(phone, p.shot)
+		}
+	}
+	b.do(phone, "switch 长辈模式 off", chromedp.Click(css(`#elder-toggle`)),
+		chromedp.WaitReady(css(`html:not(.elder) #elder-toggle[aria-pressed=false]`)), chromedp.Reload(), chromedp.WaitVisible(css(`#profile-form`)))
+	if size := step(b, phone, "normal size again", chromedp.Evaluate[float64](`parseFloat(getComputedStyle(document.body).fontSize)`)); size != 16 {
+		b.t.Errorf("after switching 长辈模式 off the body text is %.1f px, want 16", size)
+	}
+	if _, err := chromedp.Call(phone, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: script}); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// checkTextSize200 sets the browser's text size to 200 % (Chromium's
+// default font size 32 px instead of 16) and opens the H5 pages at 375 px:
+// the pages follow it (body text 32 px: sizes are rem, not px) and nothing
+// in them runs off the screen sideways or is cut off.
+func checkTextSize200(b *browser, phone context.Context, base, caseURL string) {
+	b.t.Helper()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	fontSize := func(px int64) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, page.SetFontSizes, page.SetFontSizesParams{FontSizes: &page.FontSizes{Standard: px}})
+			return err
+		})
+	}
+	b.do(phone, "text size 200 %", chromedp.EmulateViewport(375, 812), fontSize(32))
+	for _, p := range []struct{ path, ready string }{
+		{base + "/h5/", `#cases a.row`},
+		{caseURL, `#timeline`},
+		{caseURL + "/review", `#view .card`},
+		{caseURL + "/meeting", `#meeting-form`},
+		{base + "/h5/bind?role=lawyer", `#lawyer-form`},
+		{base + "/h5/appointments", `#view h2`},
+		{base + "/h5/profile", `#profile-form`},
+	} {
+		b.do(phone, "200 % "+p.path, chromedp.Navigate(p.path), chromedp.WaitVisible(css(p.ready)))
+		got := step(b, phone, "layout at 200 % of "+p.path, chromedp.Evaluate[[]string](`(function(){
+			var out = [getComputedStyle(document.body).fontSize];
+			var w = document.documentElement.clientWidth;
+			if (document.documentElement.scrollWidth > w + 1) out.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' px wide in ' + w);
+			document.querySelectorAll('body *').forEach(function (e) {
+				if (e.closest('.sr-only, .table-wrap') || !e.getClientRects().length) return;
+				var r = e.getBoundingClientRect(), st = getComputedStyle(e);
+				var what = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' «' + e.textContent.trim().slice(0, 16) + '»';
+				if (r.right > w + 1 || r.left < -1) out.push(what + ' runs off the screen (' + Math.round(r.left) + '–' + Math.round(r.right) + ')');
+				// A form control's own value scrolls inside it: not cut off.
+				if (!e.matches('input, select, textarea') && /hidden|clip/.test(st.overflowX) && e.scrollWidth > e.clientWidth + 1) out.push(what + ' is cut off (' + e.scrollWidth + ' px of text in ' + e.clientWidth + ')');
+			});
+			return out;
+		})()`))
+		if got[0] != "32px" {
+			b.t.Errorf("at 200 %% text size %s has %s body text, want 32px (sizes in rem of the browser's text size)", p.path, got[0])
+		}
+		if len(got) > 1 {
+			b.t.Errorf("at 200 %% text size %s:\n  %s", p.path, strings.Join(got[1:], "\n  "))
+		}
+	}
+	// The viewport only: a full-page capture lays the page out again at
+	// the default text size.
+	png := step(b, phone, "screenshot at 200 %", chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(b.shots, "h5-profile-text-200.png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do(phone, "text size 100 %", fontSize(16))
+}
+
+// checkDialogFocus opens the dialog the button opener opens and checks
+// what Z.dialog promises: named by its title, the focus inside it, Tab
+// and Shift+Tab cycling within it, Escape closing it and putting the focus
+// back on the opener.
+func checkDialogFocus(b *browser, tab context.Context, opener string) {
+	b.t.Helper()
+	inside := `(function(){var d=document.querySelector('dialog[open]');return !!d&&d.contains(document.activeElement)})()`
+	b.do(tab, "open the dialog of "+opener, chromedp.Click(chromedp.CSS(opener)), chromedp.WaitVisible(chromedp.CSS(`dialog[open]`)))
+	if !step(b, tab, "focus in the dialog", chromedp.Evaluate[bool](inside)) {
+		b.t.Errorf("the dialog of %s opens without the focus in it", opener)
+	}
+	stops := step(b, tab, "stops in the dialog", chromedp.Evaluate[int](`document.querySelectorAll('dialog[open] input, dialog[open] select, dialog[open] textarea, dialog[open] button').length`))
+	for i, shift := range []bool{false, true} {
+		var opts []chromedp.KeyOption
+		if shift {
+			opts = append(opts, chromedp.KeyModifiers(kb.ModifierShift))
+		}
+		for n := 0; n < stops+2; n++ {
+			b.do(tab, fmt.Sprintf("tab %d of %s", n, opener), chromedp.KeyEvent(kb.Tab, opts...))
+			if !step(b, tab, "focus still in the dialog", chromedp.Evaluate[bool](inside)) {
+				b.t.Errorf("the dialog of %s lets the focus out after %d presses of %s", opener, n+1, []string{"Tab", "Shift+Tab"}[i])
+				break
+			}
+		}
+	}
+	b.do(tab, "close the dialog of "+opener, chromedp.KeyEvent(kb.Escape), waitGone(`dialog[open]`))
+	if back := step(b, tab, "focus after the dialog", chromedp.Evaluate[bool](fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, opener))); !back {
+		b.t.Errorf("closing the dialog of %s does not put the focus back on it", opener)
+	}
 }

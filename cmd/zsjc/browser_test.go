@@ -43,7 +43,7 @@ func TestBrowserJourney(t *testing.T) {
 	password := printedPassword(t, out, "admin")
 	shots := screenshotDir(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -192,6 +192,9 @@ func TestBrowserJourney(t *testing.T) {
 		`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){return d.querySelector('.date').textContent===%q})[0].scrollIntoView()`, day[5:])))
 	b.shot(phone, "h5-slots-rooms")
 	b.shot(phone, "h5-review")
+	checkElderMode(b, phone, base, caseURL)
+	checkTextSize200(b, phone, base, caseURL)
+	b.do(phone, "review calendar again", chromedp.Navigate(caseURL+"/review"), chromedp.WaitVisible(css(`#calendar .slot:not(.full)`)))
 	// The slot staff opened (cancellable: its cut-off is still ahead).
 	b.do(phone, "book the slot", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){
 			return d.querySelector('.date').textContent === %q})[0].querySelector('.slot:not(.full)').click()`, day[5:])),
@@ -212,6 +215,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#meetings button.confirm`)), chromedp.WaitVisible(css(`#meeting-place`)),
 		chromedp.SetValue(css(`#meeting-place`), "本院第二接待室"),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+	b.do(phone, "my appointments", chromedp.Navigate(base+"/h5/appointments"), waitContains(`#meetings`, "本院第二接待室"))
+	checkDialogFocus(b, phone, `#meetings button.danger`)
 	b.do(phone, "cancel the meeting",
 		chromedp.Navigate(base+"/h5/appointments"), waitContains(`#meetings`, "本院第二接待室"),
 		chromedp.Click(css(`#meetings button.danger`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
@@ -240,6 +245,8 @@ func TestBrowserJourney(t *testing.T) {
 	if again := step(b, staff, "read the deadline again", chromedp.Value(css(`#case-deadline`))); again != deadline {
 		t.Errorf("saving the case unchanged in New York moved 办案期限 from %s to %s", deadline, again)
 	}
+	b.do(staff, "staff accounts", chromedp.Navigate(base+"/staff/users"), chromedp.WaitVisible(css(`#new-user`)))
+	checkDialogFocus(b, staff, `#new-user`)
 	b.do(staff, "create a staff account",
 		chromedp.Navigate(base+"/staff/users"), chromedp.WaitVisible(css(`#new-user`)), chromedp.Click(css(`#new-user`)),
 		chromedp.WaitVisible(css(`#new-username`)), chromedp.SetValue(css(`#new-username`), "anguan1"),
@@ -537,7 +544,7 @@ type browser struct {
 	checked map[string]bool // addresses checkVisited has checked
 }
 
-// stepTimeout bounds one step; the whole journey has three minutes.
+// stepTimeout bounds one step; the whole journey has five minutes.
 const stepTimeout = 20 * time.Second
 
 func (b *browser) do(tab context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
