@@ -32,7 +32,7 @@ const axeRun = `(function(){
 	}).then(function (r) {
 		return JSON.stringify(r.violations.map(function (v) {
 			return { id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(function (n) {
-				return { target: n.target.join(' '), impact: n.impact, summary: n.failureSummary };
+				return { target: n.target.join(' '), summary: n.failureSummary };
 			}) };
 		}));
 	});
@@ -45,7 +45,6 @@ type axeViolation struct {
 	Help   string `json:"help"`
 	Nodes  []struct {
 		Target  string `json:"target"`
-		Impact  string `json:"impact"`
 		Summary string `json:"summary"`
 	} `json:"nodes"`
 }
@@ -56,10 +55,12 @@ func (v axeViolation) blocking() bool { return v.Impact == "serious" || v.Impact
 
 // checkA11y runs axe-core on the page tab shows now (with whatever dialog
 // or error state it shows) and fails the test on every serious or critical
-// violation, naming the page, the rule, the elements and why. On H5 pages
-// it also measures the tap targets (tapTargets: 44 px, 48 px in 长辈模式). b.do runs it on every
-// page a step leaves the tab on and b.shot before every screenshot, so a
-// page the journey visits is checked without being named here.
+// violation, naming the page, the rule, the elements and why; then the
+// promises of the Z helpers (sharedChecks) and, on H5 pages, the tap
+// targets (44 px, 48 px in 长辈模式). b.do runs it on every page state a
+// step leaves the tab in (checkVisited) and b.shot before every
+// screenshot, so a page the journey visits is checked without being named
+// here. Off the H5 and console pages (the sandbox) it does nothing.
 func (b *browser) checkA11y(tab context.Context, name string) {
 	b.t.Helper()
 	loc := step(b, tab, "location of "+name, chromedp.Location())
@@ -100,8 +101,8 @@ func (b *browser) checkA11y(tab context.Context, name string) {
 }
 
 // sharedChecks are what the Z helpers promise beyond axe-core's rules: an
-// open dialog is named by a visible title and modal, a field error is
-// read with its field (aria-describedby, aria-invalid).
+// open dialog is named by its visible title, a field error is read with
+// its field (aria-describedby, aria-invalid).
 const sharedChecks = `(function(){
 	var out = [];
 	document.querySelectorAll('dialog[open]').forEach(function (d) {
@@ -141,11 +142,11 @@ func (b *browser) tapTargets(tab context.Context, name string, min int) {
 // tab on, once per address (path and query) and state: the open dialog,
 // the field and form errors, a failure state. A journey that comes back
 // to a page as it was does not check it again; screenshots always do.
-func (b *browser) checkVisited(tab context.Context, step string) {
+func (b *browser) checkVisited(tab context.Context, stepName string) {
 	b.t.Helper()
 	key, err := chromedp.Run(tab, chromedp.Evaluate[string](pageState))
 	if err != nil || key == "" {
-		return
+		return // off the service's pages, or between two documents: the next step checks
 	}
 	if b.checked == nil {
 		b.checked = map[string]bool{}
@@ -154,7 +155,7 @@ func (b *browser) checkVisited(tab context.Context, step string) {
 		return
 	}
 	b.checked[key] = true
-	b.checkA11y(tab, "after "+step)
+	b.checkA11y(tab, "after "+stepName)
 }
 
 // pageState names the page and what it shows for checkVisited, or ""

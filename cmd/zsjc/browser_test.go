@@ -30,7 +30,9 @@ import (
 // case with a power of attorney, staff approve in the console and open a
 // reading-room slot, the lawyer books it, staff confirm, and the pushes
 // appear on the phone. It saves a 375 px screenshot of every H5 page and of
-// the staff dashboard, and fails on any JavaScript error.
+// the staff dashboard, and fails on any JavaScript error and on any page
+// that is not accessible (checkA11y: axe-core's WCAG 2.1 A/AA rules, tap
+// targets; 长辈模式, 200 % text size and dialog focus on their own).
 //
 // Chromium is Debian's (/usr/bin/chromium). Without it the test skips,
 // unless ZSJC_REQUIRE_BROWSER=1 (CI), where it fails.
