@@ -56,8 +56,8 @@ func (v axeViolation) blocking() bool { return v.Impact == "serious" || v.Impact
 // checkA11y runs axe-core on the page tab shows now (with whatever dialog
 // or error state it shows) and fails the test on every serious or critical
 // violation, naming the page, the rule, the elements and why; then the
-// promises of the Z helpers (sharedChecks) and, on H5 pages, the tap
-// targets (44 px, 48 px in 长辈模式). b.do runs it on every page state a
+// promises of the Z helpers (sharedChecks) and the tap targets (44 px,
+// 48 px in 长辈模式). b.do runs it on every page state a
 // step leaves the tab in (checkVisited) and b.shot before every
 // screenshot, so a page the journey visits is checked without being named
 // here. Off the H5 and console pages (the sandbox) it does nothing.
@@ -91,13 +91,11 @@ func (b *browser) checkA11y(tab context.Context, name string) {
 	if broken := step(b, tab, "dialogs and field errors of "+name, chromedp.Evaluate[[]string](sharedChecks)); len(broken) > 0 {
 		b.t.Errorf("%s (%s):\n  %s", name, loc, strings.Join(broken, "\n  "))
 	}
-	if strings.HasPrefix(u.Path, "/h5/") {
-		min := 44
-		if step(b, tab, "长辈模式 of "+name, chromedp.Evaluate[bool](`document.documentElement.classList.contains('elder')`)) {
-			min = 48
-		}
-		b.tapTargets(tab, name, min)
+	min := 44
+	if step(b, tab, "长辈模式 of "+name, chromedp.Evaluate[bool](`document.documentElement.classList.contains('elder')`)) {
+		min = 48
 	}
+	b.tapTargets(tab, name, min)
 }
 
 // sharedChecks are what the Z helpers promise beyond axe-core's rules: an
