@@ -325,3 +325,22 @@ func checkDialogFocus(b *browser, tab context.Context, opener string) {
 		b.t.Errorf("closing the dialog of %s does not put the focus back on it", opener)
 	}
 }
+
+// checkTabsKeyboard: the binding page's 当事人/律师 choice is a tab list
+// (Z.tabs) the keyboard works: the arrow keys move the selection and the
+// focus, and show the selected tab's panel only.
+func checkTabsKeyboard(b *browser, phone context.Context) {
+	b.t.Helper()
+	state := `(function(){var t=document.activeElement;return [t.getAttribute('role')||'', t.getAttribute('aria-selected')||'', t.textContent,
+		document.getElementById(t.getAttribute('aria-controls')||'x') ? String(document.getElementById(t.getAttribute('aria-controls')).hidden) : 'no panel',
+		String(document.querySelectorAll('[role=tabpanel]:not([hidden])').length)]})()`
+	b.do(phone, "focus the selected tab", chromedp.Focus(chromedp.CSS(`[role=tab][aria-selected=true]`)))
+	for _, k := range []struct{ key, want string }{{kb.ArrowLeft, "我是当事人/近亲属"}, {kb.ArrowRight, "我是律师"}} {
+		b.do(phone, "arrow key on the tab list", chromedp.KeyEvent(k.key))
+		got := step(b, phone, "tab list after "+k.want, chromedp.Evaluate[[]string](state))
+		if got[0] != "tab" || got[1] != "true" || got[2] != k.want || got[3] != "false" || got[4] != "1" {
+			b.t.Errorf("after an arrow key the focus is on %q (role %q, selected %q, its panel hidden %s, %s panels shown), want the selected tab %q showing its panel only",
+				got[2], got[0], got[1], got[3], got[4], k.want)
+		}
+	}
+}

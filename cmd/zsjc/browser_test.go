@@ -107,6 +107,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	b.do(phone, "bind page", chromedp.Navigate(base+"/h5/bind?role=lawyer"), chromedp.WaitVisible(css(`#lawyer-form`)))
 	b.shot(phone, "h5-bind")
+	checkTabsKeyboard(b, phone)
 	checkUploadTypeError(b, phone, service.DemoCaseNo)
 	b.do(phone, "bind field errors", chromedp.Click(css(`#lawyer-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#lawyer-form .field-error`)))
