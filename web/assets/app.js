@@ -9,9 +9,9 @@ var Z = (function () {
 
   // 长辈模式 (larger type and controls, html.elder in app.css): a shell
   // opts in with <html data-elder-mode> and a [data-elder-toggle] button
-  // in its header. The choice is kept in localStorage and applied as this
-  // script runs — the H5 shell loads it in <head>, so the first paint is
-  // already in the chosen mode, with no flash.
+  // in its header (aria-pressed). The choice is kept in localStorage and
+  // applied as this script runs — the H5 shell loads it in <head>, so the
+  // first paint is already in the chosen mode, with no flash.
   var elderKey = 'zsjc.elder';
   var root = document.documentElement;
   function elder(on) {
@@ -276,8 +276,8 @@ var Z = (function () {
   // tabs is a tab list switching the panels of one page (the WAI-ARIA tabs
   // pattern): items are [key, label, panel element]. The selected tab is
   // the only one in the Tab order; arrow keys, Home and End move between
-  // tabs. onSelect(key) runs after every switch.
-  function tabs(label, items, selected, onSelect) {
+  // tabs.
+  function tabs(label, items, selected) {
     var list = h('div', { class: 'segmented', role: 'tablist', 'aria-label': label });
     var buttons = items.map(function (it) {
       var panel = it[2];
@@ -297,7 +297,6 @@ var Z = (function () {
         it[2].hidden = !on;
         if (on && focus) buttons[i].focus();
       });
-      if (onSelect) onSelect(key);
     }
     list.addEventListener('keydown', function (ev) {
       var i = buttons.indexOf(document.activeElement);
@@ -522,7 +521,7 @@ var Z = (function () {
   return {
     init: init, api: api, unitOptions: unitOptions, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
     h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
-    values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field, tabs: tabs, elder: elder,
+    values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field, tabs: tabs,
     dialog: dialog, confirmDialog: confirmDialog, vocab: vocab, label: label, loadVocab: loadVocab, badge: badge, options: options, statusLabels: statusLabels,
     roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,

@@ -387,8 +387,8 @@
         byDay[day].sort(function (a, b) { return a.period === b.period ? (a.room.name < b.room.name ? -1 : 1) : (a.period < b.period ? -1 : 1); }).map(function (s) {
           var left = remaining(s), full = left <= 0 || s.closed, room = s.room || {};
           // Two rooms open at the same time differ only by room: each slot
-          // names its room and address, not just in a tooltip.
-          // The date is read out with the slot (the column head shows it).
+          // names its room and address, not just in a tooltip. A screen
+          // reader hears its date too (the column head shows it).
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id, room: room.name || '' },
             'aria-pressed': 'false' },
             h('span', { class: 'sr-only' }, day + ' '),
