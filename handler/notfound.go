@@ -14,10 +14,14 @@ import (
 // H5 pages or the console: a way back instead of the API's JSON error.
 var notFoundPage = template.Must(template.ParseFS(web.Files(), "pages/notfound.html"))
 
-// pageAreas maps the path prefix of each app to its home page and label.
-var pageAreas = []struct{ prefix, home, label string }{
-	{"/h5/", "/h5/", "返回我的案件"},
-	{"/staff/", "/staff/", "返回工作台"},
+// pageAreas maps the path prefix of each app to its home page and label;
+// the H5 pages offer 长辈模式 on their not-found page too.
+var pageAreas = []struct {
+	prefix, home, label string
+	elder               bool
+}{
+	{"/h5/", "/h5/", "返回我的案件", true},
+	{"/staff/", "/staff/", "返回工作台", false},
 }
 
 // noRoute answers an unknown address: a page address read by a browser
@@ -32,7 +36,10 @@ func noRoute(c *gin.Context) {
 				}
 				c.Header("Content-Type", "text/html; charset=utf-8")
 				c.Status(http.StatusNotFound)
-				if err := notFoundPage.Execute(c.Writer, struct{ Home, HomeLabel string }{a.home, a.label}); err != nil {
+				if err := notFoundPage.Execute(c.Writer, struct {
+					Home, HomeLabel string
+					Elder           bool
+				}{a.home, a.label, a.elder}); err != nil {
 					logger(c).Error("render not-found page", "err", err)
 				}
 				c.Abort()

@@ -30,7 +30,9 @@ import (
 // case with a power of attorney, staff approve in the console and open a
 // reading-room slot, the lawyer books it, staff confirm, and the pushes
 // appear on the phone. It saves a 375 px screenshot of every H5 page and of
-// the staff dashboard, and fails on any JavaScript error.
+// the staff dashboard, and fails on any JavaScript error and on any page
+// that is not accessible (checkA11y: axe-core's WCAG 2.1 A/AA rules, tap
+// targets; 长辈模式, 200 % text size and dialog focus on their own).
 //
 // Chromium is Debian's (/usr/bin/chromium). Without it the test skips,
 // unless ZSJC_REQUIRE_BROWSER=1 (CI), where it fails.
@@ -43,7 +45,7 @@ func TestBrowserJourney(t *testing.T) {
 	password := printedPassword(t, out, "admin")
 	shots := screenshotDir(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -105,6 +107,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	b.do(phone, "bind page", chromedp.Navigate(base+"/h5/bind?role=lawyer"), chromedp.WaitVisible(css(`#lawyer-form`)))
 	b.shot(phone, "h5-bind")
+	checkTabsKeyboard(b, phone)
 	checkUploadTypeError(b, phone, service.DemoCaseNo)
 	b.do(phone, "bind field errors", chromedp.Click(css(`#lawyer-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#lawyer-form .field-error`)))
@@ -192,6 +195,9 @@ func TestBrowserJourney(t *testing.T) {
 		`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){return d.querySelector('.date').textContent===%q})[0].scrollIntoView()`, day[5:])))
 	b.shot(phone, "h5-slots-rooms")
 	b.shot(phone, "h5-review")
+	checkElderMode(b, phone, base, caseURL)
+	checkTextSize200(b, phone, base, caseURL)
+	b.do(phone, "review calendar again", chromedp.Navigate(caseURL+"/review"), chromedp.WaitVisible(css(`#calendar .slot:not(.full)`)))
 	// The slot staff opened (cancellable: its cut-off is still ahead).
 	b.do(phone, "book the slot", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`Array.from(document.querySelectorAll('#calendar .day')).filter(function(d){
 			return d.querySelector('.date').textContent === %q})[0].querySelector('.slot:not(.full)').click()`, day[5:])),
@@ -212,6 +218,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#meetings button.confirm`)), chromedp.WaitVisible(css(`#meeting-place`)),
 		chromedp.SetValue(css(`#meeting-place`), "本院第二接待室"),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+	b.do(phone, "my appointments", chromedp.Navigate(base+"/h5/appointments"), waitContains(`#meetings`, "本院第二接待室"))
+	checkDialogFocus(b, phone, `#meetings button.danger`)
 	b.do(phone, "cancel the meeting",
 		chromedp.Navigate(base+"/h5/appointments"), waitContains(`#meetings`, "本院第二接待室"),
 		chromedp.Click(css(`#meetings button.danger`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
@@ -240,6 +248,8 @@ func TestBrowserJourney(t *testing.T) {
 	if again := step(b, staff, "read the deadline again", chromedp.Value(css(`#case-deadline`))); again != deadline {
 		t.Errorf("saving the case unchanged in New York moved 办案期限 from %s to %s", deadline, again)
 	}
+	b.do(staff, "staff accounts", chromedp.Navigate(base+"/staff/users"), chromedp.WaitVisible(css(`#new-user`)))
+	checkDialogFocus(b, staff, `#new-user`)
 	b.do(staff, "create a staff account",
 		chromedp.Navigate(base+"/staff/users"), chromedp.WaitVisible(css(`#new-user`)), chromedp.Click(css(`#new-user`)),
 		chromedp.WaitVisible(css(`#new-username`)), chromedp.SetValue(css(`#new-username`), "anguan1"),
@@ -528,18 +538,22 @@ func timeZone(zone string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// browser runs steps and names the failing one with the page it was on.
+// browser runs steps and names the failing one with the page it was on;
+// it checks every page a step leaves a tab on for accessibility
+// (checkVisited).
 type browser struct {
-	t     *testing.T
-	shots string
+	t       *testing.T
+	shots   string
+	checked map[string]bool // addresses checkVisited has checked
 }
 
-// stepTimeout bounds one step; the whole journey has three minutes.
+// stepTimeout bounds one step; the whole journey has five minutes.
 const stepTimeout = 20 * time.Second
 
 func (b *browser) do(tab context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	step(b, tab, name, chromedp.Steps(actions...))
+	b.checkVisited(tab, name)
 }
 
 // step runs one action that yields a value, failing the test with the page
@@ -557,9 +571,11 @@ func step[T any](b *browser, tab context.Context, name string, a chromedp.Action
 	return v
 }
 
-// shot saves a full-page PNG of the tab as name.png.
+// shot checks the page for accessibility (checkA11y) and saves a
+// full-page PNG of the tab as name.png.
 func (b *browser) shot(tab context.Context, name string) {
 	b.t.Helper()
+	b.checkA11y(tab, name)
 	png := step(b, tab, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)

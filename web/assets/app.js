@@ -1,10 +1,37 @@
 // 掌上检察 — shared page helpers: the API client (CSRF, 401 handling, error
 // bodies), safe DOM building, loading / empty / failure states, forms with
-// field-level errors, dialogs and Chinese labels. No framework, no build.
+// field-level errors, dialogs, tabs, 长辈模式 and Chinese labels. No
+// framework, no build.
 'use strict';
 
 var Z = (function () {
   var cfg = { loginPath: '/h5/login', csrfKey: '', timeout: 10000 };
+
+  // 长辈模式 (larger type and controls, html.elder in app.css): a shell
+  // opts in with <html data-elder-mode> and a [data-elder-toggle] button
+  // in its header (aria-pressed). The choice is kept in localStorage and
+  // applied as this script runs — the H5 shell loads it in <head>, so the
+  // first paint is already in the chosen mode, with no flash.
+  var elderKey = 'zsjc.elder';
+  var root = document.documentElement;
+  function elder(on) {
+    if (on === undefined) return root.classList.contains('elder');
+    root.classList.toggle('elder', !!on);
+    try {
+      if (on) localStorage.setItem(elderKey, '1'); else localStorage.removeItem(elderKey);
+    } catch (e) { /* storage refused (private mode): the mode lasts for the page */ }
+    document.querySelectorAll('[data-elder-toggle]').forEach(function (b) { b.setAttribute('aria-pressed', String(!!on)); });
+    return !!on;
+  }
+  try {
+    if (root.hasAttribute('data-elder-mode') && localStorage.getItem(elderKey) === '1') root.classList.add('elder');
+  } catch (e) { /* no storage: the default mode */ }
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[data-elder-toggle]').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(elder()));
+      b.addEventListener('click', function () { elder(!elder()); });
+    });
+  });
 
   // ApiError carries the pinned error body {"error":{code,message,fields}}.
   function ApiError(status, body) {
@@ -175,14 +202,30 @@ var Z = (function () {
     return out;
   }
 
+  // describe adds (on) or removes the element id from the ids in
+  // control's aria-describedby.
+  function describe(control, id, on) {
+    var ids = (control.getAttribute('aria-describedby') || '').split(' ').filter(function (x) { return x && x !== id; });
+    if (on) ids.push(id);
+    if (ids.length) control.setAttribute('aria-describedby', ids.join(' ')); else control.removeAttribute('aria-describedby');
+  }
+  var controls = 'input:not([type=hidden]), select, textarea';
+
   function clearErrors(form) {
+    form.querySelectorAll('.field-error').forEach(function (n) {
+      form.querySelectorAll('[aria-describedby~="' + n.id + '"]').forEach(function (c) { describe(c, n.id, false); });
+    });
+    form.querySelectorAll('[aria-invalid]').forEach(function (c) { c.removeAttribute('aria-invalid'); });
     form.querySelectorAll('.field-error, .form-error, .form-ok').forEach(function (n) { n.remove(); });
     form.querySelectorAll('.field.invalid').forEach(function (n) { n.classList.remove('invalid'); });
   }
 
   // showError renders an API error on a form: each entry of error.fields
   // under the input of that name (or the element with data-field=name),
-  // anything else as one message at the top.
+  // anything else as one message at the top. A field's controls are marked
+  // aria-invalid and described by its message, so a screen reader reads
+  // the error with the field.
+  var errorSeq = 0;
   function showError(form, err) {
     clearErrors(form);
     var rest = [];
@@ -192,13 +235,16 @@ var Z = (function () {
         var field = target && (target.closest('.field') || target.parentNode);
         if (!field) { rest.push(err.fields[name]); return; }
         field.classList.add('invalid');
-        field.appendChild(h('div', { class: 'field-error', dataset: { for: name } }, err.fields[name]));
+        var msg = h('div', { class: 'field-error', id: 'err' + (++errorSeq), dataset: { for: name } }, err.fields[name]);
+        field.appendChild(msg);
+        var own = target.matches(controls) ? [target] : Array.prototype.slice.call(field.querySelectorAll(controls));
+        own.forEach(function (c) { c.setAttribute('aria-invalid', 'true'); describe(c, msg.id, true); });
       });
     }
     if (!err.fields || rest.length) {
       form.insertBefore(h('div', { class: 'form-error', role: 'alert' }, rest.length ? rest.join('；') : err.message), form.firstChild);
     }
-    var first = form.querySelector('.field.invalid input, .field.invalid select, .field.invalid textarea');
+    var first = form.querySelector('[aria-invalid=true]');
     if (first) first.focus();
   }
 
@@ -219,10 +265,48 @@ var Z = (function () {
 
   var fieldSeq = 0;
   // field labels input; an input without an id gets a unique one, so that
-  // every field has an accessible name.
+  // every field has an accessible name. The hint describes the input.
   function field(label, input, hint) {
     if (!input.id) input.id = 'f' + (++fieldSeq);
-    return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
+    var note = hint ? h('div', { class: 'hint', id: input.id + '-hint' }, hint) : null;
+    if (note) describe(input, note.id, true);
+    return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, note);
+  }
+
+  // tabs is a tab list switching the panels of one page (the WAI-ARIA tabs
+  // pattern): items are [key, label, panel element]. The selected tab is
+  // the only one in the Tab order; arrow keys, Home and End move between
+  // tabs.
+  function tabs(label, items, selected) {
+    var list = h('div', { class: 'segmented', role: 'tablist', 'aria-label': label });
+    var buttons = items.map(function (it) {
+      var panel = it[2];
+      if (!panel.id) panel.id = 'f' + (++fieldSeq);
+      var tab = h('button', { type: 'button', role: 'tab', id: panel.id + '-tab', 'aria-controls': panel.id, dataset: { tab: it[0] },
+        onclick: function () { select(it[0]); } }, it[1]);
+      panel.setAttribute('role', 'tabpanel');
+      panel.setAttribute('aria-labelledby', tab.id);
+      list.appendChild(tab);
+      return tab;
+    });
+    function select(key, focus) {
+      items.forEach(function (it, i) {
+        var on = it[0] === key;
+        buttons[i].setAttribute('aria-selected', String(on));
+        buttons[i].tabIndex = on ? 0 : -1;
+        it[2].hidden = !on;
+        if (on && focus) buttons[i].focus();
+      });
+    }
+    list.addEventListener('keydown', function (ev) {
+      var i = buttons.indexOf(document.activeElement);
+      var to = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: buttons.length - 1 }[ev.key];
+      if (i < 0 || to === undefined) return;
+      ev.preventDefault();
+      select(items[(to + buttons.length) % buttons.length][0], true);
+    });
+    select(selected);
+    return list;
   }
 
   // dialog opens a modal with content built by build(form, close); submit
@@ -230,28 +314,49 @@ var Z = (function () {
   // However it closes (button, Escape, submit) the dialog leaves the page,
   // so reopening never duplicates ids. opts.safe focuses 取消 instead of the
   // first field (confirmations: a stray Enter must not act); opts.danger
-  // styles the action as destructive.
+  // styles the action as destructive. The dialog is named by its title;
+  // Tab stays inside it (also where there is no native <dialog>), and on
+  // closing the focus goes back to what opened it.
+  var dialogSeq = 0;
   function dialog(title, build, submit, submitLabel, opts) {
     opts = opts || {};
-    var dlg = h('dialog', { 'aria-label': title });
+    var opener = document.activeElement;
+    var titleId = 'dialog-title-' + (++dialogSeq);
+    var dlg = h('dialog', { 'aria-labelledby': titleId, 'aria-modal': 'true' });
     var form = h('form', { method: 'dialog' });
     // Older in-app browsers (iOS before 15.4) have no <dialog>: show it as
     // a fixed panel over a backdrop instead.
     var native = typeof dlg.showModal === 'function';
     var backdrop = native ? null : h('div', { class: 'dialog-backdrop' });
+    var closed = false;
     function close() {
+      if (closed) return;
+      closed = true;
       if (native && dlg.open) dlg.close();
       dlg.remove();
       if (backdrop) backdrop.remove();
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
     }
     var cancel = h('button', { type: 'button', class: 'secondary', onclick: close }, '取消');
-    mount(form, h('h2', null, title), build(form),
+    mount(form, h('h2', { id: titleId }, title), build(form),
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: opts.danger ? 'danger' : null }, submitLabel || '确定'), cancel));
     onSubmit(form, function (v) { return Promise.resolve(submit(v)).then(close); });
     dlg.appendChild(form);
     dlg.addEventListener('close', close);
-    dlg.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { ev.preventDefault(); close(); } });
+    dlg.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape') { ev.preventDefault(); close(); return; }
+      if (ev.key !== 'Tab') return;
+      var stops = Array.prototype.filter.call(dlg.querySelectorAll('a[href], button, input, select, textarea, [tabindex]'), function (e) {
+        return !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0;
+      });
+      if (!stops.length) return;
+      var edge = ev.shiftKey ? stops[0] : stops[stops.length - 1];
+      if (document.activeElement === edge) {
+        ev.preventDefault();
+        (ev.shiftKey ? stops[stops.length - 1] : stops[0]).focus();
+      }
+    });
     if (native) {
       document.body.appendChild(dlg);
       dlg.showModal();
@@ -416,7 +521,7 @@ var Z = (function () {
   return {
     init: init, api: api, unitOptions: unitOptions, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
     h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
-    values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field,
+    values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field, tabs: tabs,
     dialog: dialog, confirmDialog: confirmDialog, vocab: vocab, label: label, loadVocab: loadVocab, badge: badge, options: options, statusLabels: statusLabels,
     roleLabels: roleLabels, periodLabels: periodLabels, copyMethods: copyMethods, meetingTypes: meetingTypes,
     fmtDate: fmtDate, fmtDateTime: fmtDateTime, isoDay: isoDay, rfc3339: rfc3339, daysLeft: daysLeft,

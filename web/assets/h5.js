@@ -15,7 +15,10 @@
     var b = document.getElementById('back');
     b.hidden = !back;
     if (back) b.setAttribute('href', back);
-    document.querySelectorAll('#tabs a').forEach(function (a) { a.classList.toggle('active', a.dataset.tab === tab); });
+    document.querySelectorAll('#tabs a').forEach(function (a) {
+      a.classList.toggle('active', a.dataset.tab === tab);
+      if (a.dataset.tab === tab) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    });
   }
 
   function get(path) { return Z.api('GET', '/api/h5' + path); }
@@ -39,10 +42,9 @@
     var tab = Z.param('tab') || '';
     page(publicTabs.filter(function (t) { return t[0] === tab; }).concat([publicTabs[0]])[0][1], 'cases');
     var box = h('div', { id: 'case-tab' });
-    Z.mount(view, h('div', { class: 'segmented', role: 'tablist' }, publicTabs.map(function (t) {
-      return h('button', { type: 'button', class: t[0] === tab ? 'active' : null, onclick: function () {
-        location.assign('/h5/' + (t[0] ? '?tab=' + t[0] : ''));
-      } }, t[1]);
+    // Each choice is a page of its own: links, the current one marked.
+    Z.mount(view, h('nav', { class: 'segmented', 'aria-label': '案件信息' }, publicTabs.map(function (t) {
+      return h('a', { href: '/h5/' + (t[0] ? '?tab=' + t[0] : ''), 'aria-current': t[0] === tab ? 'page' : null }, t[1]);
     })), box);
     if (tab === 'important') importantCases(box);
     else if (tab === 'documents') publicDocuments(box);
@@ -216,18 +218,10 @@
   // ---- 绑定案件 -----------------------------------------------------------
   function bindView() {
     page('绑定案件', 'bind');
-    var party = partyForm(), lawyer = lawyerForm();
-    var tabs = h('div', { class: 'segmented', role: 'tablist' });
-    function show(which) {
-      party.hidden = which !== 'party';
-      lawyer.hidden = which !== 'lawyer';
-      tabs.querySelectorAll('button').forEach(function (b) { b.classList.toggle('active', b.dataset.role === which); });
-    }
-    [['party', '我是当事人/近亲属'], ['lawyer', '我是律师']].forEach(function (t) {
-      tabs.appendChild(h('button', { type: 'button', dataset: { role: t[0] }, onclick: function () { show(t[0]); } }, t[1]));
-    });
+    var party = h('div', { id: 'party-panel' }, partyForm()), lawyer = h('div', { id: 'lawyer-panel' }, lawyerForm());
+    var tabs = Z.tabs('绑定身份', [['party', '我是当事人/近亲属', party], ['lawyer', '我是律师', lawyer]],
+      Z.param('role') === 'lawyer' ? 'lawyer' : 'party');
     Z.mount(view, h('section', { class: 'card' }, tabs, party, lawyer));
-    show(Z.param('role') === 'lawyer' ? 'lawyer' : 'party');
   }
 
   function bindingDone(form, b) {
@@ -263,12 +257,12 @@
     });
     var form = h('form', { id: 'lawyer-form', novalidate: true }, note,
       Z.field('部门受案号', h('input', { name: 'case_no', id: 'lawyer-case-no', required: true, value: Z.param('case_no') || '' })),
-      h('div', { class: 'field', dataset: { field: 'materials' } }, h('label', null, '委托材料'),
+      h('fieldset', { class: 'field', dataset: { field: 'materials' }, 'aria-describedby': 'materials-hint' }, h('legend', null, '委托材料'),
         materialKinds.map(function (k, i) {
           // Each input is its own field, so an upload's error lands on it.
-          return h('div', { class: 'field material' }, h('label', { for: inputs[i].id, class: 'hint' }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
+          return h('div', { class: 'field subfield' }, h('label', { for: inputs[i].id }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
         }),
-        h('div', { class: 'hint' }, '图片（JPG/PNG）或 PDF，每个文件不超过 10 MB。')),
+        h('div', { class: 'hint', id: 'materials-hint' }, '图片（JPG/PNG）或 PDF，每个文件不超过 10 MB。')),
       h('button', { type: 'submit', class: 'block' }, '上传并提交'));
     get('/me').then(function (me) {
       if (!profileOf(me)) Z.mount(note, '提交前请先登记', h('a', { href: '/h5/profile?next=/h5/bind%3Frole%3Dlawyer' }, '律师信息'), '。');
@@ -351,17 +345,18 @@
       var slots = items(res);
       if (!slots.length) return Z.empty('近期没有可预约的阅卷时段，请稍后再来。');
       var chosen = h('input', { type: 'hidden', name: 'slot_id', id: 'slot-id' });
-      var chosenText = h('div', { class: 'hint', id: 'slot-text' }, '请在上方日历中选择时段');
+      var chosenText = h('div', { class: 'hint', id: 'slot-text', role: 'status' }, '请在上方日历中选择时段');
       var cal = calendar(slots, function (s, btn) {
-        cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); });
+        cal.querySelectorAll('.slot.selected').forEach(function (b) { b.classList.remove('selected'); b.setAttribute('aria-pressed', 'false'); });
         btn.classList.add('selected');
+        btn.setAttribute('aria-pressed', 'true');
         chosen.value = s.id;
         chosenText.textContent = '已选：' + s.date + ' ' + (Z.periodLabels[s.period] || s.period) + ' · ' + roomText(s.room) +
           (s.cancellable === false ? '。该时段已过取消截止时间，预约确认后不能自行取消（审核前仍可撤回）。' : '');
       });
       var copy = h('select', { name: 'copy_method', id: 'copy-method' }, Z.options(Z.copyMethods));
       var form = h('form', { id: 'review-form', novalidate: true },
-        h('div', { class: 'field', dataset: { field: 'slot_id' } }, h('label', null, '阅卷时段'), chosen, chosenText),
+        h('div', { class: 'field', dataset: { field: 'slot_id' } }, h('span', { class: 'label' }, '阅卷时段'), chosen, chosenText),
         Z.field('阅卷方式', copy),
         Z.field('备注', h('textarea', { name: 'note', id: 'review-note', maxlength: 500, placeholder: '如需复制的卷宗范围等' })),
         h('button', { type: 'submit', class: 'block' }, '提交预约'));
@@ -392,9 +387,11 @@
         byDay[day].sort(function (a, b) { return a.period === b.period ? (a.room.name < b.room.name ? -1 : 1) : (a.period < b.period ? -1 : 1); }).map(function (s) {
           var left = remaining(s), full = left <= 0 || s.closed, room = s.room || {};
           // Two rooms open at the same time differ only by room: each slot
-          // names its room and address, not just in a tooltip.
+          // names its room and address, not just in a tooltip. A screen
+          // reader hears its date too (the column head shows it).
           var btn = h('button', { type: 'button', class: 'slot' + (full ? ' full' : ''), disabled: full, dataset: { slot: s.id, room: room.name || '' },
-            'aria-label': day + ' ' + (Z.periodLabels[s.period] || s.period) + ' ' + roomText(room) + (full ? ' 已满' : ' 余' + left) },
+            'aria-pressed': 'false' },
+            h('span', { class: 'sr-only' }, day + ' '),
             h('span', { class: 'slot-time' }, (Z.periodLabels[s.period] || s.period) + (full ? ' 已满' : ' 余' + left)),
             h('span', { class: 'slot-room' }, room.name || ''),
             room.address ? h('span', { class: 'slot-address', title: room.address }, room.address) : null,
@@ -411,9 +408,11 @@
     var type = h('select', { name: 'type', id: 'meeting-type' }, Z.options(Z.meetingTypes));
     var form = h('form', { id: 'meeting-form', novalidate: true },
       Z.field('申请事项', type),
-      h('div', { class: 'field', dataset: { field: 'preferred_times' } }, h('label', { for: 'time1' }, '希望时间（两个）'),
-        h('input', { type: 'datetime-local', name: 'time1', id: 'time1', dataset: { field: 'preferred_times.0' } }),
-        h('input', { type: 'datetime-local', name: 'time2', id: 'time2', class: 'second', dataset: { field: 'preferred_times.1' } }),
+      h('fieldset', { class: 'field', dataset: { field: 'preferred_times' }, 'aria-describedby': 'meeting-hours' }, h('legend', null, '希望时间（两个）'),
+        [['time1', '第一希望时间', 0], ['time2', '第二希望时间', 1]].map(function (t) {
+          return h('div', { class: 'field subfield' }, h('label', { for: t[0] }, t[1]),
+            h('input', { type: 'datetime-local', name: t[0], id: t[0], dataset: { field: 'preferred_times.' + t[2] } }));
+        }),
         h('div', { class: 'hint', id: 'meeting-hours' }, '可选时间：' + Z.vocab.meeting_hours + '。工作人员将在 3 个工作日内答复并确定时间地点。')),
       Z.field('事由', h('textarea', { name: 'note', id: 'meeting-note', maxlength: 500 })),
       h('button', { type: 'submit', class: 'block' }, '提交申请'));

@@ -54,7 +54,7 @@
     nav.hidden = false;
     Z.mount(nav, navItems.filter(function (n) { return can(n[2]); }).map(function (n) {
       var active = n[0] === '/staff/' ? location.pathname === '/staff/' : location.pathname.indexOf(n[0]) === 0;
-      return h('a', { href: n[0], class: active ? 'active' : null }, n[1]);
+      return h('a', { href: n[0], class: active ? 'active' : null, 'aria-current': active ? 'page' : null }, n[1]);
     }));
     var u = me();
     document.getElementById('who').textContent = u ? (u.display_name || u.username) : '';
@@ -70,9 +70,11 @@
     });
   });
 
-  // table renders rows under columns [[header, cell(row)], ...].
+  // table renders rows under columns [[header, cell(row)], ...]. A wide
+  // table scrolls in its frame, which takes the focus so that the keyboard
+  // can scroll it too.
   function table(columns, rows, id) {
-    return h('div', { class: 'table-wrap' }, h('table', { id: id || null },
+    return h('div', { class: 'table-wrap', tabindex: '0' }, h('table', { id: id || null },
       h('thead', null, h('tr', null, columns.map(function (c) { return h('th', null, c[0]); }))),
       h('tbody', null, rows.map(function (r) {
         return h('tr', { dataset: { id: r.id } }, columns.map(function (c) { return h('td', null, c[1](r)); }));
