@@ -229,9 +229,23 @@ func (e *Env) Unique(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, e.seq.Add(1))
 }
 
-// LoginUser creates (or finds) the WeChat user with openid and opens an H5
-// session for it.
+// LoginUser creates (or finds) the WeChat user with openid, opens an H5
+// session for it and records its consent to every purpose of the privacy
+// notice, as the pages ask before the first id number, phone number or
+// upload (tests of consent itself use LoginUserWithoutConsent).
 func (e *Env) LoginUser(openid string) Caller {
+	e.T.Helper()
+	c := e.LoginUserWithoutConsent(openid)
+	var all []string
+	for _, p := range e.Svc.PrivacyNotice().Purposes {
+		all = append(all, p.Code)
+	}
+	e.Consent(c, all...)
+	return c
+}
+
+// LoginUserWithoutConsent is LoginUser without any consent recorded.
+func (e *Env) LoginUserWithoutConsent(openid string) Caller {
 	e.T.Helper()
 	u := model.WeChatUser{OpenID: openid, Subscribed: true}
 	if err := e.DB.Where(model.WeChatUser{OpenID: openid}).FirstOrCreate(&u).Error; err != nil {
@@ -242,6 +256,16 @@ func (e *Env) LoginUser(openid string) Caller {
 		e.T.Fatalf("user session: %v", err)
 	}
 	return Caller{Cookie: &http.Cookie{Name: "zsjc_session", Value: id}, UserID: u.ID, OpenID: openid}
+}
+
+// Consent records the user's consent to purposes under the current notice.
+func (e *Env) Consent(c Caller, purposes ...string) {
+	e.T.Helper()
+	_, err := e.Svc.GiveConsent(context.Background(), service.UserSession{UserID: c.UserID, OpenID: c.OpenID}, "",
+		service.ConsentInput{Version: e.Svc.PrivacyNotice().Version, Purposes: purposes})
+	if err != nil {
+		e.T.Fatalf("consent to %v: %v", purposes, err)
+	}
 }
 
 // StaffPassword is the password of every staff account made by LoginStaff.
