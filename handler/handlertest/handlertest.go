@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"zsjc/cache"
+	"zsjc/config"
 	"zsjc/filestore"
 	"zsjc/handler"
 	"zsjc/model"
@@ -101,6 +102,7 @@ type setup struct {
 	callback  *wechat.Crypto
 	files     service.FileStore
 	limits    service.Limits
+	privacy   config.PrivacyNotice
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -127,6 +129,10 @@ func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } 
 
 // WithLimits sets the request limits (zero fields keep their defaults).
 func WithLimits(l service.Limits) Option { return func(s *setup) { s.limits = l } }
+
+// WithPrivacy serves notice as the privacy notice in force (by default the
+// shipped one).
+func WithPrivacy(notice config.PrivacyNotice) Option { return func(s *setup) { s.privacy = notice } }
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -189,7 +195,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
-		Limits: set.limits,
+		Limits: set.limits, Privacy: set.privacy,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket}, opt)
