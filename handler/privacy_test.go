@@ -507,7 +507,9 @@ func TestDeleteAccountLeavesNoPersonalData(t *testing.T) {
 		t.Errorf("%d consent records kept as proof, want 3", n)
 	}
 	admin := f.LoginStaff(model.StaffAdmin)
-	var audit struct{ Items []struct{ Action, Actor string } }
+	var audit struct {
+		Items []struct{ Action, Actor string }
+	}
 	f.must(http.StatusOK, f.Do(admin, http.MethodGet, fmt.Sprintf("/api/staff/audit?actor=user:%d&page_size=100", u.UserID), nil)).JSON(t, &audit)
 	var actions []string
 	for _, a := range audit.Items {
