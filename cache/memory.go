@@ -180,3 +180,17 @@ func (m *Memory) ExpireIfEqual(_ context.Context, key, value string, ttl time.Du
 }
 
 func (m *Memory) Ping(context.Context) error { return nil }
+
+// Entries returns every live key and its value, for tests that check what
+// the cache holds.
+func (m *Memory) Entries() map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]string, len(m.items))
+	for k := range m.items {
+		if it, ok := m.get(k); ok {
+			out[k] = it.value
+		}
+	}
+	return out
+}

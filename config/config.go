@@ -68,6 +68,9 @@ type Config struct {
 	// UnitName names the root unit (the procuratorate itself in a
 	// single-unit deployment) when a database first gets it.
 	UnitName string `yaml:"unit_name"`
+	// PrivacyFile is a unit's own privacy notice (YAML as config/privacy.yaml);
+	// empty: the shipped one.
+	PrivacyFile string `yaml:"privacy_file"`
 
 	WeChat WeChat `yaml:"wechat"`
 
@@ -263,6 +266,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
 		"ZSJC_TRUSTED_PROXIES":    &cfg.TrustedProxies,
 		"ZSJC_UNIT_NAME":          &cfg.UnitName,
+		"ZSJC_PRIVACY_FILE":       &cfg.PrivacyFile,
 		"ZSJC_WECHAT_APPID":       &cfg.WeChat.AppID,
 		"ZSJC_WECHAT_SECRET":      &cfg.WeChat.Secret,
 		"ZSJC_WECHAT_TOKEN":       &cfg.WeChat.Token,
@@ -443,6 +447,9 @@ func (c *Config) Validate() error {
 		if days < 1 {
 			return &Error{Var: name, Reason: fmt.Sprintf("must be at least 1 day, got %d", days)}
 		}
+	}
+	if _, err := c.Privacy(); err != nil {
+		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

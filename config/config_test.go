@@ -84,6 +84,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{"audit kept under six months", "ZSJC_RETENTION_AUDIT_DAYS", map[string]string{"ZSJC_RETENTION_AUDIT_DAYS": "179"}},
 		{"pushes kept no day", "ZSJC_RETENTION_PUSHES_DAYS", map[string]string{"ZSJC_RETENTION_PUSHES_DAYS": "0"}},
 		{"prod without mysql", "ZSJC_MYSQL_DSN", map[string]string{"ZSJC_MODE": "prod", "ZSJC_MYSQL_DSN": ""}},
+		{"privacy notice missing", "ZSJC_PRIVACY_FILE", map[string]string{"ZSJC_PRIVACY_FILE": "/nonexistent/privacy.yaml"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,5 +152,32 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if cfg, _ := Load(env(prodEnv()), ""); cfg.TrustedProxies != "" {
 		t.Errorf("trusted proxies by default: %q", cfg.TrustedProxies)
+	}
+}
+
+// TestPrivacyNotice: the shipped notice parses; a unit's file replaces it
+// and must name every purpose consent is asked for.
+func TestPrivacyNotice(t *testing.T) {
+	shipped := MustDefaultPrivacy()
+	for _, code := range RequiredPurposes {
+		if _, ok := shipped.Purpose(code); !ok {
+			t.Errorf("shipped notice lacks %s", code)
+		}
+	}
+	dir := t.TempDir()
+	own := filepath.Join(dir, "privacy.yaml")
+	os.WriteFile(own, []byte("version: v7\ntext: 本院规则\npurposes:\n- {code: id_number, name: 身份证号, sensitive: true}\n- {code: phone, name: 手机号}\n- {code: uploads, name: 材料, sensitive: true}\n"), 0o600)
+	cfg, err := Load(env(map[string]string{"ZSJC_PRIVACY_FILE": own}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cfg.Privacy(); err != nil || n.Version != "v7" || n.Text != "本院规则" {
+		t.Errorf("own notice: %+v %v", n, err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: v8\ntext: t\npurposes:\n- {code: phone, name: 手机号}\n"), 0o600)
+	var ce *Error
+	if _, err := Load(env(map[string]string{"ZSJC_PRIVACY_FILE": bad}), ""); !errors.As(err, &ce) || ce.Var != "ZSJC_PRIVACY_FILE" || !strings.Contains(ce.Reason, "id_number") {
+		t.Errorf("a notice without id_number: %v", err)
 	}
 }

@@ -437,6 +437,10 @@ func TestFirstLoginsRace(t *testing.T) {
 	if users != 1 {
 		t.Fatalf("%d user rows for one openid", users)
 	}
+	if r := env.Do(sessions[0], http.MethodPost, "/api/h5/consents", map[string]any{
+		"version": env.Svc.PrivacyNotice().Version, "purposes": []string{"phone"}}); r.Code != http.StatusCreated {
+		t.Fatalf("consent: %d %s", r.Code, r.Body)
+	}
 	for i, s := range sessions {
 		wg.Go(func() {
 			r := env.Do(s, http.MethodPut, "/api/h5/me/lawyer", map[string]string{"name": fmt.Sprintf("律师%d", i),

@@ -23,7 +23,7 @@ import (
 // lists and the routers in web/assets/h5.js and staff.js name the same paths.
 var (
 	h5Pages = []string{
-		"/h5/", "/h5/bind", "/h5/profile", "/h5/appointments",
+		"/h5/", "/h5/bind", "/h5/profile", "/h5/appointments", "/h5/privacy",
 		"/h5/cases/:id", "/h5/cases/:id/review", "/h5/cases/:id/meeting",
 		// The addresses pushes and replies link to.
 		"/h5/bindings", "/h5/reviews", "/h5/meetings",

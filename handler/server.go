@@ -142,6 +142,7 @@ func (s *Server) routes(r *gin.Engine) {
 	public := r.Group("/api/public")
 	s.caseRoutes(h5, public)
 	s.bindingRoutes(h5)
+	s.privacyRoutes(h5, public)
 	s.documentRoutes(h5, public)
 	s.publicUnitRoutes(public)
 	s.integrationRoutes(r)

@@ -4,6 +4,7 @@
 package model
 
 import (
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -113,10 +114,41 @@ type WeChatUser struct {
 	SubscribedAt   *time.Time `json:"subscribed_at,omitempty"`
 	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
 	// Scene is the last qrscene key the user followed or scanned with.
-	Scene     string    `gorm:"size:64" json:"-"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Scene string `gorm:"size:64" json:"-"`
+	// ErasedAt is when the user deleted their account: the row stays, so
+	// case records keep their user id, but the openid is replaced by
+	// ErasedOpenID and nothing else of the person is left on it.
+	ErasedAt  *time.Time `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
+
+// ErasedOpenID is what an erased user's openid becomes: unique, naming no
+// one, and never a WeChat openid (they hold no ':').
+func ErasedOpenID(userID uint64) string { return fmt.Sprintf("erased:%d", userID) }
+
+// Consent is a user's consent to one purpose of the privacy notice, kept as
+// proof after it ends and after the account is deleted. Subject is a keyed
+// hash of the user id (service.consentSubject), so the record shows that
+// someone consented to which version and when, without naming the user.
+type Consent struct {
+	ID      uint64    `gorm:"primaryKey" json:"-"`
+	Subject string    `gorm:"size:64;not null;index:idx_consent_subject,priority:1" json:"-"`
+	Purpose string    `gorm:"size:32;not null;index:idx_consent_subject,priority:2" json:"purpose"`
+	Version string    `gorm:"size:32;not null" json:"version"`
+	GivenAt time.Time `gorm:"not null" json:"given_at"`
+	// EndedAt is when the consent ended (nil: in force), EndReason why:
+	// ConsentWithdrawn, ConsentRenewed or ConsentAccountDeleted.
+	EndedAt   *time.Time `gorm:"index" json:"-"`
+	EndReason string     `gorm:"size:16" json:"-"`
+}
+
+// Why a consent ended.
+const (
+	ConsentWithdrawn      = "withdrawn"
+	ConsentRenewed        = "renewed" // given again to a newer notice
+	ConsentAccountDeleted = "account_deleted"
+)
 
 // LawyerProfile is a lawyer's registration; the phone is kept encrypted.
 type LawyerProfile struct {
@@ -341,7 +373,7 @@ func All() []any {
 		&Binding{}, &BindingMaterial{},
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
 		&PushMessage{}, &Staff{}, &AuditLog{},
-		&WeChatCallback{},
+		&WeChatCallback{}, &Consent{},
 		&MonthlyPlan{}, &ReportSnapshot{},
 	}
 }

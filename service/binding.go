@@ -116,6 +116,9 @@ func (s *Service) bindParty(ctx context.Context, u UserSession, ip string, in Bi
 	var b model.Binding
 	var c model.Case
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.requireConsent(tx, u.UserID, PurposeIDNumber); err != nil {
+			return err
+		}
 		// One query whether or not the case exists, so the answer takes
 		// the same path either way.
 		var p model.Party
@@ -160,6 +163,10 @@ const kindPowerOfAttorney = "power_of_attorney"
 func (s *Service) bindLawyer(ctx context.Context, u UserSession, in BindInput) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// The materials are uploads: their processing needs that consent.
+		if err := s.requireConsent(tx, u.UserID, PurposeUploads); err != nil {
+			return err
+		}
 		if err := s.checkPendingBindings(tx, u.UserID); err != nil {
 			return err
 		}
@@ -263,20 +270,30 @@ func (s *Service) UserBindings(ctx context.Context, userID uint64) ([]BindingVie
 func (s *Service) Unbind(ctx context.Context, u UserSession, ip string, id uint64) (BindingView, error) {
 	var b model.Binding
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		// Locked before choosing the move, so a concurrent approval is
-		// either seen (and revoked) or waits (and finds it cancelled).
-		if err := lockForUpdate(tx).Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
-			return notFoundIf(err)
-		}
-		to, reason := model.StatusRevoked, reasonUnbound
-		if b.Status == model.StatusPending {
-			to, reason = model.StatusCancelled, reasonWithdrawn
-		}
 		var err error
-		b, err = s.moveBinding(tx, userActor(u, ip), b.ID, to, reason, false)
+		b, err = s.endOwnBinding(tx, u, ip, id, "")
 		return err
 	})
 	return bindingView(b, ""), err
+}
+
+// endOwnBinding is the user ending their binding id (reason: why, "" for
+// the user's own unbind or withdrawal).
+func (s *Service) endOwnBinding(tx *gorm.DB, u UserSession, ip string, id uint64, reason string) (model.Binding, error) {
+	var b model.Binding
+	// Locked before choosing the move, so a concurrent approval is
+	// either seen (and revoked) or waits (and finds it cancelled).
+	if err := lockForUpdate(tx).Where("id = ? AND user_id = ?", id, u.UserID).Take(&b).Error; err != nil {
+		return b, notFoundIf(err)
+	}
+	to, why := model.StatusRevoked, reasonUnbound
+	if b.Status == model.StatusPending {
+		to, why = model.StatusCancelled, reasonWithdrawn
+	}
+	if reason != "" {
+		why = reason
+	}
+	return s.moveBinding(tx, userActor(u, ip), b.ID, to, why, false)
 }
 
 // StaffBinding is a binding in the staff queue, with who asked and what

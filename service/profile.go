@@ -117,6 +117,9 @@ func (s *Service) SaveLawyerProfile(ctx context.Context, userID uint64, in Lawye
 	}
 	var p model.LawyerProfile
 	err = s.txRetryRaced(ctx, func(tx *gorm.DB) error {
+		if err := s.requireConsent(tx, userID, PurposePhone); err != nil {
+			return err
+		}
 		p = model.LawyerProfile{UserID: userID, Name: in.Name, LicenseNo: in.LicenseNo, Firm: in.Firm,
 			PhoneEnc: phone, PhoneMasked: secure.MaskMobile(in.Phone)}
 		var taken int64

@@ -60,6 +60,8 @@ func failureLabel(lastError string) string {
 	switch {
 	case lastError == "":
 		return ""
+	case lastError == pushErrRecipientErased:
+		return "用户已注销账号"
 	case strings.Contains(lastError, "user block"):
 		return "用户拒收消息"
 	case strings.Contains(lastError, "system failed"):

@@ -66,6 +66,7 @@ func TestRekeyWhileServing(t *testing.T) {
 			t.Error(err)
 			return
 		}
+		consentToAll(t, svc, u)
 		in := service.LawyerInput{Name: "王律师", LicenseNo: fmt.Sprintf("111012010100%05d", i), Firm: "某律师事务所", Phone: fmt.Sprintf("139%08d", i)}
 		if _, err := svc.SaveLawyerProfile(ctx, u.ID, in); err != nil {
 			t.Errorf("lawyer %d: %v", i, err)
@@ -96,6 +97,7 @@ func TestRekeyWhileServing(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			consentToAll(t, svc, u)
 			b, err := svc.Bind(ctx, service.UserSession{UserID: u.ID, OpenID: u.OpenID}, fmt.Sprintf("198.51.100.%d", i),
 				service.BindInput{CaseNo: kase.CaseNo, Role: model.RoleParty, Name: fmt.Sprintf("当事人%d", i), IDNumber: idNo(i)})
 			if err != nil || b.Status != model.StatusApproved {

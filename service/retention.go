@@ -22,7 +22,13 @@ type RetentionReport struct {
 	Pushes    int64 `json:"pushes"`
 	Callbacks int64 `json:"callbacks"`
 	Audit     int64 `json:"audit"`
+	Consents  int64 `json:"consents"`
 }
+
+// ConsentProofYears is how long a consent record is kept after it ended
+// (withdrawn, renewed, account deleted): the proof of what was agreed,
+// kept like the records of processing of PIPL art. 56 (three years).
+const ConsentProofYears = 3
 
 // retentionBatch bounds each DELETE, so a first pass over years of rows
 // never holds long locks.
@@ -44,35 +50,15 @@ func (s *Service) retentionRules() []retentionRule {
 	days := s.opt.Retention
 	cutoff := func(now time.Time, d int) time.Time { return now.AddDate(0, 0, -d) }
 	return []retentionRule{
-		{
+		uploadRetention().expiring(func(db *gorm.DB, now time.Time) *gorm.DB {
 			// Uploads past their period, unless a live binding, or one that
 			// ended within the period, still holds them as its material.
-			row:   &model.Upload{},
-			count: func(r *RetentionReport) *int64 { return &r.Uploads },
-			pk:    "id",
-			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
-				c := cutoff(now, days.Uploads)
-				held := db.Table("binding_materials").Select("binding_materials.upload_id").
-					Joins("JOIN bindings ON bindings.id = binding_materials.binding_id").
-					Where("bindings.status IN ? OR bindings.updated_at >= ?", []model.Status{model.StatusPending, model.StatusApproved}, c)
-				return db.Model(&model.Upload{}).Where("created_at < ? AND id NOT IN (?)", c, held)
-			},
-			before: func(ctx context.Context, s *Service, tx *gorm.DB, ids []any) error {
-				var keys []string
-				if err := tx.Model(&model.Upload{}).Where("id IN ?", ids).Pluck("file_key", &keys).Error; err != nil {
-					return err
-				}
-				// The file goes first: a row without its file is harmless,
-				// a file without its row would be personal data nobody
-				// knows of.
-				for _, k := range keys {
-					if err := s.files.Delete(ctx, k); err != nil {
-						return fmt.Errorf("delete upload file: %w", err)
-					}
-				}
-				return tx.Where("upload_id IN ?", ids).Delete(&model.BindingMaterial{}).Error
-			},
-		},
+			c := cutoff(now, days.Uploads)
+			held := db.Table("binding_materials").Select("binding_materials.upload_id").
+				Joins("JOIN bindings ON bindings.id = binding_materials.binding_id").
+				Where("bindings.status IN ? OR bindings.updated_at >= ?", []model.Status{model.StatusPending, model.StatusApproved}, c)
+			return db.Model(&model.Upload{}).Where("created_at < ? AND id NOT IN (?)", c, held)
+		}),
 		{
 			row:   &model.PushMessage{},
 			count: func(r *RetentionReport) *int64 { return &r.Pushes },
@@ -98,7 +84,45 @@ func (s *Service) retentionRules() []retentionRule {
 				return db.Model(&model.AuditLog{}).Where("at < ?", cutoff(now, days.Audit))
 			},
 		},
+		{
+			row:   &model.Consent{},
+			count: func(r *RetentionReport) *int64 { return &r.Consents },
+			pk:    "id",
+			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
+				return db.Model(&model.Consent{}).Where("ended_at < ?", now.AddDate(-ConsentProofYears, 0, 0))
+			},
+		},
 	}
+}
+
+// uploadRetention is how uploads are removed, by retention and by erasure
+// (privacy.go): the file goes first — a row without its file is harmless,
+// a file without its row would be personal data nobody knows of —, then
+// the material links, then the row.
+func uploadRetention() retentionRule {
+	return retentionRule{
+		row:   &model.Upload{},
+		count: func(r *RetentionReport) *int64 { return &r.Uploads },
+		pk:    "id",
+		before: func(ctx context.Context, s *Service, tx *gorm.DB, ids []any) error {
+			var keys []string
+			if err := tx.Model(&model.Upload{}).Where("id IN ?", ids).Pluck("file_key", &keys).Error; err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := s.files.Delete(ctx, k); err != nil {
+					return fmt.Errorf("delete upload file: %w", err)
+				}
+			}
+			return tx.Where("upload_id IN ?", ids).Delete(&model.BindingMaterial{}).Error
+		},
+	}
+}
+
+// expiring is r with its selection of expired rows.
+func (r retentionRule) expiring(expired func(db *gorm.DB, now time.Time) *gorm.DB) retentionRule {
+	r.expired = expired
+	return r
 }
 
 // ApplyRetention removes every record past its retention period (dry:
@@ -116,30 +140,43 @@ func (s *Service) ApplyRetention(ctx context.Context, dry bool) (RetentionReport
 			}
 			continue
 		}
-		for {
-			keys, err := pluckKeys(rule.expired(db, now).Order(clause.OrderByColumn{Column: clause.Column{Name: rule.pk}}).Limit(retentionBatch), rule.pk)
-			if err != nil {
-				return rep, fmt.Errorf("retention: select: %w", err)
-			}
-			if len(keys) == 0 {
-				break
-			}
-			err = s.tx(ctx, func(tx *gorm.DB) error {
-				if rule.before != nil {
-					if err := rule.before(ctx, s, tx, keys); err != nil {
-						return err
-					}
-				}
-				r := tx.Where(clause.IN{Column: clause.Column{Name: rule.pk}, Values: keys}).Delete(rule.row)
-				*n += r.RowsAffected
-				return r.Error
-			})
-			if err != nil {
-				return rep, fmt.Errorf("retention: delete: %w", err)
-			}
+		removed, err := s.deleteInBatches(ctx, rule, func(db *gorm.DB) *gorm.DB { return rule.expired(db, now) })
+		*n += removed
+		if err != nil {
+			return rep, fmt.Errorf("retention: %w", err)
 		}
 	}
 	return rep, nil
+}
+
+// deleteInBatches deletes the rows of rule's table that selected picks, in
+// batches by key, each batch in its own transaction after rule.before; it
+// returns how many went.
+func (s *Service) deleteInBatches(ctx context.Context, rule retentionRule, selected func(db *gorm.DB) *gorm.DB) (int64, error) {
+	var n int64
+	db := s.db.WithContext(ctx)
+	for {
+		keys, err := pluckKeys(selected(db).Order(clause.OrderByColumn{Column: clause.Column{Name: rule.pk}}).Limit(retentionBatch), rule.pk)
+		if err != nil {
+			return n, fmt.Errorf("select: %w", err)
+		}
+		if len(keys) == 0 {
+			return n, nil
+		}
+		err = s.tx(ctx, func(tx *gorm.DB) error {
+			if rule.before != nil {
+				if err := rule.before(ctx, s, tx, keys); err != nil {
+					return err
+				}
+			}
+			r := tx.Where(clause.IN{Column: clause.Column{Name: rule.pk}, Values: keys}).Delete(rule.row)
+			n += r.RowsAffected
+			return r.Error
+		})
+		if err != nil {
+			return n, fmt.Errorf("delete: %w", err)
+		}
+	}
 }
 
 // pluckKeys reads the key column pk ("id" or "key") of q's rows.

@@ -14,6 +14,7 @@ import (
 	"zsjc/filestore"
 	"zsjc/handler/handlertest"
 	"zsjc/model"
+	"zsjc/secure"
 	"zsjc/service"
 	"zsjc/testenv"
 )
@@ -33,8 +34,12 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 	clock := &handlertest.Clock{}
 	clock.Set(handlertest.Start)
 	now := handlertest.Start
+	sealer, err := secure.NewSealer(handlertest.TestDataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	newSvc := func() *service.Service {
-		return service.New(service.Deps{DB: db, Cache: cache, Files: files, Now: clock.Now}, service.Options{
+		return service.New(service.Deps{DB: db, Cache: cache, Files: files, Sealer: sealer, Now: clock.Now}, service.Options{
 			Location: time.UTC, Calendar: model.NewCalendar(nil, nil),
 			Retention: service.RetentionDays{Audit: 365, Uploads: 180, Pushes: 90, Callbacks: 30}})
 	}
@@ -49,6 +54,7 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 
 	user := model.WeChatUser{OpenID: "retention-user"}
 	db.Create(&user)
+	consentToAll(t, svc, user)
 	kase := model.Case{CaseNo: "京检刑受〔2026〕901号", Name: "保存期限案", Stage: "受理", AcceptedAt: now}
 	db.Create(&kase)
 	upload := func(ageDays int, binding model.Status, bindingAgeDays int) model.Upload {

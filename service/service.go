@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"zsjc/cache"
+	"zsjc/config"
 	"zsjc/model"
 	"zsjc/secure"
 )
@@ -61,6 +62,8 @@ type Options struct {
 	IntegrationSecret string
 	// Limits cap live requests per user and the rate of new ones (see limits.go).
 	Limits Limits
+	// Privacy is the privacy notice in force (unset: the shipped one).
+	Privacy config.PrivacyNotice
 }
 
 // Deps are the Service's collaborators.
@@ -121,6 +124,9 @@ func New(d Deps, opt Options) *Service {
 		opt.ReplyLead = replyLeadDefault
 	}
 	opt.Limits = opt.Limits.withDefaults()
+	if opt.Privacy.Version == "" {
+		opt.Privacy = config.MustDefaultPrivacy()
+	}
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60
 	}

@@ -67,6 +67,9 @@ func (s *Service) NewUserSession(ctx context.Context, u model.WeChatUser) (strin
 	if err := s.putSession(ctx, userSessionKey(id), sess, UserSessionIdle); err != nil {
 		return "", err
 	}
+	if err := s.indexUserSession(ctx, u.ID, id); err != nil {
+		return "", err
+	}
 	return id, nil
 }
 

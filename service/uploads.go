@@ -122,6 +122,10 @@ func (s *Service) SaveUpload(ctx context.Context, userID uint64, kind, fileName 
 	if !slices.Contains(UploadKinds, kind) {
 		return model.Upload{}, model.Invalid(map[string]string{"kind": "须为 " + strings.Join(UploadKinds, "、") + " 之一"})
 	}
+	// Asked before the file is stored, and again under the user's lock.
+	if err := s.requireConsent(s.db.WithContext(ctx), userID, PurposeUploads); err != nil {
+		return model.Upload{}, err
+	}
 	f, err := s.storeFile(ctx, r, MaxUploadSize, materialTypes)
 	if err != nil {
 		return model.Upload{}, err
@@ -129,10 +133,10 @@ func (s *Service) SaveUpload(ctx context.Context, userID uint64, kind, fileName 
 	up := model.Upload{UserID: userID, Kind: kind, FileKey: f.Key, FileName: cleanFileName(fileName, "material"),
 		ContentType: f.ContentType, Size: f.Size}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		// Touching the user's row serialises this user's uploads, so two
+		// Locking the user's row serialises this user's uploads, so two
 		// parallel ones cannot both slip under the quota.
-		if err := tx.Model(&model.WeChatUser{}).Where("id = ?", userID).Update("updated_at", s.Now()).Error; err != nil {
-			return fmt.Errorf("lock user %d: %w", userID, err)
+		if err := s.requireConsent(tx, userID, PurposeUploads); err != nil {
+			return err
 		}
 		var used struct {
 			Files int64

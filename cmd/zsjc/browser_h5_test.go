@@ -28,7 +28,8 @@ func checkUploadTypeError(b *browser, phone context.Context, caseNo string) {
 	if err := os.WriteFile(fake, []byte("this is not a PDF"), 0o600); err != nil {
 		b.t.Fatal(err)
 	}
-	b.do(phone, "upload a fake PDF",
+	b.do(phone, "upload a fake PDF", // uploads are asked for consent first
+		chromedp.WaitVisible(chromedp.CSS(`#consent-uploads`)), chromedp.Click(chromedp.CSS(`#consent-uploads`)),
 		chromedp.SetValue(chromedp.CSS(`#lawyer-case-no`), caseNo),
 		chromedp.SetUploadFiles(chromedp.CSS(`#material-power_of_attorney`), []string{fake}),
 		chromedp.Click(chromedp.CSS(`#lawyer-form button[type=submit]`)),
@@ -42,6 +43,31 @@ func checkUploadTypeError(b *browser, phone context.Context, caseNo string) {
 	if !strings.Contains(got[0], "file-power_of_attorney=fake.pdf：文件须为") || strings.Contains(got[0], "输入有误") ||
 		strings.Count(got[0], "=") != 1 || got[1] != "material-power_of_attorney" || got[2] != "" {
 		b.t.Errorf("upload type error shown as %q on inputs %q (form error %q), want the server's message on the 委托书 input only", got[0], got[1], got[2])
+	}
+}
+
+// checkPrivacyPage: the lawyer withdraws the consent to the phone number
+// (the consent leaves the list) and deletes the account; opened again, the
+// account is a new one, without the lawyer's profile.
+func checkPrivacyPage(b *browser, phone context.Context, base string) {
+	b.do(phone, "privacy page", chromedp.EmulateViewport(375, 812),
+		chromedp.Navigate(base+"/sandbox/open?next=/h5/privacy"), chromedp.WaitVisible(chromedp.CSS(`#consents li[data-purpose=phone]`)))
+	b.shot(phone, "h5-privacy")
+	b.do(phone, "withdraw the phone consent",
+		chromedp.Click(chromedp.CSS(`button.withdraw-consent[data-purpose=phone]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[type=submit]`)), chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#consents li[data-purpose=uploads]`)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#consents li[data-purpose=phone]')`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	b.do(phone, "delete the account",
+		chromedp.Click(chromedp.CSS(`#delete-account`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[type=submit]`)), chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#account-deleted`)))
+	b.do(phone, "a new account after the deletion",
+		chromedp.Navigate(base+"/sandbox/open?next=/h5/profile"), chromedp.WaitVisible(chromedp.CSS(`#profile-form`)))
+	name := step(b, phone, "the new account's profile", chromedp.Value(chromedp.CSS(`#lawyer-name`)))
+	if name != "" {
+		b.t.Errorf("after the deletion the profile page still shows the lawyer %q", name)
 	}
 }
 

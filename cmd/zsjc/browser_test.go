@@ -92,7 +92,8 @@ func TestBrowserJourney(t *testing.T) {
 	b.do(phone, "profile page", chromedp.EmulateViewport(375, 812),
 		chromedp.Navigate(base+"/sandbox/open?next=/h5/profile"), chromedp.WaitVisible(css(`#profile-form`)))
 	b.shot(phone, "h5-profile")
-	b.do(phone, "profile field errors",
+	b.do(phone, "profile field errors", // the phone number is asked for consent first
+		chromedp.WaitVisible(css(`#consent-phone`)), chromedp.Click(css(`#consent-phone`)),
 		chromedp.SendKeys(css(`#license-no`), "123"), chromedp.Click(css(`#profile-form button[type=submit]`)),
 		chromedp.WaitVisible(css(`#profile-form .field-error`)))
 	b.do(phone, "save profile",
@@ -302,6 +303,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Navigate(base+"/sandbox/open?next=/h5/bind"), chromedp.WaitVisible(css(`#party-form`)),
 		chromedp.SetValue(css(`#party-case-no`), service.DemoCaseNo), chromedp.SetValue(css(`#party-name`), service.DemoParty.Name),
 		chromedp.SetValue(css(`#party-id-number`), service.DemoParty.IDNumber),
+		chromedp.WaitVisible(css(`#consent-id_number`)), chromedp.Click(css(`#consent-id_number`)),
 		chromedp.Click(css(`#party-form button[type=submit]`)), chromedp.WaitVisible(css(`#bind-result`)),
 		chromedp.Click(css(`#party-form a.btn`)), chromedp.WaitVisible(css(`#timeline`)),
 		waitContains(`#timeline`, "提起公诉"), waitContains(`#documents`, "起诉书"))
@@ -348,6 +350,7 @@ func TestBrowserJourney(t *testing.T) {
 		t.Errorf("东湖区's case manager sees %s pending bindings of another county, want 0", donghu)
 	}
 	b.shot(staff, "staff-county-dashboard")
+	checkPrivacyPage(b, phone, base)
 
 	if e := errs.list(); len(e) > 0 {
 		t.Errorf("pages logged JavaScript errors:\n%s", strings.Join(e, "\n"))

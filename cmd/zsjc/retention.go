@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"zsjc/config"
+	"zsjc/service"
 )
 
 // retention runs the retention pass now (the server runs it daily):
@@ -32,7 +33,8 @@ func retention(ctx context.Context, cfg *config.Config, args []string, stdout io
 		verb = "would remove"
 	}
 	r := cfg.Retention
-	fmt.Fprintf(stdout, "%s: %d uploads (older than %d days), %d pushes (%d days), %d callback records (%d days), %d audit rows (%d days)\n",
-		verb, rep.Uploads, r.UploadsDays, rep.Pushes, r.PushesDays, rep.Callbacks, r.CallbacksDays, rep.Audit, r.AuditDays)
+	fmt.Fprintf(stdout, "%s: %d uploads (older than %d days), %d pushes (%d days), %d callback records (%d days), %d audit rows (%d days), %d consent records (ended %d years ago)\n",
+		verb, rep.Uploads, r.UploadsDays, rep.Pushes, r.PushesDays, rep.Callbacks, r.CallbacksDays, rep.Audit, r.AuditDays,
+		rep.Consents, service.ConsentProofYears)
 	return nil
 }

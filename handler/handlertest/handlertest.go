@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"zsjc/cache"
+	"zsjc/config"
 	"zsjc/filestore"
 	"zsjc/handler"
 	"zsjc/model"
@@ -101,6 +102,7 @@ type setup struct {
 	callback  *wechat.Crypto
 	files     service.FileStore
 	limits    service.Limits
+	privacy   config.PrivacyNotice
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -127,6 +129,10 @@ func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } 
 
 // WithLimits sets the request limits (zero fields keep their defaults).
 func WithLimits(l service.Limits) Option { return func(s *setup) { s.limits = l } }
+
+// WithPrivacy serves notice as the privacy notice in force (by default the
+// shipped one).
+func WithPrivacy(notice config.PrivacyNotice) Option { return func(s *setup) { s.privacy = notice } }
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -189,7 +195,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, LinkBase: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
-		Limits: set.limits,
+		Limits: set.limits, Privacy: set.privacy,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket}, opt)
@@ -229,9 +235,23 @@ func (e *Env) Unique(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, e.seq.Add(1))
 }
 
-// LoginUser creates (or finds) the WeChat user with openid and opens an H5
-// session for it.
+// LoginUser creates (or finds) the WeChat user with openid, opens an H5
+// session for it and records its consent to every purpose of the privacy
+// notice, as the pages ask before the first id number, phone number or
+// upload (tests of consent itself use LoginUserWithoutConsent).
 func (e *Env) LoginUser(openid string) Caller {
+	e.T.Helper()
+	c := e.LoginUserWithoutConsent(openid)
+	var all []string
+	for _, p := range e.Svc.PrivacyNotice().Purposes {
+		all = append(all, p.Code)
+	}
+	e.Consent(c, all...)
+	return c
+}
+
+// LoginUserWithoutConsent is LoginUser without any consent recorded.
+func (e *Env) LoginUserWithoutConsent(openid string) Caller {
 	e.T.Helper()
 	u := model.WeChatUser{OpenID: openid, Subscribed: true}
 	if err := e.DB.Where(model.WeChatUser{OpenID: openid}).FirstOrCreate(&u).Error; err != nil {
@@ -242,6 +262,16 @@ func (e *Env) LoginUser(openid string) Caller {
 		e.T.Fatalf("user session: %v", err)
 	}
 	return Caller{Cookie: &http.Cookie{Name: "zsjc_session", Value: id}, UserID: u.ID, OpenID: openid}
+}
+
+// Consent records the user's consent to purposes under the current notice.
+func (e *Env) Consent(c Caller, purposes ...string) {
+	e.T.Helper()
+	_, err := e.Svc.GiveConsent(context.Background(), service.UserSession{UserID: c.UserID, OpenID: c.OpenID}, "",
+		service.ConsentInput{Version: e.Svc.PrivacyNotice().Version, Purposes: purposes})
+	if err != nil {
+		e.T.Fatalf("consent to %v: %v", purposes, err)
+	}
 }
 
 // StaffPassword is the password of every staff account made by LoginStaff.

@@ -231,14 +231,18 @@
   }
 
   function partyForm() {
+    var consent = consentBox([PURPOSE_ID_NUMBER]);
     var form = h('form', { id: 'party-form', novalidate: true },
       Z.field('部门受案号', h('input', { name: 'case_no', id: 'party-case-no', required: true, value: Z.param('case_no') || '', placeholder: '如：京检刑受〔2026〕1号' })),
       Z.field('姓名', h('input', { name: 'name', id: 'party-name', required: true, autocomplete: 'name' })),
       Z.field('身份证号', h('input', { name: 'id_number', id: 'party-id-number', required: true, maxlength: 18, autocomplete: 'off' }),
-        '仅用于与案件当事人名单核对，加密保存。'),
+        '仅用于与案件当事人名单核对，不保存。'),
+      consent,
       h('button', { type: 'submit', class: 'block' }, '提交绑定'));
     return Z.onSubmit(form, function (v) {
-      return post('/bindings', { case_no: v.case_no, role: 'party', name: v.name, id_number: v.id_number }).then(function (b) { bindingDone(form, b); });
+      return consent.gate().then(function () {
+        return post('/bindings', { case_no: v.case_no, role: 'party', name: v.name, id_number: v.id_number });
+      }).then(function (b) { bindingDone(form, b); });
     });
   }
 
@@ -251,6 +255,7 @@
   ];
 
   function lawyerForm() {
+    var consent = consentBox([PURPOSE_UPLOADS]);
     var note = h('p', { class: 'hint', id: 'profile-note' });
     var inputs = materialKinds.map(function (k) {
       return h('input', { type: 'file', name: 'file-' + k[0], id: 'material-' + k[0], multiple: true, accept: 'image/jpeg,image/png,application/pdf', dataset: { kind: k[0] } });
@@ -263,6 +268,7 @@
           return h('div', { class: 'field subfield' }, h('label', { for: inputs[i].id }, k[1] + (k[2] ? '（必传）' : '（可选）')), inputs[i]);
         }),
         h('div', { class: 'hint', id: 'materials-hint' }, '图片（JPG/PNG）或 PDF，每个文件不超过 10 MB。')),
+      consent,
       h('button', { type: 'submit', class: 'block' }, '上传并提交'));
     get('/me').then(function (me) {
       if (!profileOf(me)) Z.mount(note, '提交前请先登记', h('a', { href: '/h5/profile?next=/h5/bind%3Frole%3Dlawyer' }, '律师信息'), '。');
@@ -277,7 +283,7 @@
       }
       // Uploads go one by one so that a failure names its file.
       var ids = [];
-      var chain = Promise.resolve();
+      var chain = consent.gate();
       files.forEach(function (kf) {
         chain = chain.then(function () {
           var fd = new FormData();
@@ -302,25 +308,127 @@
 
   // ---- 律师信息 -----------------------------------------------------------
   function profileView() {
-    page('律师信息', 'profile');
+    page('我的', 'profile');
     Z.load(view, function () { return get('/me'); }, function (me) {
       var p = profileOf(me) || {};
+      var consent = consentBox([PURPOSE_PHONE]);
       var form = h('form', { id: 'profile-form', novalidate: true },
         Z.field('姓名', h('input', { name: 'name', id: 'lawyer-name', value: p.name || '', autocomplete: 'name' })),
         Z.field('执业证号', h('input', { name: 'license_no', id: 'license-no', value: p.license_no || '', inputmode: 'numeric', maxlength: 17 }), '17 位数字'),
         Z.field('律师事务所', h('input', { name: 'firm', id: 'firm', value: p.firm || '' })),
         Z.field('手机号', h('input', { name: 'phone', id: 'phone', type: 'tel', inputmode: 'numeric', maxlength: 11, placeholder: p.phone_masked ? '已登记 ' + p.phone_masked + '，修改请重新填写' : '' })),
+        consent,
         h('button', { type: 'submit', class: 'block' }, '保存'));
       Z.onSubmit(form, function (v) {
         var next = Z.param('next');
-        return Z.api('PUT', '/api/h5/me/lawyer' + (next ? '?next=' + encodeURIComponent(next) : ''), v).then(function (saved) {
+        var body = { name: v.name, license_no: v.license_no, firm: v.firm, phone: v.phone };
+        return consent.gate().then(function () {
+          return Z.api('PUT', '/api/h5/me/lawyer' + (next ? '?next=' + encodeURIComponent(next) : ''), body);
+        }).then(function (saved) {
           // Only a next the server checked and returned is followed.
           if (saved && saved.next) { location.assign(saved.next); return; }
           form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
         });
       });
-      return h('section', { class: 'card' }, h('p', { class: 'muted' }, '律师预约阅卷、申请会见前须登记执业信息。'), form);
+      return [h('section', { class: 'card' }, h('h2', null, '律师信息'), h('p', { class: 'muted' }, '律师预约阅卷、申请会见前须登记执业信息。'), form),
+        h('section', { class: 'card' }, h('h2', null, '隐私'),
+          h('a', { class: 'row', href: '/h5/privacy', id: 'privacy-link' }, '隐私政策、我的同意与注销账号'))];
     });
+  }
+
+  // ---- 隐私：同意与注销 ---------------------------------------------------
+  // The purposes the forms ask consent for (GET /api/public/privacy names
+  // them; the server refuses data of a purpose not consented to, 403
+  // consent_required).
+  var PURPOSE_ID_NUMBER = 'id_number', PURPOSE_PHONE = 'phone', PURPOSE_UPLOADS = 'uploads';
+
+  function privacyNotice() { return Z.api('GET', '/api/public/privacy'); }
+
+  function purposeOf(notice, code) {
+    return (notice.purposes || []).filter(function (p) { return p.code === code; })[0] || { code: code, name: code };
+  }
+
+  // consentBox asks, in a form that gives personal data of purposes, for
+  // the consents not yet given to the notice in force: one checkbox per
+  // purpose, never ticked in advance (a separate consent for each, as for
+  // sensitive data). box.gate() records the ticked ones before the form
+  // sends its data, and refuses while one is not ticked.
+  function consentBox(purposes) {
+    var box = h('div', { class: 'consents' });
+    var missing = [], version = '';
+    var ready = Promise.all([privacyNotice(), get('/consents')]).then(function (res) {
+      var notice = res[0];
+      var given = items(res[1]).filter(function (c) { return c.current; }).map(function (c) { return c.purpose; });
+      version = notice.version;
+      missing = purposes.filter(function (code) { return given.indexOf(code) < 0; });
+      Z.mount(box, missing.map(function (code) {
+        var p = purposeOf(notice, code);
+        var input = h('input', { type: 'checkbox', id: 'consent-' + code, name: 'consent-' + code, value: code });
+        return h('div', { class: 'field consent' }, h('label', { for: input.id, class: 'check' }, input,
+          '我已阅读', h('a', { href: '/h5/privacy', target: '_blank', rel: 'noopener' }, '《隐私政策》'),
+          '，同意处理我的' + p.name + (p.sensitive ? '（敏感个人信息）' : '')));
+      }));
+    });
+    box.gate = function () {
+      return ready.then(function () {
+        var unticked = missing.filter(function (code) { return !box.querySelector('#consent-' + code).checked; });
+        if (unticked.length) {
+          var fields = {};
+          unticked.forEach(function (code) { fields['consent-' + code] = '请阅读隐私政策并勾选同意后再提交'; });
+          throw new Z.ApiError(403, { error: { code: 'consent_required', message: '请先同意个人信息处理', fields: fields } });
+        }
+        if (!missing.length) return null;
+        return post('/consents', { version: version, purposes: missing }).then(function () {
+          missing = [];
+          Z.mount(box);
+        });
+      });
+    };
+    return box;
+  }
+
+  // What withdrawing each purpose does (docs/design.md §13).
+  var withdrawEffects = {
+    id_number: '撤回后，以当事人身份绑定案件须重新同意；已完成的绑定不受影响。',
+    phone: '撤回后将删除您登记的手机号码，律师信息须重新填写手机号码。',
+    uploads: '撤回后，等待审核的绑定申请将一并撤回，不再需要的上传材料将被删除。'
+  };
+
+  function privacyView() {
+    page('隐私政策', 'profile', '/h5/profile');
+    Z.load(view, function () { return Promise.all([privacyNotice(), get('/consents')]); }, function (res) {
+      var notice = res[0], consents = items(res[1]);
+      return [
+        h('section', { class: 'card', id: 'privacy-notice' }, h('h1', null, '隐私政策（个人信息处理规则）'),
+          h('p', { class: 'muted' }, '版本 ' + notice.version), h('div', { class: 'notice-text' }, notice.text)),
+        h('section', { class: 'card' }, h('h2', null, '我的同意'),
+          consents.length ? h('ul', { class: 'list', id: 'consents' }, consents.map(function (c) {
+            return h('li', { dataset: { purpose: c.purpose } },
+              h('div', { class: 'row-head' }, h('strong', null, c.name), c.sensitive ? h('span', { class: 'badge' }, '敏感') : null),
+              h('div', { class: 'muted' }, '同意于 ' + Z.fmtDateTime(c.given_at) + '（版本 ' + c.version + (c.current ? '' : '，隐私政策已更新，使用时将再次征求同意') + '）'),
+              h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary small withdraw-consent', dataset: { purpose: c.purpose },
+                onclick: function () { withdrawConsent(c); } }, '撤回同意')));
+          })) : Z.empty('您尚未同意任何个人信息处理。')),
+        h('section', { class: 'card' }, h('h2', null, '注销账号'),
+          h('p', { class: 'muted' }, '注销后将删除您的律师信息、手机号码和不属于办案记录的上传材料，解除全部绑定，并解除与您微信账号的关联。依法须保存的记录见上文第五条。'),
+          h('button', { type: 'button', class: 'danger block', id: 'delete-account', onclick: deleteAccount }, '注销账号'))
+      ];
+    });
+  }
+
+  function withdrawConsent(c) {
+    Z.confirmDialog('撤回同意', withdrawEffects[c.purpose] || '确定撤回这项同意吗？', function () {
+      return Z.api('DELETE', '/api/h5/consents/' + encodeURIComponent(c.purpose)).then(privacyView);
+    }, '撤回', { danger: true });
+  }
+
+  function deleteAccount() {
+    Z.confirmDialog('注销账号', '注销后不能恢复：律师信息、手机号码和上传材料将被删除，全部绑定将被解除。确定注销吗？', function () {
+      return Z.api('DELETE', '/api/h5/me').then(function () {
+        page('账号已注销', '');
+        Z.mount(view, h('div', { class: 'form-ok', role: 'status', id: 'account-deleted' }, '您的账号已注销，个人信息已删除。'));
+      });
+    }, '确定注销', { danger: true });
   }
 
   // ---- 预约阅卷 -----------------------------------------------------------
@@ -477,6 +585,7 @@
     ['/h5/cases/:id/meeting', meetingView],
     ['/h5/bind', bindView],
     ['/h5/profile', profileView],
+    ['/h5/privacy', privacyView],
     ['/h5/appointments', appointmentsView],
     // The addresses pushes and replies link to.
     ['/h5/bindings', casesView],
