@@ -3,7 +3,6 @@ package pdfmark_test
 import (
 	"bytes"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,12 +10,7 @@ import (
 	"zsjc/pdfmark/pdfmarktest"
 )
 
-func setup(t testing.TB) {
-	t.Helper()
-	if err := pdfmark.Setup(filepath.Join(t.TempDir(), "pdfcpu"), ""); err != nil {
-		t.Fatalf("pdfmark setup (a TrueType font with Chinese glyphs is needed, e.g. fonts-wqy-zenhei): %v", err)
-	}
-}
+func setup(t testing.TB) { pdfmarktest.Setup(t) }
 
 // TestStampMarksEveryPageAndLocks: the stamped copy shows the watermark
 // lines on every page, opens with the password and not without it.

@@ -101,6 +101,8 @@ type setup struct {
 	callback  *wechat.Crypto
 	files     service.FileStore
 	limits    service.Limits
+	efileOut  []string
+	passwords service.PasswordDeliverer
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -127,6 +129,12 @@ func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } 
 
 // WithLimits sets the request limits (zero fields keep their defaults).
 func WithLimits(l service.Limits) Option { return func(s *setup) { s.limits = l } }
+
+// WithEfileExcluded keeps cases of these types out of online file review.
+func WithEfileExcluded(caseTypes ...string) Option { return func(s *setup) { s.efileOut = caseTypes } }
+
+// WithPasswords delivers online file review passwords through d (as SMS would).
+func WithPasswords(d service.PasswordDeliverer) Option { return func(s *setup) { s.passwords = d } }
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -189,10 +197,10 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
-		Limits: set.limits,
+		Limits: set.limits, EfileExcludedCaseTypes: set.efileOut, EfileTempDir: t.TempDir(),
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
-		OAuth: set.oauth, JSTicket: set.ticket}, opt)
+		OAuth: set.oauth, JSTicket: set.ticket, Passwords: set.passwords}, opt)
 	reg := prometheus.NewRegistry()
 	h := handler.New(handler.Deps{Service: svc, Log: log, Registry: reg,
 		Ready: map[string]handler.Pinger{"cache": c}, PublicURL: set.publicURL, Dev: set.dev, WeChat: set.callback})

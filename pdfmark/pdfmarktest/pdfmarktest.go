@@ -7,10 +7,16 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"zsjc/pdfmark"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	pdfmodel "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -222,4 +228,36 @@ func unescapeLiteral(s string) []byte {
 		}
 	}
 	return out
+}
+
+var (
+	setupOnce sync.Once
+	setupErr  error
+)
+
+// Setup points pdfcpu at a configuration directory shared by the test
+// processes of this machine (the font is installed into it once, under a
+// file lock) and fails t when no font with Chinese glyphs is installed.
+func Setup(t testing.TB) {
+	t.Helper()
+	setupOnce.Do(func() {
+		dir := filepath.Join(os.TempDir(), "zsjc-test-pdfcpu")
+		if setupErr = os.MkdirAll(dir, 0o750); setupErr != nil {
+			return
+		}
+		lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			setupErr = err
+			return
+		}
+		defer lock.Close()
+		if setupErr = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); setupErr != nil {
+			return
+		}
+		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		setupErr = pdfmark.Setup(dir, os.Getenv("ZSJC_EFILE_FONT"))
+	})
+	if setupErr != nil {
+		t.Fatalf("pdfmark setup (install a TrueType font with Chinese glyphs, e.g. Debian's fonts-wqy-zenhei, or set ZSJC_EFILE_FONT): %v", setupErr)
+	}
 }
