@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -579,8 +580,13 @@ func (s *Service) decideEfile(ctx context.Context, a Actor, id uint64, to model.
 			data["time"] = s.localTimeLabel(*r.ExpiresAt)
 			data["reason"] = "下载截止 " + s.localTimeLabel(*r.ExpiresAt)
 		}
+		path := efilePath(id)
+		if to == model.StatusApproved {
+			// Through a fresh WeChat login: its first view shows the password.
+			path = "/h5/login?next=" + url.QueryEscape(path)
+		}
 		return s.lawyerPush(tx, r.UserID, Push{Kind: model.PushEfileResult, UnitID: r.UnitID, Cause: target + ":" + string(to),
-			Path: efilePath(id), Data: data})
+			Path: path, Data: data})
 	})
 	if err != nil {
 		return EfileView{}, fmt.Errorf("%s efile %d: %w", to, id, err)
