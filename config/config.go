@@ -83,6 +83,7 @@ type Config struct {
 
 	Business  Business  `yaml:"business"`
 	Limits    Limits    `yaml:"limits"`
+	Efile     Efile     `yaml:"efile"`
 	Push      Push      `yaml:"push"`
 	Retention Retention `yaml:"retention"`
 	// ReportThreshold is the completion rate under which the monthly
@@ -111,13 +112,36 @@ const MinAuditDays = 180
 // Limits cap what one user may have waiting for staff and how many new
 // requests a user or an address may make per 10 minutes; 0 keeps the
 // default (10 pending bindings, 3 live meetings per case, 5 live reviews,
-// 30 new requests per user, 300 per address).
+// 5 live online file reviews, 30 new requests per user, 300 per address).
 type Limits struct {
 	PendingBindings  int `yaml:"max_pending_bindings"`
 	LiveMeetings     int `yaml:"max_live_meetings"`
 	LiveReviews      int `yaml:"max_live_reviews"`
+	LiveEfiles       int `yaml:"max_live_efiles"`
 	CreationsPerUser int `yaml:"creations_per_user"`
 	CreationsPerIP   int `yaml:"creations_per_ip"`
+}
+
+// Efile configures online file review (线上阅卷).
+type Efile struct {
+	// ExcludedCaseTypes are the case types (案件类型, as cases carry them)
+	// whose files are not delivered online, comma-separated.
+	ExcludedCaseTypes string `yaml:"excluded_case_types"`
+	// Font is a TrueType font (.ttf or .ttc, glyf outlines) with Chinese
+	// glyphs for the download watermark; empty: the first installed of
+	// pdfmark.FontCandidates (Debian's fonts-wqy-zenhei).
+	Font string `yaml:"font"`
+}
+
+// ExcludedTypes lists ExcludedCaseTypes, trimmed, without empties.
+func (e Efile) ExcludedTypes() []string {
+	var out []string
+	for _, t := range strings.Split(e.ExcludedCaseTypes, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // WeChat holds the official account's credentials and the platform hosts.
@@ -250,35 +274,37 @@ func Load(getenv func(string) string, yamlPath string) (*Config, error) {
 
 func applyEnv(cfg *Config, getenv func(string) string) error {
 	strs := map[string]*string{
-		"ZSJC_ADDR":               &cfg.Addr,
-		"ZSJC_METRICS_ADDR":       &cfg.MetricsAddr,
-		"ZSJC_PUBLIC_URL":         &cfg.PublicURL,
-		"ZSJC_DATA_DIR":           &cfg.DataDir,
-		"ZSJC_LOG_LEVEL":          &cfg.LogLevel,
-		"ZSJC_TIMEZONE":           &cfg.Timezone,
-		"ZSJC_MYSQL_DSN":          &cfg.MySQLDSN,
-		"ZSJC_REDIS_ADDR":         &cfg.RedisAddr,
-		"ZSJC_REDIS_PASSWORD":     &cfg.RedisPassword,
-		"ZSJC_REDIS_MASTER":       &cfg.RedisMaster,
-		"ZSJC_DATA_KEY":           &cfg.DataKey,
-		"ZSJC_OLD_DATA_KEYS":      &cfg.OldDataKeys,
-		"ZSJC_CRYPTO":             &cfg.Crypto,
-		"ZSJC_INTEGRATION_SECRET": &cfg.IntegrationSecret,
-		"ZSJC_TRUSTED_PROXIES":    &cfg.TrustedProxies,
-		"ZSJC_UNIT_NAME":          &cfg.UnitName,
-		"ZSJC_PRIVACY_FILE":       &cfg.PrivacyFile,
-		"ZSJC_WECHAT_APPID":       &cfg.WeChat.AppID,
-		"ZSJC_WECHAT_SECRET":      &cfg.WeChat.Secret,
-		"ZSJC_WECHAT_TOKEN":       &cfg.WeChat.Token,
-		"ZSJC_WECHAT_AES_KEY":     &cfg.WeChat.AESKey,
-		"ZSJC_WECHAT_API_BASE":    &cfg.WeChat.APIBase,
-		"ZSJC_WECHAT_OPEN_BASE":   &cfg.WeChat.OpenBase,
-		"ZSJC_S3_ENDPOINT":        &cfg.S3.Endpoint,
-		"ZSJC_S3_BUCKET":          &cfg.S3.Bucket,
-		"ZSJC_S3_ACCESS_KEY":      &cfg.S3.AccessKey,
-		"ZSJC_S3_SECRET_KEY":      &cfg.S3.SecretKey,
-		"ZSJC_S3_REGION":          &cfg.S3.Region,
-		"ZSJC_S3_SSE":             &cfg.S3.SSE,
+		"ZSJC_ADDR":                      &cfg.Addr,
+		"ZSJC_METRICS_ADDR":              &cfg.MetricsAddr,
+		"ZSJC_PUBLIC_URL":                &cfg.PublicURL,
+		"ZSJC_DATA_DIR":                  &cfg.DataDir,
+		"ZSJC_LOG_LEVEL":                 &cfg.LogLevel,
+		"ZSJC_TIMEZONE":                  &cfg.Timezone,
+		"ZSJC_MYSQL_DSN":                 &cfg.MySQLDSN,
+		"ZSJC_REDIS_ADDR":                &cfg.RedisAddr,
+		"ZSJC_REDIS_PASSWORD":            &cfg.RedisPassword,
+		"ZSJC_REDIS_MASTER":              &cfg.RedisMaster,
+		"ZSJC_DATA_KEY":                  &cfg.DataKey,
+		"ZSJC_OLD_DATA_KEYS":             &cfg.OldDataKeys,
+		"ZSJC_CRYPTO":                    &cfg.Crypto,
+		"ZSJC_INTEGRATION_SECRET":        &cfg.IntegrationSecret,
+		"ZSJC_TRUSTED_PROXIES":           &cfg.TrustedProxies,
+		"ZSJC_UNIT_NAME":                 &cfg.UnitName,
+		"ZSJC_PRIVACY_FILE":              &cfg.PrivacyFile,
+		"ZSJC_WECHAT_APPID":              &cfg.WeChat.AppID,
+		"ZSJC_WECHAT_SECRET":             &cfg.WeChat.Secret,
+		"ZSJC_WECHAT_TOKEN":              &cfg.WeChat.Token,
+		"ZSJC_WECHAT_AES_KEY":            &cfg.WeChat.AESKey,
+		"ZSJC_WECHAT_API_BASE":           &cfg.WeChat.APIBase,
+		"ZSJC_WECHAT_OPEN_BASE":          &cfg.WeChat.OpenBase,
+		"ZSJC_S3_ENDPOINT":               &cfg.S3.Endpoint,
+		"ZSJC_S3_BUCKET":                 &cfg.S3.Bucket,
+		"ZSJC_S3_ACCESS_KEY":             &cfg.S3.AccessKey,
+		"ZSJC_S3_SECRET_KEY":             &cfg.S3.SecretKey,
+		"ZSJC_S3_REGION":                 &cfg.S3.Region,
+		"ZSJC_S3_SSE":                    &cfg.S3.SSE,
+		"ZSJC_EFILE_EXCLUDED_CASE_TYPES": &cfg.Efile.ExcludedCaseTypes,
+		"ZSJC_EFILE_FONT":                &cfg.Efile.Font,
 	}
 	for name, dst := range strs {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -300,6 +326,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_MAX_PENDING_BINDINGS":     &cfg.Limits.PendingBindings,
 		"ZSJC_MAX_LIVE_MEETINGS":        &cfg.Limits.LiveMeetings,
 		"ZSJC_MAX_LIVE_REVIEWS":         &cfg.Limits.LiveReviews,
+		"ZSJC_MAX_LIVE_EFILES":          &cfg.Limits.LiveEfiles,
 		"ZSJC_CREATIONS_PER_USER":       &cfg.Limits.CreationsPerUser,
 		"ZSJC_CREATIONS_PER_IP":         &cfg.Limits.CreationsPerIP,
 	}

@@ -33,6 +33,7 @@ var statusOf = map[model.Kind]int{
 	model.KindBadRequest:       http.StatusBadRequest,
 	model.KindTooLarge:         http.StatusRequestEntityTooLarge,
 	model.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
+	model.KindGone:             http.StatusGone,
 }
 
 type errorBody struct {

@@ -16,6 +16,7 @@ import (
 	"zsjc/handler"
 	"zsjc/handler/handlertest"
 	"zsjc/model"
+	"zsjc/pdfmark/pdfmarktest"
 	"zsjc/service"
 )
 
@@ -35,7 +36,7 @@ var unitRelations = []struct {
 
 // unitObjects are one object of every kind in one unit.
 type unitObjects struct {
-	unitID, caseID, bindingID, reviewID, meetingID, roomID, slotID, pushID, uploadID, staffID uint64
+	unitID, caseID, bindingID, reviewID, meetingID, efileID, roomID, slotID, pushID, uploadID, staffID uint64
 }
 
 // scopeFixture builds the unit tree and fills every unit with objects,
@@ -93,6 +94,10 @@ func scopeFixture(t *testing.T, env *handlertest.Env) map[string]*unitObjects {
 			Preferred1: now.Add(96 * time.Hour), Preferred2: now.Add(120 * time.Hour), Note: "M-" + code, Status: model.StatusPending, ReplyBy: now.Add(48 * time.Hour)}
 		mustCreate(t, env, &meeting)
 		o.meetingID = meeting.ID
+		efile := model.EfileRequest{BindingID: approved.ID, UserID: lawyer.UserID, CaseID: c.ID, UnitID: unit.ID, Note: "E-" + code,
+			Status: model.StatusPending, ReplyBy: now.Add(48 * time.Hour)}
+		mustCreate(t, env, &efile)
+		o.efileID = efile.ID
 		push := model.PushMessage{OpenID: lawyer.OpenID, Kind: model.PushBindingResult, UnitID: unit.ID, DedupKey: "P-" + code,
 			ClientMsgID: "client-" + strconv.Itoa(i), Data: "{}", Status: model.StatusFailed, NextAttemptAt: now}
 		mustCreate(t, env, &push)
@@ -120,7 +125,7 @@ func mustCreate(t *testing.T, env *handlertest.Env, row any) {
 // scopeListMarkers names, per list route, the prefix its items carry
 // before their unit's code (slots by their room's name).
 var scopeListMarkers = map[string]string{
-	"/cases": "C-", "/bindings": "B-", "/reviews": "R-", "/meetings": "M-", "/pushes": "P-",
+	"/cases": "C-", "/bindings": "B-", "/reviews": "R-", "/meetings": "M-", "/efile-requests": "E-", "/pushes": "P-",
 	"/review-slots": "S-", "/rooms": "S-", "/users": "s.", "/audit": "A-", "/units": `"code":"`,
 }
 
@@ -138,6 +143,7 @@ var scopeUnitFree = map[string]bool{
 // sibling's and the parent's; lists hold exactly the in-scope units' rows;
 // creating in a unit outside the scope is refused on its unit field.
 func TestScopeEveryStaffRoute(t *testing.T) {
+	pdfmarktest.Setup(t) // online file review checks uploads with pdfcpu
 	env := handlertest.New(t)
 	objs := scopeFixture(t, env)
 	accounts := map[string]model.Staff{}
@@ -207,7 +213,7 @@ func TestScopeEveryStaffRoute(t *testing.T) {
 func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code string, o *unitObjects, seq int) *http.Request {
 	t.Helper()
 	ids := map[string]uint64{
-		"/cases/": o.caseID, "/bindings/": o.bindingID, "/reviews/": o.reviewID, "/meetings/": o.meetingID,
+		"/cases/": o.caseID, "/bindings/": o.bindingID, "/reviews/": o.reviewID, "/meetings/": o.meetingID, "/efile-requests/": o.efileID,
 		"/review-slots/": o.slotID, "/rooms/": o.roomID, "/pushes/": o.pushID, "/uploads/": o.uploadID, "/users/": o.staffID,
 	}
 	path := pattern
@@ -265,6 +271,9 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 	if method == http.MethodPost && pattern == "/cases/:id/documents" {
 		return multipartRequest("/api/staff"+path, map[string]string{"title": "起诉书"}, "起诉书.pdf", pdfBytes(64))
 	}
+	if method == http.MethodPost && pattern == "/efile-requests/:id/files" {
+		return multipartRequest("/api/staff"+path, nil, "卷宗.pdf", pdfmarktest.Document(1))
+	}
 	// Friday 10:00 in the office: within the working hours meetings keep.
 	future := env.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
 	// A room has one slot per date and period: each request its own day.
@@ -280,6 +289,7 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		"POST /reviews/:id/reject":        map[string]any{"reason": "另约时间"},
 		"POST /meetings/:id/confirm":      map[string]any{"time": future, "place": "接待室"},
 		"POST /meetings/:id/reject":       map[string]any{"reason": "另约时间"},
+		"POST /efile-requests/:id/reject": map[string]any{"reason": "请现场阅卷"},
 		"POST /users":                     map[string]any{"username": fmt.Sprintf("new.%d", seq), "role": model.StaffProsecutor, "password": handlertest.StaffPassword, "unit_code": code},
 		"POST /users/:id/reset-password":  map[string]any{"password": "New-Passw0rd"},
 		"POST /units":                     map[string]any{"code": fmt.Sprintf("new-%d", seq), "name": "新院", "parent_code": code},

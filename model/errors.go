@@ -19,6 +19,7 @@ const (
 	KindBadRequest                       // undecodable request: 400
 	KindTooLarge                         // body over the limit: 413
 	KindUnsupportedMedia                 // a body of a type the route does not take: 415
+	KindGone                             // existed, is no longer available (expired, used up): 410
 )
 
 // Error is a domain error: a stable snake_case code for machines, a Chinese

@@ -291,6 +291,11 @@ const (
 	PushReviewResult  = "review_result"
 	PushMeetingResult = "meeting_result"
 	PushReminder      = "reminder"
+	// PushEfileResult tells an online file review's approval (with its
+	// expiry) or rejection (with its reason); PushEfileExpiring warns two
+	// days before an approved one expires.
+	PushEfileResult   = "efile_result"
+	PushEfileExpiring = "efile_expiring"
 )
 
 // PushMessage is an outbox row: one template message to one follower.
@@ -372,6 +377,7 @@ func All() []any {
 		&WeChatUser{}, &LawyerProfile{}, &Upload{},
 		&Binding{}, &BindingMaterial{},
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
+		&EfileRequest{}, &EfileFile{}, &EfileDownload{},
 		&PushMessage{}, &Staff{}, &AuditLog{},
 		&WeChatCallback{}, &Consent{},
 		&MonthlyPlan{}, &ReportSnapshot{},

@@ -12,6 +12,7 @@ const (
 	StatusCancelled Status = "cancelled"
 	StatusCompleted Status = "completed"
 	StatusNoShow    Status = "no_show"
+	StatusExpired   Status = "expired"
 
 	StatusQueued    Status = "queued"
 	StatusSending   Status = "sending"
@@ -29,6 +30,7 @@ var statusLabels = map[Status]string{
 	StatusCancelled: "已取消",
 	StatusCompleted: "已完成",
 	StatusNoShow:    "未到场",
+	StatusExpired:   "已过期",
 	StatusQueued:    "待发送",
 	StatusSending:   "发送中",
 	StatusSent:      "已发送",
@@ -85,6 +87,12 @@ var (
 	MeetingMachine = Machine{
 		StatusPending:   {StatusConfirmed, StatusRejected, StatusCancelled},
 		StatusConfirmed: {StatusCancelled},
+	}
+	// EfileMachine: an approved online file review ends when its time is
+	// up, or when the binding is revoked (cancelled).
+	EfileMachine = Machine{
+		StatusPending:  {StatusApproved, StatusRejected, StatusCancelled},
+		StatusApproved: {StatusExpired, StatusCancelled},
 	}
 	PushMachine = Machine{
 		StatusQueued:  {StatusSending},

@@ -25,6 +25,11 @@ func TestMachines(t *testing.T) {
 		{"review cancel completed", ReviewMachine, StatusCompleted, StatusCancelled, false},
 		{"meeting confirm", MeetingMachine, StatusPending, StatusConfirmed, true},
 		{"meeting reject confirmed", MeetingMachine, StatusConfirmed, StatusRejected, false},
+		{"efile approve", EfileMachine, StatusPending, StatusApproved, true},
+		{"efile expire approved", EfileMachine, StatusApproved, StatusExpired, true},
+		{"efile expire pending", EfileMachine, StatusPending, StatusExpired, false},
+		{"efile revive expired", EfileMachine, StatusExpired, StatusApproved, false},
+		{"efile reject approved", EfileMachine, StatusApproved, StatusRejected, false},
 		{"push delivered", PushMachine, StatusSent, StatusDelivered, true},
 		{"push queued to sent", PushMachine, StatusQueued, StatusSent, false},
 	}

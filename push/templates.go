@@ -26,6 +26,8 @@ import (
 //	review_result   case_name, case_no, item (e.g. "阅卷预约"), result (已确认/已驳回/已取消), time, place, reason
 //	meeting_result  case_name, case_no, item (e.g. "申请会见"), result, time, place, reason
 //	reminder        case_name, case_no, item, time, place
+//	efile_result    case_name, case_no, item ("线上阅卷"), result (已通过/已驳回), time (download deadline), reason
+//	efile_expiring  case_name, case_no, item, time (download deadline)
 //
 // Every push about a case also carries unit, the name of the case's unit
 // (院), set when the push is queued.
@@ -98,6 +100,19 @@ func DefaultTemplates() map[string]Template {
 			"thing3": KeyPlace,
 			"thing4": KeyUnit,
 		}, Labels: map[string]string{"thing1": "预约事项", "time2": "时间", "thing3": "地点", "thing4": "办理单位"}},
+		model.PushEfileResult: {Title: "阅卷申请结果通知", Fields: map[string]string{
+			"thing1":  KeyCaseName,
+			"phrase2": KeyResult,
+			"time3":   KeyTime,
+			"thing4":  KeyReason,
+			"thing5":  KeyUnit,
+		}, Labels: map[string]string{"thing1": "案件名称", "phrase2": "审核结果", "time3": "下载截止", "thing4": "说明", "thing5": "办案单位"}},
+		model.PushEfileExpiring: {Title: "阅卷到期提醒", Fields: map[string]string{
+			"thing1": KeyCaseName,
+			"thing2": KeyItem,
+			"time3":  KeyTime,
+			"thing4": KeyUnit,
+		}, Labels: map[string]string{"thing1": "案件名称", "thing2": "办理事项", "time3": "到期时间", "thing4": "办案单位"}},
 	}
 }
 

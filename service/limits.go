@@ -21,14 +21,16 @@ type Limits struct {
 	LiveMeetings int
 	// LiveReviews caps a user's pending or confirmed file reviews, all cases together.
 	LiveReviews int
+	// LiveEfiles caps a user's pending or approved online file reviews, all cases together.
+	LiveEfiles int
 	// CreationsPerUser and CreationsPerIP cap new requests (bindings,
-	// reviews, meetings) within CreationWindow.
+	// reviews, meetings, online file reviews) within CreationWindow.
 	CreationsPerUser int
 	CreationsPerIP   int
 }
 
 // DefaultLimits are the limits when configuration sets none.
-var DefaultLimits = Limits{PendingBindings: 10, LiveMeetings: 3, LiveReviews: 5, CreationsPerUser: 30, CreationsPerIP: 300}
+var DefaultLimits = Limits{PendingBindings: 10, LiveMeetings: 3, LiveReviews: 5, LiveEfiles: 5, CreationsPerUser: 30, CreationsPerIP: 300}
 
 // CreationWindow is the window of the creation rate limits.
 const CreationWindow = 10 * time.Minute
@@ -39,7 +41,8 @@ func (l Limits) withDefaults() Limits {
 		def int
 	}{
 		{&l.PendingBindings, DefaultLimits.PendingBindings}, {&l.LiveMeetings, DefaultLimits.LiveMeetings},
-		{&l.LiveReviews, DefaultLimits.LiveReviews}, {&l.CreationsPerUser, DefaultLimits.CreationsPerUser},
+		{&l.LiveReviews, DefaultLimits.LiveReviews}, {&l.LiveEfiles, DefaultLimits.LiveEfiles},
+		{&l.CreationsPerUser, DefaultLimits.CreationsPerUser},
 		{&l.CreationsPerIP, DefaultLimits.CreationsPerIP},
 	} {
 		if *f.v <= 0 {
@@ -80,6 +83,12 @@ func (s *Service) checkPendingBindings(tx *gorm.DB, userID uint64) error {
 func (s *Service) checkLiveReviews(tx *gorm.DB, userID uint64) error {
 	return s.checkLiveCap(tx, userID, s.opt.Limits.LiveReviews, "您已有 %d 个未完成的阅卷预约，请完成或取消后再预约",
 		&model.ReviewBooking{}, "user_id = ? AND status IN ?", liveStatuses)
+}
+
+// checkLiveEfiles is the cap on a user's live online file reviews.
+func (s *Service) checkLiveEfiles(tx *gorm.DB, userID uint64) error {
+	return s.checkLiveCap(tx, userID, s.opt.Limits.LiveEfiles, "您已有 %d 个进行中的线上阅卷申请，请等待答复或阅卷期满后再申请",
+		&model.EfileRequest{}, "user_id = ? AND status IN ?", []model.Status{model.StatusPending, model.StatusApproved})
 }
 
 // checkLiveMeetings is the cap on a user's live meeting requests of a case.

@@ -13,7 +13,7 @@ import (
 // pushCauseLabels name the record a push's cause refers to.
 var pushCauseLabels = map[string]string{
 	"event": "案件进程", "correction": "进程更正", "binding": "绑定申请", "review": "阅卷预约", "meeting": "会见申请",
-	"reminder": "提醒",
+	"efile": "线上阅卷申请", "reminder": "提醒",
 }
 
 // causeLabel puts a cause in words: "meeting:1:confirmed" → "会见申请 #1 · 已确认",

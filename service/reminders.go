@@ -19,6 +19,11 @@ func (s *Service) RunReminders(ctx context.Context, every time.Duration) {
 		} else if n > 0 {
 			s.log.Info("reminders queued", "count", n)
 		}
+		if n, err := s.ExpireEfiles(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("efile expiry pass failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("efile requests expired", "count", n)
+		}
 	})
 }
 
@@ -34,7 +39,7 @@ func (s *Service) SendDueReminders(ctx context.Context) (int, error) {
 			return queued, err
 		}
 		for _, r := range due {
-			ok, err := s.remind(ctx, k.row(), r.id, r.userID, r.push)
+			ok, err := s.remind(ctx, k, r)
 			if err != nil {
 				return queued, fmt.Errorf("remind %s %d: %w", k.name, r.id, err)
 			}
@@ -46,17 +51,18 @@ func (s *Service) SendDueReminders(ctx context.Context) (int, error) {
 	return queued, nil
 }
 
-// remind claims the reminder of one confirmed review or meeting (row is the
-// model's pointer) and queues its push in the same transaction. The claim
-// sets reminded_at under the row lock a cancel also takes (see transition),
-// only while the row is confirmed and not yet reminded: of several
-// instances racing, exactly one claims it, and a request cancelled before
-// the claim is never reminded.
-func (s *Service) remind(ctx context.Context, row any, id, userID uint64, push func(tx *gorm.DB) (Push, error)) (bool, error) {
+// remind claims the reminder r of one request of kind k and queues its
+// push in the same transaction. The claim sets reminded_at under the row
+// lock a cancel also takes (see transition), only while the row is in the
+// kind's remindIn state and not yet reminded: of several instances racing,
+// exactly one claims it, and a request cancelled before the claim is never
+// reminded.
+func (s *Service) remind(ctx context.Context, k requestKind, r dueReminder) (bool, error) {
 	claimed := false
+	row, id := k.row(), r.id
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		cur, err := lockStatus(tx, row, id, 0)
-		if err != nil || cur.Status != model.StatusConfirmed {
+		if err != nil || cur.Status != k.remindIn {
 			return err
 		}
 		var reminded struct{ RemindedAt *time.Time }
@@ -69,18 +75,18 @@ func (s *Service) remind(ctx context.Context, row any, id, userID uint64, push f
 		if err := tx.Model(row).Where("id = ?", id).Update("reminded_at", s.Now()).Error; err != nil {
 			return err
 		}
-		p, err := push(tx)
+		p, err := r.push(tx)
 		if err != nil {
 			return err
 		}
 		claimed = true
-		return s.lawyerPush(tx, userID, p)
+		return s.lawyerPush(tx, r.userID, p)
 	})
 	return claimed && err == nil, err
 }
 
 // OverdueRequests counts the pending requests past their reply deadline,
-// by kind (KindReview, KindMeeting).
+// by kind (KindReview, KindMeeting, KindEfile).
 func (s *Service) OverdueRequests(ctx context.Context) (map[string]int64, error) {
 	now := s.Now()
 	db := s.db.WithContext(ctx)

@@ -13,10 +13,11 @@ import (
 const (
 	KindReview  = "review"
 	KindMeeting = "meeting"
+	KindEfile   = "efile"
 )
 
 // requestKind is one kind of lawyer request answered by staff (file review,
-// meeting). The jobs that must see every kind — the revocation cascade, the
+// meeting, online file review). The jobs that must see every kind — the revocation cascade, the
 // reminders, the overdue count — run over requestKinds, so a new kind is
 // added to that table and nowhere else.
 type requestKind struct {
@@ -30,9 +31,12 @@ type requestKind struct {
 	// release gives back what live request id held (a booked place); nil
 	// when a request holds nothing.
 	release func(s *Service, tx *gorm.DB, id uint64) error
-	// dueReminders lists the confirmed, not yet reminded requests whose
-	// reminder time has come.
+	// dueReminders lists the not yet reminded requests (in state
+	// remindIn) whose reminder time has come.
 	dueReminders func(s *Service, db *gorm.DB) ([]dueReminder, error)
+	// remindIn is the state a request is reminded in: an appointment once
+	// confirmed, an online file review while approved (before it expires).
+	remindIn model.Status
 }
 
 // dueReminder is one reminder to claim and push.
@@ -48,15 +52,24 @@ var (
 		ended:        func() map[string]any { return map[string]any{"live_key": nil, "slot_key": nil} },
 		release:      releaseReviewPlace,
 		dueReminders: dueReviewReminders,
+		remindIn:     model.StatusConfirmed,
 	}
 	meetingKind = requestKind{
 		name: KindMeeting, what: meetingWhat, machine: model.MeetingMachine,
 		row:          func() any { return &model.MeetingRequest{} },
 		ended:        func() map[string]any { return map[string]any{} },
 		dueReminders: dueMeetingReminders,
+		remindIn:     model.StatusConfirmed,
+	}
+	efileKind = requestKind{
+		name: KindEfile, what: efileWhat, machine: model.EfileMachine,
+		row:          func() any { return &model.EfileRequest{} },
+		ended:        func() map[string]any { return map[string]any{} },
+		dueReminders: dueEfileReminders,
+		remindIn:     model.StatusApproved,
 	}
 	// requestKinds is every kind of request.
-	requestKinds = []requestKind{reviewKind, meetingKind}
+	requestKinds = []requestKind{reviewKind, meetingKind, efileKind}
 )
 
 // transition moves request id of this kind; see transition.

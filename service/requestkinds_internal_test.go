@@ -24,8 +24,13 @@ func TestEveryRequestKindIsInTheTable(t *testing.T) {
 		if k.name == "" || k.what == "" || k.machine == nil || k.ended == nil || k.dueReminders == nil {
 			t.Errorf("kind %q is missing a rule: %+v", k.name, k)
 		}
-		if !k.machine.Can(model.StatusPending, model.StatusCancelled) || !k.machine.Can(model.StatusConfirmed, model.StatusCancelled) {
-			t.Errorf("kind %s: a live request cannot be cancelled by the revocation cascade", k.name)
+		for from := range k.machine {
+			if from.Live() && !k.machine.Can(from, model.StatusCancelled) {
+				t.Errorf("kind %s: a live request (%s) cannot be cancelled by the revocation cascade", k.name, from)
+			}
+		}
+		if _, ok := k.machine[k.remindIn]; !ok || !k.remindIn.Live() {
+			t.Errorf("kind %s: reminded in %q, not a live state of its machine", k.name, k.remindIn)
 		}
 	}
 	for _, m := range model.All() {

@@ -64,6 +64,12 @@ type Options struct {
 	Limits Limits
 	// Privacy is the privacy notice in force (unset: the shipped one).
 	Privacy config.PrivacyNotice
+	// EfileExcludedCaseTypes are the case types (model.Case.Type) kept out
+	// of online file review (efile.go).
+	EfileExcludedCaseTypes []string
+	// EfileTempDir holds the stamped copies being downloaded ("": the
+	// system's temporary directory).
+	EfileTempDir string
 }
 
 // Deps are the Service's collaborators.
@@ -78,6 +84,9 @@ type Deps struct {
 	Log      *slog.Logger
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// Passwords delivers online file review passwords apart from the H5
+	// page (SMS); nil: the page shows each once per fresh login.
+	Passwords PasswordDeliverer
 }
 
 // Service runs the use cases.
@@ -98,6 +107,8 @@ type Service struct {
 	callbackHold time.Duration
 	// unitDir is the unit tree held in process (units.go).
 	unitDir unitDirectory
+	// passwords: see Deps.Passwords.
+	passwords PasswordDeliverer
 }
 
 // New returns a Service.
@@ -131,7 +142,7 @@ func New(d Deps, opt Options) *Service {
 		opt.ReminderTime = 15 * 60
 	}
 	s := &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
-		log: d.Log, now: d.Now, opt: opt}
+		log: d.Log, now: d.Now, opt: opt, passwords: d.Passwords}
 	s.texts = s.newWeChatTexts()
 	s.callbackHold = callbackApplyHold
 	if s.db != nil {

@@ -19,6 +19,8 @@ var PushKindLabels = map[string]string{
 	model.PushReviewResult:  "阅卷预约结果",
 	model.PushMeetingResult: "会见结果",
 	model.PushReminder:      "前一日提醒",
+	model.PushEfileResult:   "线上阅卷结果",
+	model.PushEfileExpiring: "线上阅卷即将到期",
 }
 
 // AuditActionLabels name every action the audit log records. A test walks
@@ -57,6 +59,11 @@ var AuditActionLabels = map[string]string{
 	"meeting.rejected":      "驳回会见申请",
 	"meeting.cancelled":     "取消会见",
 	"meeting.list":          "查看会见申请",
+	"efile.file":            "上传电子卷宗",
+	"efile.approved":        "批准线上阅卷",
+	"efile.rejected":        "驳回线上阅卷申请",
+	"efile.list":            "查看线上阅卷申请",
+	"efile.downloads":       "查看电子卷宗下载记录",
 	"slot.create":           "开放阅卷时段",
 	"slot.create_range":     "批量开放阅卷时段",
 	"slot.close":            "关闭阅卷时段",

@@ -22,6 +22,7 @@ import (
 	"zsjc/config"
 	"zsjc/handler"
 	"zsjc/model"
+	"zsjc/pdfmark"
 	"zsjc/push"
 	"zsjc/secure"
 	"zsjc/service"
@@ -136,6 +137,15 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	// Online file review stamps downloads with a CJK font; without one the
+	// downloads answer 503, which a configured but unusable font refuses.
+	if err := pdfmark.Setup(filepath.Join(cfg.DataDir, "pdfcpu"), cfg.Efile.Font); err != nil {
+		if cfg.Efile.Font != "" {
+			a.close()
+			return nil, &config.Error{Var: "ZSJC_EFILE_FONT", Reason: err.Error()}
+		}
+		log.Error("online file review downloads are unavailable: no watermark font", "err", err)
+	}
 	if a.wx, err = setupWeChat(cfg, a.cache, log); err != nil {
 		a.close()
 		return nil, err
@@ -167,7 +177,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			SandboxWeChat:     a.wx.sandbox != nil,
 			IntegrationSecret: cfg.IntegrationSecret,
 			Limits: service.Limits{PendingBindings: cfg.Limits.PendingBindings, LiveMeetings: cfg.Limits.LiveMeetings,
-				LiveReviews: cfg.Limits.LiveReviews, CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
+				LiveReviews: cfg.Limits.LiveReviews, LiveEfiles: cfg.Limits.LiveEfiles,
+				CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
+			EfileExcludedCaseTypes: cfg.Efile.ExcludedTypes(),
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()

@@ -103,6 +103,8 @@ type setup struct {
 	files     service.FileStore
 	limits    service.Limits
 	privacy   config.PrivacyNotice
+	efileOut  []string
+	passwords service.PasswordDeliverer
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -133,6 +135,12 @@ func WithLimits(l service.Limits) Option { return func(s *setup) { s.limits = l 
 // WithPrivacy serves notice as the privacy notice in force (by default the
 // shipped one).
 func WithPrivacy(notice config.PrivacyNotice) Option { return func(s *setup) { s.privacy = notice } }
+
+// WithEfileExcluded keeps cases of these types out of online file review.
+func WithEfileExcluded(caseTypes ...string) Option { return func(s *setup) { s.efileOut = caseTypes } }
+
+// WithPasswords delivers online file review passwords through d (as SMS would).
+func WithPasswords(d service.PasswordDeliverer) Option { return func(s *setup) { s.passwords = d } }
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -195,10 +203,10 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, LinkBase: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
-		Limits: set.limits, Privacy: set.privacy,
+		Limits: set.limits, Privacy: set.privacy, EfileExcludedCaseTypes: set.efileOut, EfileTempDir: t.TempDir(),
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
-		OAuth: set.oauth, JSTicket: set.ticket}, opt)
+		OAuth: set.oauth, JSTicket: set.ticket, Passwords: set.passwords}, opt)
 	reg := prometheus.NewRegistry()
 	h := handler.New(handler.Deps{Service: svc, Log: log, Registry: reg,
 		Ready: map[string]handler.Pinger{"cache": c}, PublicURL: set.publicURL, Dev: set.dev, WeChat: set.callback})

@@ -183,7 +183,8 @@
         unitCard(c.unit),
         role === 'lawyer' ? h('section', { class: 'actions card' },
           h('a', { class: 'btn', href: '/h5/cases/' + p.id + '/review', id: 'book-review' }, '预约阅卷'),
-          h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见')) : null,
+          h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/meeting', id: 'request-meeting' }, '申请会见'),
+          h('a', { class: 'btn secondary', href: '/h5/cases/' + p.id + '/efile', id: 'request-efile' }, '线上阅卷')) : null,
         h('section', { class: 'card' }, h('h2', null, '案件进程'),
           events.length ? h('ul', { class: 'timeline', id: 'timeline' }, events.map(function (e) {
             return h('li', null, h('div', null, h('b', null, e.stage), ' ', h('small', null, Z.fmtDateTime(e.occurred_at))),
@@ -532,12 +533,106 @@
     Z.mount(view, h('section', { class: 'card' }, form));
   }
 
+  // ---- 线上阅卷 -----------------------------------------------------------
+  // efileApplyView applies for a case's electronic file and lists the
+  // user's requests of that case.
+  function efileApplyView(p) {
+    page('线上阅卷', 'cases', '/h5/cases/' + p.id);
+    var form = h('form', { id: 'efile-form', novalidate: true },
+      h('p', { class: 'hint' }, '工作人员将在 3 个工作日内答复。批准后可在期限内下载电子卷宗；每份下载都带有您的姓名、执业证号和下载时间水印，并以单独提供的密码加密。'),
+      Z.field('申请说明', h('textarea', { name: 'note', id: 'efile-note', maxlength: 500 })),
+      h('button', { type: 'submit', class: 'block' }, '提交申请'));
+    Z.onSubmit(form, function (v) {
+      return post('/efile-requests', { case_id: Number(p.id), note: v.note }).then(function (r) { location.assign('/h5/efile-requests/' + r.id); });
+    });
+    var mine = h('div', { id: 'efile-mine' });
+    Z.mount(view, h('section', { class: 'card' }, form), mine);
+    Z.load(mine, function () { return get('/efile-requests'); }, function (res) {
+      var rows = items(res).filter(function (r) { return String(r.case_id) === p.id; });
+      return rows.length ? [h('h2', null, '本案申请'), efileList(rows)] : null;
+    });
+  }
+
+  function efileList(rows) {
+    return h('ul', { class: 'list', id: 'efiles' }, rows.map(function (r) {
+      return h('li', { dataset: { status: r.status } },
+        h('a', { href: '/h5/efile-requests/' + r.id }, h('div', { class: 'row-head' }, h('strong', null, caseTitle(r)), Z.badge(r))),
+        r.expires_at ? h('div', { class: 'muted' }, '下载截止 ' + Z.fmtDateTime(r.expires_at)) : null,
+        r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null);
+    }));
+  }
+
+  // efileView is one request: its state, the files with the downloads
+  // left, and the password — shown in the first view after a fresh
+  // WeChat login only, so it is said plainly how to see it again.
+  function efileView(p) {
+    page('线上阅卷', 'appointments', '/h5/appointments');
+    Z.load(view, function () { return get('/efile-requests/' + p.id); }, function (r) {
+      var here = '/h5/efile-requests/' + r.id;
+      var status = h('div', { class: 'muted', id: 'efile-status-note' });
+      var password = null;
+      if (r.status === 'approved') {
+        if (r.password) {
+          password = h('section', { class: 'card', id: 'efile-password' }, h('div', { class: 'muted' }, '下载密码（仅显示这一次，请立即记下）'),
+            h('div', { class: 'password' }, r.password));
+        } else if (r.password_sent) {
+          password = h('p', { class: 'muted', id: 'efile-password-note' }, '下载密码已通过短信发送至您登记的手机。');
+        } else {
+          password = h('p', { class: 'muted', id: 'efile-password-note' }, '下载密码只在通过微信重新进入本页时显示一次。如未记下，请',
+            h('a', { href: '/h5/login?next=' + encodeURIComponent(here) }, '重新登录后查看'), '。');
+        }
+      }
+      var files = (r.files || []).map(function (f) {
+        var msg = h('div', { class: 'form-error', role: 'alert', hidden: true });
+        var btn = h('button', { type: 'button', class: 'small', disabled: r.status !== 'approved' || f.downloads_left < 1, dataset: { file: f.id } },
+          '下载');
+        btn.addEventListener('click', function () { efileDownload(r, f, btn, msg); });
+        return h('li', { dataset: { file: f.id } },
+          h('div', { class: 'row-head' }, h('strong', null, f.name), btn),
+          h('div', { class: 'muted downloads-left' }, f.pages + ' 页 · 还可下载 ' + f.downloads_left + ' 次'), msg);
+      });
+      return [
+        h('section', { class: 'card' },
+          h('div', { class: 'row-head' }, h('h1', null, caseTitle(r)), Z.badge(r)),
+          r.expires_at ? h('div', null, '下载截止 ' + Z.fmtDateTime(r.expires_at)) : h('div', { class: 'muted' }, '答复期限 ' + Z.fmtDateTime(r.reply_by)),
+          r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null, status),
+        password,
+        h('section', { class: 'card' }, h('h2', null, '电子卷宗'),
+          files.length ? h('ul', { class: 'list', id: 'efile-files' }, files) : Z.empty(r.status === 'pending' ? '申请审核中' : '暂无文件'))
+      ];
+    });
+  }
+
+  // efileDownload fetches one watermarked copy and hands it to the
+  // browser; a refusal (410: expired or used up) is shown by the file.
+  function efileDownload(r, f, btn, msg) {
+    btn.disabled = true;
+    msg.hidden = true;
+    fetch('/api/h5/efile-requests/' + r.id + '/files/' + f.id, { credentials: 'same-origin' }).then(function (res) {
+      if (!res.ok) {
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error((body.error && body.error.message) || '下载失败，请稍后再试');
+        });
+      }
+      return res.blob().then(function (blob) {
+        var a = h('a', { href: URL.createObjectURL(blob), download: f.name });
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); efileView({ id: String(r.id) }); }, 1000);
+      });
+    }).catch(function (err) {
+      Z.mount(msg, err.message);
+      msg.hidden = false;
+      btn.disabled = false;
+    });
+  }
+
   // ---- 我的预约 -----------------------------------------------------------
   function appointmentsView() {
     page('我的预约', 'appointments');
     var done = Z.param('done');
-    Z.load(view, function () { return Promise.all([get('/reviews'), get('/meetings')]); }, function (res) {
-      var reviews = items(res[0]), meetings = items(res[1]);
+    Z.load(view, function () { return Promise.all([get('/reviews'), get('/meetings'), get('/efile-requests')]); }, function (res) {
+      var reviews = items(res[0]), meetings = items(res[1]), efiles = items(res[2]);
       return [
         done ? h('div', { class: 'form-ok', role: 'status' }, done === 'review' ? '阅卷预约已提交，请等待确认。' : '会见申请已提交，请等待答复。') : null,
         h('h2', null, '阅卷预约'),
@@ -560,7 +655,9 @@
             (m.preferred_times || []).length && !m.time ? h('div', { class: 'muted' }, '希望：' + m.preferred_times.map(Z.fmtDateTime).join('、')) : null,
             m.reason ? h('div', { class: 'muted' }, '原因：' + m.reason) : null,
             cancellable(m) ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger small', onclick: function () { cancel('meetings', m); } }, '取消申请')) : null);
-        })) : Z.empty('暂无会见申请')
+        })) : Z.empty('暂无会见申请'),
+        h('h2', null, '线上阅卷'),
+        efiles.length ? efileList(efiles) : Z.empty('暂无线上阅卷申请')
       ];
     });
   }
@@ -583,6 +680,7 @@
     ['/h5/cases/:id', caseView],
     ['/h5/cases/:id/review', reviewView],
     ['/h5/cases/:id/meeting', meetingView],
+    ['/h5/cases/:id/efile', efileApplyView],
     ['/h5/bind', bindView],
     ['/h5/profile', profileView],
     ['/h5/privacy', privacyView],
@@ -590,7 +688,9 @@
     // The addresses pushes and replies link to.
     ['/h5/bindings', casesView],
     ['/h5/reviews', appointmentsView],
-    ['/h5/meetings', appointmentsView]
+    ['/h5/meetings', appointmentsView],
+    ['/h5/efile-requests', appointmentsView],
+    ['/h5/efile-requests/:id', efileView]
   ], function () {
     page('页面不存在', '');
     Z.mount(view, Z.failure({ message: '页面不存在' }));

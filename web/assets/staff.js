@@ -43,7 +43,8 @@
   // navItems: page, title, the staff route the page lists.
   var navItems = [
     ['/staff/', '工作台', 'GET /me'], ['/staff/bindings', '绑定审核', 'GET /bindings'], ['/staff/reviews', '阅卷预约', 'GET /reviews'],
-    ['/staff/meetings', '会见申请', 'GET /meetings'], ['/staff/cases', '案件管理', 'GET /cases'], ['/staff/slots', '阅卷日历', 'GET /review-slots'],
+    ['/staff/meetings', '会见申请', 'GET /meetings'], ['/staff/efile-requests', '线上阅卷', 'GET /efile-requests'],
+    ['/staff/cases', '案件管理', 'GET /cases'], ['/staff/slots', '阅卷日历', 'GET /review-slots'],
     ['/staff/pushes', '推送消息', 'GET /pushes'], ['/staff/stats', '统计', 'GET /stats'], ['/staff/reports', '通报', 'GET /reports/monthly'],
     ['/staff/audit', '审计日志', 'GET /audit'], ['/staff/users', '用户管理', 'GET /users']
   ];
@@ -171,6 +172,7 @@
       ['pending-bindings', '待审核绑定', '/bindings?status=pending', '/staff/bindings?status=pending', null],
       ['pending-reviews', '待确认阅卷', '/reviews?status=pending', '/staff/reviews?status=pending', null],
       ['pending-meetings', '待处理会见', '/meetings?status=pending', '/staff/meetings?status=pending', null],
+      ['pending-efiles', '待处理线上阅卷', '/efile-requests?status=pending', '/staff/efile-requests?status=pending', null],
       ['overdue', '超期未处理', null, '/staff/reviews?status=pending', 'alert'],
       ['failed-pushes', '发送失败推送', '/pushes?status=failed', '/staff/pushes?status=failed', 'alert']
     ].filter(function (c) { return !c[2] || can('GET ' + c[2].split('?')[0]); });
@@ -309,6 +311,86 @@
         ];
       }
     });
+  }
+
+  // efilesView is the online file review queue: the electronic file's PDFs
+  // are uploaded while a request is pending or approved; approval fixes
+  // the expiry and the downloads per file; the download log lists who
+  // downloaded what, when and from where.
+  function efilesView() {
+    queue({
+      title: '线上阅卷', path: '/efile-requests', statuses: ['pending', 'approved', 'rejected', 'expired', 'cancelled', ''], tableId: 'efiles',
+      emptyText: '没有符合条件的线上阅卷申请',
+      columns: [
+        submittedColumn, caseColumn,
+        ['律师', applicant],
+        ['事由', function (r) { return r.note || '—'; }],
+        ['电子卷宗', function (r) {
+          return (r.files || []).length ? r.files.map(function (f) {
+            return h('div', { class: 'efile-file' }, f.name, h('span', { class: 'muted' }, ' ' + f.pages + ' 页 · 已下载 ' + f.downloads + ' 次'));
+          }) : h('span', { class: 'muted' }, '未上传');
+        }],
+        ['期限', function (r) {
+          return r.expires_at ? ['下载截止 ' + Z.fmtDateTime(r.expires_at), h('div', { class: 'muted' }, '每个文件 ' + r.download_limit + ' 次')]
+            : '答复 ' + Z.fmtDateTime(r.reply_by);
+        }],
+        ['状态', statusCell]
+      ],
+      actions: function (r, reload) {
+        var out = [];
+        if ((r.status === 'pending' || r.status === 'approved') && can('POST /efile-requests/:id/files')) {
+          out.push(h('button', { type: 'button', class: 'small secondary upload-efile', onclick: function () { efileUpload(r, reload); } }, '上传卷宗'));
+        }
+        if (r.status === 'pending' && can('POST /efile-requests/:id/approve')) {
+          out.push(h('button', { type: 'button', class: 'small approve', disabled: !(r.files || []).length,
+            title: (r.files || []).length ? null : '请先上传电子卷宗', onclick: function () { efileApprove(r, reload); } }, '批准'));
+          out.push(h('button', { type: 'button', class: 'small danger reject', onclick: function () { reasonDialog('驳回线上阅卷申请', '/efile-requests/' + r.id + '/reject', reload); } }, '驳回'));
+        }
+        if (r.status !== 'pending' && can('GET /efile-requests/:id/downloads')) {
+          out.push(h('button', { type: 'button', class: 'small secondary downloads', onclick: function () { efileDownloads(r); } }, '下载记录'));
+        }
+        return out;
+      }
+    });
+  }
+
+  function efileUpload(r, reload) {
+    var input = h('input', { type: 'file', name: 'file', id: 'efile-file', accept: 'application/pdf', required: true });
+    Z.dialog('上传电子卷宗', function () {
+      return Z.field('PDF 文件（不超过 200 MB，不加密码）', input);
+    }, function () {
+      var fd = new FormData();
+      if (input.files[0]) fd.append('file', input.files[0]);
+      return Z.api('POST', '/api/staff/efile-requests/' + r.id + '/files', fd).then(reload);
+    }, '上传');
+  }
+
+  function efileApprove(r, reload) {
+    Z.dialog('批准线上阅卷', function () {
+      return [
+        Z.field('下载期限（天）', h('input', { type: 'number', name: 'expires_days', id: 'efile-days', min: 1, max: 90, value: 15 })),
+        Z.field('每个文件可下载次数', h('input', { type: 'number', name: 'download_limit', id: 'efile-limit', min: 1, max: 20, value: 3 }),
+          '每次下载都是带有律师姓名、执业证号、时间和申请编号水印的加密副本')
+      ];
+    }, function (v) {
+      return post('/efile-requests/' + r.id + '/approve', { expires_days: Number(v.expires_days), download_limit: Number(v.download_limit) }).then(reload);
+    }, '批准');
+  }
+
+  function efileDownloads(r) {
+    Z.dialog('下载记录', function () {
+      var box = h('div', { id: 'efile-downloads-box' });
+      Z.load(box, function () { return get('/efile-requests/' + r.id + '/downloads?page_size=100'); }, function (res) {
+        var rows = items(res);
+        return rows.length ? table([
+          ['时间', function (d) { return Z.fmtDateTime(d.at); }],
+          ['文件', function (d) { return d.file_name; }],
+          ['律师', function (d) { return d.lawyer; }],
+          ['地址', function (d) { return d.ip; }]
+        ], rows, 'efile-downloads') : Z.empty('尚无下载');
+      });
+      return box;
+    }, function () {}, '关闭');
   }
 
   // localInput formats a time for a datetime-local input.
@@ -924,6 +1006,7 @@
     ['/staff/bindings', start(bindingsView)],
     ['/staff/reviews', start(reviewsView)],
     ['/staff/meetings', start(meetingsView)],
+    ['/staff/efile-requests', start(efilesView)],
     ['/staff/cases', start(casesView)],
     ['/staff/cases/:id', start(caseEditView)],
     ['/staff/slots', start(slotsView)],
