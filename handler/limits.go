@@ -9,7 +9,8 @@ import (
 // creationRoutes are the H5 routes that file something new for staff:
 // each call counts against the creation rate limits of the user and of the
 // address. (Uploads have their own quota per user.)
-var creationRoutes = map[string]bool{"/api/h5/bindings": true, "/api/h5/reviews": true, "/api/h5/meetings": true}
+var creationRoutes = map[string]bool{"/api/h5/bindings": true, "/api/h5/reviews": true, "/api/h5/meetings": true,
+	"/api/h5/complaints": true}
 
 // limitCreations answers 429 to a creation over the user's or the
 // address's rate (after requireUser).

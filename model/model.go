@@ -20,10 +20,12 @@ const (
 	StaffAdmin       = "admin"
 	StaffCaseManager = "case_manager"
 	StaffProsecutor  = "prosecutor"
+	// StaffComplaints handle the complaints (控告申诉) of their scope.
+	StaffComplaints = "complaints"
 )
 
 // StaffRoles lists every staff role.
-var StaffRoles = []string{StaffAdmin, StaffCaseManager, StaffProsecutor}
+var StaffRoles = []string{StaffAdmin, StaffCaseManager, StaffProsecutor, StaffComplaints}
 
 // Case is a criminal case (案件) as disclosed to its parties.
 type Case struct {
@@ -259,6 +261,10 @@ const (
 	PushReviewResult  = "review_result"
 	PushMeetingResult = "meeting_result"
 	PushReminder      = "reminder"
+	// PushRatingInvite invites the owner of a handled request to rate it.
+	PushRatingInvite = "rating_invite"
+	// PushComplaintStep tells a complainant of each step of the complaint.
+	PushComplaintStep = "complaint_step"
 )
 
 // PushMessage is an outbox row: one template message to one follower.
@@ -343,5 +349,6 @@ func All() []any {
 		&PushMessage{}, &Staff{}, &AuditLog{},
 		&WeChatCallback{},
 		&MonthlyPlan{}, &ReportSnapshot{},
+		&Complaint{}, &ComplaintStep{}, &ComplaintAttachment{}, &Rating{},
 	}
 }

@@ -13,6 +13,12 @@ const (
 	StatusCompleted Status = "completed"
 	StatusNoShow    Status = "no_show"
 
+	// A complaint's states (ComplaintMachine).
+	StatusSubmitted    Status = "submitted"
+	StatusAcknowledged Status = "acknowledged"
+	StatusTransferred  Status = "transferred"
+	StatusResolved     Status = "resolved"
+
 	StatusQueued    Status = "queued"
 	StatusSending   Status = "sending"
 	StatusSent      Status = "sent"
@@ -21,19 +27,23 @@ const (
 )
 
 var statusLabels = map[Status]string{
-	StatusPending:   "待审核",
-	StatusApproved:  "已通过",
-	StatusRejected:  "已驳回",
-	StatusRevoked:   "已解除",
-	StatusConfirmed: "已确认",
-	StatusCancelled: "已取消",
-	StatusCompleted: "已完成",
-	StatusNoShow:    "未到场",
-	StatusQueued:    "待发送",
-	StatusSending:   "发送中",
-	StatusSent:      "已发送",
-	StatusDelivered: "已送达",
-	StatusFailed:    "发送失败",
+	StatusPending:      "待审核",
+	StatusApproved:     "已通过",
+	StatusRejected:     "已驳回",
+	StatusRevoked:      "已解除",
+	StatusConfirmed:    "已确认",
+	StatusCancelled:    "已取消",
+	StatusCompleted:    "已完成",
+	StatusNoShow:       "未到场",
+	StatusSubmitted:    "待受理",
+	StatusAcknowledged: "已受理",
+	StatusTransferred:  "已移送",
+	StatusResolved:     "已答复",
+	StatusQueued:       "待发送",
+	StatusSending:      "发送中",
+	StatusSent:         "已发送",
+	StatusDelivered:    "已送达",
+	StatusFailed:       "发送失败",
 }
 
 // Label is the Chinese name of the status shown to people.
@@ -85,6 +95,14 @@ var (
 	MeetingMachine = Machine{
 		StatusPending:   {StatusConfirmed, StatusRejected, StatusCancelled},
 		StatusConfirmed: {StatusCancelled},
+	}
+	// A complaint is acknowledged (受理) by the unit it is with, which may
+	// instead transfer it to another unit (whose staff then acknowledge
+	// it); only an acknowledged complaint gets its result.
+	ComplaintMachine = Machine{
+		StatusSubmitted:    {StatusAcknowledged, StatusTransferred},
+		StatusTransferred:  {StatusAcknowledged, StatusTransferred},
+		StatusAcknowledged: {StatusTransferred, StatusResolved},
 	}
 	PushMachine = Machine{
 		StatusQueued:  {StatusSending},

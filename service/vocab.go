@@ -19,62 +19,70 @@ var PushKindLabels = map[string]string{
 	model.PushReviewResult:  "阅卷预约结果",
 	model.PushMeetingResult: "会见结果",
 	model.PushReminder:      "前一日提醒",
+	model.PushRatingInvite:  "评价邀请",
+	model.PushComplaintStep: "控告申诉进展",
 }
 
 // AuditActionLabels name every action the audit log records. A test walks
 // the code for audit calls and fails on an action missing here.
 var AuditActionLabels = map[string]string{
-	"binding.party":         "当事人绑定",
-	"binding.lawyer":        "律师申请绑定",
-	"binding.approved":      "通过绑定",
-	"binding.rejected":      "驳回绑定",
-	"binding.revoked":       "解除绑定",
-	"binding.cancelled":     "撤回绑定申请",
-	"binding.list":          "查看绑定申请",
-	"binding.lift":          "解除重新绑定限制",
-	"binding.review_again":  "律师信息变更，重新审核",
-	"case.create":           "新建案件",
-	"case.update":           "修改案件",
-	"case.event":            "记录案件进程",
-	"case.event_correct":    "更正案件进程",
-	"case.event_delete":     "删除案件进程",
-	"document.create":       "发布文书",
-	"document.withdraw":     "撤回文书",
-	"party.create":          "添加当事人",
-	"party.delete":          "移除当事人",
-	"party.view":            "查看当事人名单",
-	"upload.view":           "查看绑定材料",
-	"review.confirmed":      "确认阅卷预约",
-	"review.rejected":       "驳回阅卷预约",
-	"review.cancelled":      "取消阅卷预约",
-	"review.completed":      "阅卷完成",
-	"review.no_show":        "阅卷未到场",
-	"review.list":           "查看阅卷预约",
-	"meeting.confirmed":     "确认会见",
-	"meeting.rejected":      "驳回会见申请",
-	"meeting.cancelled":     "取消会见",
-	"meeting.list":          "查看会见申请",
-	"slot.create":           "开放阅卷时段",
-	"slot.create_range":     "批量开放阅卷时段",
-	"slot.close":            "关闭阅卷时段",
-	"room.create":           "新增阅卷室",
-	"room.update":           "修改阅卷室",
-	"push.retry":            "重新发送推送",
-	"staff.login":           "登录",
-	"staff.login_failed":    "登录失败",
-	"staff.login_blocked":   "登录被限制（同一地址尝试过多）",
-	"staff.change_password": "修改本人密码",
-	"staff.logout":          "退出登录",
-	"staff.create":          "新建用户",
-	"staff.disable":         "停用账号",
-	"staff.enable":          "启用账号",
-	"staff.reset_password":  "重置密码",
-	"unit.create":           "新增单位",
-	"unit.update":           "修改单位",
-	"unit.delete":           "删除单位",
-	"plan.update":           "填报月度计划",
-	"plan.correct":          "更正月度计划",
-	"http.write":            "其他写操作",
+	"binding.party":             "当事人绑定",
+	"binding.lawyer":            "律师申请绑定",
+	"binding.approved":          "通过绑定",
+	"binding.rejected":          "驳回绑定",
+	"binding.revoked":           "解除绑定",
+	"binding.cancelled":         "撤回绑定申请",
+	"binding.list":              "查看绑定申请",
+	"binding.lift":              "解除重新绑定限制",
+	"binding.review_again":      "律师信息变更，重新审核",
+	"case.create":               "新建案件",
+	"case.update":               "修改案件",
+	"case.event":                "记录案件进程",
+	"case.event_correct":        "更正案件进程",
+	"case.event_delete":         "删除案件进程",
+	"document.create":           "发布文书",
+	"document.withdraw":         "撤回文书",
+	"party.create":              "添加当事人",
+	"party.delete":              "移除当事人",
+	"party.view":                "查看当事人名单",
+	"upload.view":               "查看绑定材料",
+	"review.confirmed":          "确认阅卷预约",
+	"review.rejected":           "驳回阅卷预约",
+	"review.cancelled":          "取消阅卷预约",
+	"review.completed":          "阅卷完成",
+	"review.no_show":            "阅卷未到场",
+	"review.list":               "查看阅卷预约",
+	"meeting.confirmed":         "确认会见",
+	"meeting.rejected":          "驳回会见申请",
+	"meeting.cancelled":         "取消会见",
+	"meeting.list":              "查看会见申请",
+	"slot.create":               "开放阅卷时段",
+	"slot.create_range":         "批量开放阅卷时段",
+	"slot.close":                "关闭阅卷时段",
+	"room.create":               "新增阅卷室",
+	"room.update":               "修改阅卷室",
+	"push.retry":                "重新发送推送",
+	"staff.login":               "登录",
+	"staff.login_failed":        "登录失败",
+	"staff.login_blocked":       "登录被限制（同一地址尝试过多）",
+	"staff.change_password":     "修改本人密码",
+	"staff.logout":              "退出登录",
+	"staff.create":              "新建用户",
+	"staff.disable":             "停用账号",
+	"staff.enable":              "启用账号",
+	"staff.reset_password":      "重置密码",
+	"unit.create":               "新增单位",
+	"unit.update":               "修改单位",
+	"unit.delete":               "删除单位",
+	"plan.update":               "填报月度计划",
+	"plan.correct":              "更正月度计划",
+	"complaint.submit":          "提交控告申诉",
+	"complaint.list":            "查看控告申诉",
+	"complaint.acknowledged":    "受理控告申诉",
+	"complaint.transferred":     "移送控告申诉",
+	"complaint.resolved":        "办结控告申诉",
+	"complaint.attachment_view": "查看控告申诉附件",
+	"http.write":                "其他写操作",
 }
 
 // Vocabulary is every fixed list and label the pages show, served once by
@@ -96,6 +104,12 @@ type Vocabulary struct {
 	MeetingHours string `json:"meeting_hours"`
 	// StatFigures are the statistics (stats.go), in their order.
 	StatFigures []Figure `json:"stat_figures"`
+	// ComplaintCategories name the complaint categories; RatingTags are
+	// the tags a rating may carry; RequestKinds name the kinds of request
+	// 我的申请 lists and a rating names.
+	ComplaintCategories map[string]string `json:"complaint_categories"`
+	RatingTags          []string          `json:"rating_tags"`
+	RequestKinds        map[string]string `json:"request_kinds"`
 }
 
 // PeriodLabels name the reading-room periods.
@@ -104,6 +118,7 @@ var PeriodLabels = map[string]string{PeriodAM: "上午", PeriodPM: "下午"}
 // StaffRoleLabels name the staff roles.
 var StaffRoleLabels = map[string]string{
 	model.StaffAdmin: "管理员", model.StaffCaseManager: "案管人员", model.StaffProsecutor: "检察官",
+	model.StaffComplaints: "控申人员",
 }
 
 // UserRoleLabels name the WeChat users' roles on a case.
@@ -117,5 +132,6 @@ func Vocab() Vocabulary {
 		AuditActions: AuditActionLabels, EventSources: EventSourceLabels, UserRoles: UserRoleLabels,
 		StaffRoles: StaffRoleLabels, Periods: PeriodLabels,
 		MeetingHours: officeHoursText, StatFigures: Figures,
+		ComplaintCategories: ComplaintCategoryLabels, RatingTags: RatingTags, RequestKinds: RequestKindLabels(),
 	}
 }
