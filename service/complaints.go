@@ -163,7 +163,7 @@ func (s *Service) SubmitComplaint(ctx context.Context, u UserSession, ip string,
 	now := s.Now()
 	c := model.Complaint{UserID: u.UserID, UnitID: unitID, Category: category, CaseID: caseID, Content: content,
 		Status: model.StatusSubmitted, AcknowledgeBy: s.acknowledgeBy(now),
-		ResultBy: now.In(s.opt.Location).AddDate(0, s.opt.ComplaintResultMonths, 0).UTC()}
+		ResultBy: now.In(s.opt.Location).AddDate(0, s.opt.ComplaintResultMonths, 0).UTC(), CreatedAt: now}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := holdUnit(tx, unitID, "unit_code"); err != nil {
 			return err

@@ -158,7 +158,8 @@ func (s *Service) Rate(ctx context.Context, userID uint64, in RatingInput) (Rati
 	if err := fe.Err(); err != nil {
 		return RatingView{}, err
 	}
-	r := model.Rating{Kind: k.name, RequestID: in.ID, UserID: userID, Stars: in.Stars, Tags: strings.Join(tags, ","), Comment: comment}
+	r := model.Rating{Kind: k.name, RequestID: in.ID, UserID: userID, Stars: in.Stars, Tags: strings.Join(tags, ","), Comment: comment,
+		CreatedAt: s.Now()}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		// Locking the request serialises its owner's ratings; the unique
 		// index (kind, request_id) would refuse a second one anyway.
