@@ -43,7 +43,8 @@ type ownedKind struct {
 	extra string
 	// title names a request in 我的申请 from its case's name and extra.
 	title func(caseName, extra string) string
-	// path is the H5 page of request id.
+	// path is the H5 page of request id that shows it with its 评价: 我的申请
+	// itself, or the request's own page.
 	path func(id uint64) string
 }
 
@@ -59,11 +60,11 @@ var (
 	reviewOwned = ownedKind{name: KindReview, label: "阅卷预约", row: func() any { return &model.ReviewBooking{} },
 		handled: []model.Status{model.StatusRejected, model.StatusCompleted}, extra: "copy_method",
 		title: func(caseName, _ string) string { return caseName },
-		path:  func(uint64) string { return "/h5/appointments" }}
+		path:  func(uint64) string { return "/h5/requests" }}
 	meetingOwned = ownedKind{name: KindMeeting, label: "会见申请", row: func() any { return &model.MeetingRequest{} },
 		handled: []model.Status{model.StatusConfirmed, model.StatusRejected}, extra: "type",
 		title: func(caseName, typ string) string { return caseName + " · " + typ },
-		path:  func(uint64) string { return "/h5/appointments" }}
+		path:  func(uint64) string { return "/h5/requests" }}
 	complaintOwned = ownedKind{name: "complaint", label: "控告申诉", row: func() any { return &model.Complaint{} },
 		handled: []model.Status{model.StatusResolved}, extra: "category",
 		title: func(_, category string) string { return ComplaintCategoryLabels[category] },
