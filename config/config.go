@@ -184,6 +184,9 @@ type Business struct {
 	// ReplyLeadMinutes is how long before an appointment's start staff must
 	// have answered it, when that comes before the working-day deadline.
 	ReplyLeadMinutes int `yaml:"reply_lead_minutes"`
+	// ComplaintResultMonths is how long, from its submission, a complaint
+	// (控告申诉) may wait for its result.
+	ComplaintResultMonths int `yaml:"complaint_result_months"`
 	// Holidays are non-working dates (YYYY-MM-DD); MakeupDays are weekend
 	// dates that are working days (调休).
 	Holidays   []string `yaml:"holidays"`
@@ -225,7 +228,7 @@ func Default() Config {
 			APIBase:  "https://api.weixin.qq.com",
 			OpenBase: "https://open.weixin.qq.com",
 		},
-		Business:        Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3, ReplyLeadMinutes: 120},
+		Business:        Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3, ReplyLeadMinutes: 120, ComplaintResultMonths: 3},
 		Push:            Push{Concurrency: 8, MaxAttempts: 8},
 		ReportThreshold: 0.9,
 		Retention:       Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
@@ -323,6 +326,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_RETENTION_PUSHES_DAYS":    &cfg.Retention.PushesDays,
 		"ZSJC_RETENTION_CALLBACKS_DAYS": &cfg.Retention.CallbacksDays,
 		"ZSJC_REPLY_LEAD_MINUTES":       &cfg.Business.ReplyLeadMinutes,
+		"ZSJC_COMPLAINT_RESULT_MONTHS":  &cfg.Business.ComplaintResultMonths,
 		"ZSJC_MAX_PENDING_BINDINGS":     &cfg.Limits.PendingBindings,
 		"ZSJC_MAX_LIVE_MEETINGS":        &cfg.Limits.LiveMeetings,
 		"ZSJC_MAX_LIVE_REVIEWS":         &cfg.Limits.LiveReviews,
@@ -451,6 +455,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Business.ReplyLeadMinutes < 1 {
 		return &Error{Var: "ZSJC_REPLY_LEAD_MINUTES", Reason: "must be at least 1"}
+	}
+	if c.Business.ComplaintResultMonths < 1 || c.Business.ComplaintResultMonths > 24 {
+		return &Error{Var: "ZSJC_COMPLAINT_RESULT_MONTHS", Reason: "must be between 1 and 24"}
 	}
 	for _, d := range append(append([]string{}, c.Business.Holidays...), c.Business.MakeupDays...) {
 		if _, err := time.Parse("2006-01-02", d); err != nil {

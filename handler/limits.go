@@ -10,7 +10,7 @@ import (
 // each call counts against the creation rate limits of the user and of the
 // address. (Uploads have their own quota per user.)
 var creationRoutes = map[string]bool{"/api/h5/bindings": true, "/api/h5/reviews": true, "/api/h5/meetings": true,
-	"/api/h5/efile-requests": true}
+	"/api/h5/efile-requests": true, "/api/h5/complaints": true}
 
 // limitCreations answers 429 to a creation over the user's or the
 // address's rate (after requireUser).

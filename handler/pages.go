@@ -25,12 +25,14 @@ var (
 	h5Pages = []string{
 		"/h5/", "/h5/bind", "/h5/profile", "/h5/appointments", "/h5/privacy",
 		"/h5/cases/:id", "/h5/cases/:id/review", "/h5/cases/:id/meeting", "/h5/cases/:id/efile",
+		"/h5/requests", "/h5/complaints", "/h5/complaints/new", "/h5/complaints/:id",
 		// The addresses pushes and replies link to.
 		"/h5/bindings", "/h5/reviews", "/h5/meetings", "/h5/efile-requests", "/h5/efile-requests/:id",
 	}
 	staffPages = []string{
 		"/staff/", "/staff/login", "/staff/bindings", "/staff/reviews", "/staff/meetings", "/staff/efile-requests",
 		"/staff/cases", "/staff/cases/:id", "/staff/slots", "/staff/pushes", "/staff/stats", "/staff/reports", "/staff/audit", "/staff/users",
+		"/staff/complaints", "/staff/ratings",
 	}
 )
 

@@ -17,11 +17,18 @@ type staffRoute struct {
 	handle       gin.HandlerFunc
 }
 
-// Role sets used in the table.
+// Role sets used in the table. anyStaff are the roles of case work; the
+// 控申 staff (complaints) take part in their own session, the unit list,
+// the statistics, the complaints queue and the ratings only.
 var (
 	anyStaff   = []string{model.StaffAdmin, model.StaffCaseManager, model.StaffProsecutor}
+	everyStaff = []string{model.StaffAdmin, model.StaffCaseManager, model.StaffProsecutor, model.StaffComplaints}
 	adminOnly  = []string{model.StaffAdmin}
 	caseOffice = []string{model.StaffAdmin, model.StaffCaseManager}
+	// complaintDesk handle complaints (控告申诉) of their scope.
+	complaintDesk = []string{model.StaffAdmin, model.StaffComplaints}
+	// ratingReaders see the ratings of their scope.
+	ratingReaders = []string{model.StaffAdmin, model.StaffCaseManager, model.StaffComplaints}
 )
 
 // allow refuses staff whose role is not in roles with 403.

@@ -175,8 +175,9 @@ func decideWithBody[B, T any](decide func(context.Context, service.Actor, uint64
 	})
 }
 
-// overdueCollector exports zsjc_requests_overdue{kind="review|meeting|efile"}:
-// pending requests past their reply deadline, counted at scrape time.
+// overdueCollector exports zsjc_requests_overdue{kind="review|meeting|efile|
+// complaint_acknowledge|complaint_result"}: pending requests past their
+// reply deadline and complaints past a deadline, counted at scrape time.
 type overdueCollector struct {
 	svc  *service.Service
 	log  *slog.Logger
@@ -185,7 +186,7 @@ type overdueCollector struct {
 
 func newOverdueCollector(s *Server) overdueCollector {
 	return overdueCollector{svc: s.svc, log: s.log, desc: prometheus.NewDesc("zsjc_requests_overdue",
-		"Pending review bookings, meeting requests and online file review requests past their reply deadline.", []string{"kind"}, nil)}
+		"Pending review bookings, meeting requests and online file review requests past their reply deadline, complaints past their acknowledgement or result deadline.", []string{"kind"}, nil)}
 }
 
 func (o overdueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- o.desc }

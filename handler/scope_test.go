@@ -37,6 +37,7 @@ var unitRelations = []struct {
 // unitObjects are one object of every kind in one unit.
 type unitObjects struct {
 	unitID, caseID, bindingID, reviewID, meetingID, efileID, roomID, slotID, pushID, uploadID, staffID uint64
+	applicantID                                                                                        uint64
 }
 
 // scopeFixture builds the unit tree and fills every unit with objects,
@@ -78,7 +79,10 @@ func scopeFixture(t *testing.T, env *handlertest.Env) map[string]*unitObjects {
 			t.Fatalf("upload: %d %s", r.Code, r.Body)
 		}
 		o.uploadID = idOf(t, r)
+		o.applicantID = applicant.UserID
 		mustCreate(t, env, &model.BindingMaterial{BindingID: pending.ID, UploadID: o.uploadID})
+		scopeComplaint(t, env, code, o)
+		mustCreate(t, env, &model.Rating{Kind: "binding", RequestID: approved.ID, UserID: lawyer.UserID, UnitID: unit.ID, Stars: 4, Comment: "V-" + code})
 		room := model.Room{UnitID: unit.ID, Name: "S-" + code, Capacity: 5}
 		mustCreate(t, env, &room)
 		o.roomID = room.ID
@@ -122,10 +126,24 @@ func mustCreate(t *testing.T, env *handlertest.Env, row any) {
 	}
 }
 
+// scopeComplaint files a complaint (with the applicant's upload attached)
+// in the unit of o; each complaint route gets a fresh one, since a
+// transfer takes it out of the caller's scope.
+func scopeComplaint(t *testing.T, env *handlertest.Env, code string, o *unitObjects) uint64 {
+	t.Helper()
+	now := env.Clock.Now()
+	c := model.Complaint{UserID: o.applicantID, UnitID: o.unitID, Category: "other", Content: "K-" + code, Status: model.StatusSubmitted,
+		AcknowledgeBy: now.Add(7 * 24 * time.Hour), ResultBy: now.AddDate(0, 3, 0)}
+	mustCreate(t, env, &c)
+	mustCreate(t, env, &model.ComplaintAttachment{ComplaintID: c.ID, UploadID: o.uploadID})
+	return c.ID
+}
+
 // scopeListMarkers names, per list route, the prefix its items carry
 // before their unit's code (slots by their room's name).
 var scopeListMarkers = map[string]string{
 	"/cases": "C-", "/bindings": "B-", "/reviews": "R-", "/meetings": "M-", "/efile-requests": "E-", "/pushes": "P-",
+	"/complaints": "K-", "/ratings": "V-",
 	"/review-slots": "S-", "/rooms": "S-", "/users": "s.", "/audit": "A-", "/units": `"code":"`,
 }
 
@@ -217,6 +235,10 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		"/review-slots/": o.slotID, "/rooms/": o.roomID, "/pushes/": o.pushID, "/uploads/": o.uploadID, "/users/": o.staffID,
 	}
 	path := pattern
+	if strings.HasPrefix(pattern, "/complaints/:id") {
+		path = strings.Replace(path, ":id", strconv.FormatUint(scopeComplaint(t, env, code, o), 10), 1)
+		path = strings.Replace(path, ":upload_id", strconv.FormatUint(o.uploadID, 10), 1)
+	}
 	for prefix, id := range ids {
 		if strings.HasPrefix(pattern, prefix+":id") {
 			path = strings.Replace(path, ":id", strconv.FormatUint(id, 10), 1)
@@ -300,6 +322,8 @@ func scopeRequest(t *testing.T, env *handlertest.Env, method, pattern, code stri
 		"PUT /rooms/:id":                  map[string]any{"capacity": 3},
 		"POST /review-slots":              map[string]any{"date": slotDay, "period": "pm", "room_id": o.roomID, "capacity": 2},
 		"POST /review-slots/bulk":         map[string]any{"from": slotDay, "to": slotDay, "room_id": o.roomID, "capacity": 2},
+		"POST /complaints/:id/transfer":   map[string]any{"unit_code": "root", "note": "请上级院办理"},
+		"POST /complaints/:id/resolve":    map[string]any{"result": "已答复"},
 	}
 	body, found := bodies[method+" "+pattern]
 	if !found {

@@ -149,6 +149,8 @@ func (s *Server) routes(r *gin.Engine) {
 	s.reviewRoutes(h5)
 	s.meetingRoutes(h5)
 	s.efileRoutes(h5)
+	s.complaintRoutes(h5)
+	s.ratingRoutes(h5)
 	s.registerAppointmentMetrics()
 	s.wechatRoutes(r)
 	_ = h5
@@ -158,7 +160,8 @@ func (s *Server) routes(r *gin.Engine) {
 // call it; each area contributes its rows.
 func (s *Server) staffTable() []staffRoute {
 	return slices.Concat(s.identityStaffRoutes(), s.caseStaffRoutes(), s.bindingStaffRoutes(), s.documentStaffRoutes(),
-		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.roomStaffRoutes(), s.meetingStaffRoutes(), s.efileStaffRoutes(), s.correctionStaffRoutes(), s.statsStaffRoutes())
+		s.pushStaffRoutes(), s.reviewStaffRoutes(), s.roomStaffRoutes(), s.meetingStaffRoutes(), s.efileStaffRoutes(), s.correctionStaffRoutes(), s.statsStaffRoutes(),
+		s.complaintStaffRoutes(), s.ratingStaffRoutes())
 }
 
 func (s *Server) healthz(c *gin.Context) {

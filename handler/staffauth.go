@@ -16,16 +16,16 @@ func (s *Server) staffLoginRoutes(staff *gin.RouterGroup) {
 // identityStaffRoutes are the staff routes of accounts and the audit log.
 func (s *Server) identityStaffRoutes() []staffRoute {
 	return []staffRoute{
-		{http.MethodPost, "/logout", anyStaff, must(s.staffLogout)},
-		{http.MethodGet, "/me", anyStaff, must(s.staffMe)},
-		{http.MethodPost, "/me/password", anyStaff, must(s.changeOwnPassword)},
+		{http.MethodPost, "/logout", everyStaff, must(s.staffLogout)},
+		{http.MethodGet, "/me", everyStaff, must(s.staffMe)},
+		{http.MethodPost, "/me/password", everyStaff, must(s.changeOwnPassword)},
 		{http.MethodGet, "/users", adminOnly, must(s.listStaff)},
 		{http.MethodPost, "/users", adminOnly, must(s.createStaff)},
 		{http.MethodPost, "/users/:id/disable", adminOnly, must(s.disableStaff)},
 		{http.MethodPost, "/users/:id/enable", adminOnly, must(s.enableStaff)},
 		{http.MethodPost, "/users/:id/reset-password", adminOnly, must(s.resetStaffPassword)},
 		{http.MethodGet, "/audit", adminOnly, must(s.auditLog)},
-		{http.MethodGet, "/units", anyStaff, must(s.listUnits)},
+		{http.MethodGet, "/units", everyStaff, must(s.listUnits)},
 		{http.MethodPost, "/units", adminOnly, must(s.createUnit)},
 		{http.MethodPut, "/units/:code", adminOnly, must(s.updateUnit)},
 		{http.MethodDelete, "/units/:code", adminOnly, must(s.deleteUnit)},

@@ -17,15 +17,15 @@ import (
 
 func (s *Server) statsStaffRoutes() []staffRoute {
 	return []staffRoute{
-		{http.MethodGet, "/stats", anyStaff, must(s.stats)},
-		{http.MethodGet, "/stats.xlsx", anyStaff, must(s.statsXLSX)},
-		{http.MethodGet, "/stats.csv", anyStaff, must(s.statsCSV)},
-		{http.MethodGet, "/stats/trend.svg", anyStaff, must(s.statsTrend)},
-		{http.MethodGet, "/stats/children.svg", anyStaff, must(s.statsChildren)},
+		{http.MethodGet, "/stats", everyStaff, must(s.stats)},
+		{http.MethodGet, "/stats.xlsx", everyStaff, must(s.statsXLSX)},
+		{http.MethodGet, "/stats.csv", everyStaff, must(s.statsCSV)},
+		{http.MethodGet, "/stats/trend.svg", everyStaff, must(s.statsTrend)},
+		{http.MethodGet, "/stats/children.svg", everyStaff, must(s.statsChildren)},
 		{http.MethodGet, "/plans/:unit_code/:month", anyStaff, must(s.plan)},
 		{http.MethodPut, "/plans/:unit_code/:month", caseOffice, must(s.setPlan)},
-		{http.MethodGet, "/reports/monthly", anyStaff, must(s.monthlyReport)},
-		{http.MethodGet, "/reports/monthly.xlsx", anyStaff, must(s.monthlyReportXLSX)},
+		{http.MethodGet, "/reports/monthly", everyStaff, must(s.monthlyReport)},
+		{http.MethodGet, "/reports/monthly.xlsx", everyStaff, must(s.monthlyReportXLSX)},
 	}
 }
 

@@ -46,10 +46,10 @@ func TestVocabIsServedWithoutLogin(t *testing.T) {
 // a vocabulary itself instead of reading it from /api/vocab.
 func TestNoVocabularyLiteralInPages(t *testing.T) {
 	v := service.Vocab()
-	words := slices.Concat(v.Stages, v.Measures, v.PartyRoles, v.MeetingTypes, v.CopyMethods)
+	words := slices.Concat(v.Stages, v.Measures, v.PartyRoles, v.MeetingTypes, v.CopyMethods, v.RatingTags)
 	// Audit action and user role names are left out: they are also the
 	// plain words of buttons and column heads (新建用户, 律师).
-	for _, m := range []map[string]string{v.Statuses, v.PushKinds, v.EventSources, v.StaffRoles, v.Periods} {
+	for _, m := range []map[string]string{v.Statuses, v.PushKinds, v.EventSources, v.StaffRoles, v.Periods, v.ComplaintCategories} {
 		for _, l := range m {
 			words = append(words, l)
 		}

@@ -21,10 +21,12 @@ const (
 	StaffAdmin       = "admin"
 	StaffCaseManager = "case_manager"
 	StaffProsecutor  = "prosecutor"
+	// StaffComplaints handle the complaints (控告申诉) of their scope.
+	StaffComplaints = "complaints"
 )
 
 // StaffRoles lists every staff role.
-var StaffRoles = []string{StaffAdmin, StaffCaseManager, StaffProsecutor}
+var StaffRoles = []string{StaffAdmin, StaffCaseManager, StaffProsecutor, StaffComplaints}
 
 // Case is a criminal case (案件) as disclosed to its parties.
 type Case struct {
@@ -296,6 +298,10 @@ const (
 	// days before an approved one expires.
 	PushEfileResult   = "efile_result"
 	PushEfileExpiring = "efile_expiring"
+	// PushRatingInvite invites the owner of a handled request to rate it.
+	PushRatingInvite = "rating_invite"
+	// PushComplaintStep tells a complainant of each step of the complaint.
+	PushComplaintStep = "complaint_step"
 )
 
 // PushMessage is an outbox row: one template message to one follower.
@@ -381,5 +387,6 @@ func All() []any {
 		&PushMessage{}, &Staff{}, &AuditLog{},
 		&WeChatCallback{}, &Consent{},
 		&MonthlyPlan{}, &ReportSnapshot{},
+		&Complaint{}, &ComplaintStep{}, &ComplaintAttachment{}, &Rating{},
 	}
 }

@@ -14,6 +14,12 @@ const (
 	StatusNoShow    Status = "no_show"
 	StatusExpired   Status = "expired"
 
+	// A complaint's states (ComplaintMachine).
+	StatusSubmitted    Status = "submitted"
+	StatusAcknowledged Status = "acknowledged"
+	StatusTransferred  Status = "transferred"
+	StatusResolved     Status = "resolved"
+
 	StatusQueued    Status = "queued"
 	StatusSending   Status = "sending"
 	StatusSent      Status = "sent"
@@ -22,20 +28,24 @@ const (
 )
 
 var statusLabels = map[Status]string{
-	StatusPending:   "待审核",
-	StatusApproved:  "已通过",
-	StatusRejected:  "已驳回",
-	StatusRevoked:   "已解除",
-	StatusConfirmed: "已确认",
-	StatusCancelled: "已取消",
-	StatusCompleted: "已完成",
-	StatusNoShow:    "未到场",
-	StatusExpired:   "已过期",
-	StatusQueued:    "待发送",
-	StatusSending:   "发送中",
-	StatusSent:      "已发送",
-	StatusDelivered: "已送达",
-	StatusFailed:    "发送失败",
+	StatusPending:      "待审核",
+	StatusApproved:     "已通过",
+	StatusRejected:     "已驳回",
+	StatusRevoked:      "已解除",
+	StatusConfirmed:    "已确认",
+	StatusCancelled:    "已取消",
+	StatusCompleted:    "已完成",
+	StatusNoShow:       "未到场",
+	StatusExpired:      "已过期",
+	StatusQueued:       "待发送",
+	StatusSending:      "发送中",
+	StatusSent:         "已发送",
+	StatusDelivered:    "已送达",
+	StatusFailed:       "发送失败",
+	StatusSubmitted:    "待受理",
+	StatusAcknowledged: "已受理",
+	StatusTransferred:  "已移送",
+	StatusResolved:     "已答复",
 }
 
 // Label is the Chinese name of the status shown to people.
@@ -93,6 +103,14 @@ var (
 	EfileMachine = Machine{
 		StatusPending:  {StatusApproved, StatusRejected, StatusCancelled},
 		StatusApproved: {StatusExpired, StatusCancelled},
+	}
+	// A complaint is acknowledged (受理) by the unit it is with, which may
+	// instead transfer it to another unit (whose staff then acknowledge
+	// it); only an acknowledged complaint gets its result.
+	ComplaintMachine = Machine{
+		StatusSubmitted:    {StatusAcknowledged, StatusTransferred},
+		StatusTransferred:  {StatusAcknowledged, StatusTransferred},
+		StatusAcknowledged: {StatusTransferred, StatusResolved},
 	}
 	PushMachine = Machine{
 		StatusQueued:  {StatusSending},

@@ -28,6 +28,8 @@ import (
 //	reminder        case_name, case_no, item, time, place
 //	efile_result    case_name, case_no, item ("线上阅卷"), result (已通过/已驳回), time (download deadline), reason
 //	efile_expiring  case_name, case_no, item, time (download deadline)
+//	rating_invite   item (the request's kind, e.g. "会见申请"), case_name (its case, or what it was about), result, time
+//	complaint_step  item ("控告申诉：" + category), result (待受理/已受理/已移送/已办结), time, reason (the step's note)
 //
 // Every push about a case also carries unit, the name of the case's unit
 // (院), set when the push is queued.
@@ -113,6 +115,20 @@ func DefaultTemplates() map[string]Template {
 			"time3":  KeyTime,
 			"thing4": KeyUnit,
 		}, Labels: map[string]string{"thing1": "案件名称", "thing2": "办理事项", "time3": "到期时间", "thing4": "办案单位"}},
+		model.PushRatingInvite: {Title: "服务评价邀请", Fields: map[string]string{
+			"thing1":  KeyItem,
+			"thing2":  KeyCaseName,
+			"phrase3": KeyResult,
+			"time4":   KeyTime,
+			"thing5":  KeyUnit,
+		}, Labels: map[string]string{"thing1": "办理事项", "thing2": "事项内容", "phrase3": "办理结果", "time4": "办结时间", "thing5": "办理单位"}},
+		model.PushComplaintStep: {Title: "投诉办理进度通知", Fields: map[string]string{
+			"thing1":  KeyItem,
+			"phrase2": KeyResult,
+			"time3":   KeyTime,
+			"thing4":  KeyReason,
+			"thing5":  KeyUnit,
+		}, Labels: map[string]string{"thing1": "事项", "phrase2": "办理进度", "time3": "时间", "thing4": "说明", "thing5": "办理单位"}},
 	}
 }
 

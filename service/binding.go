@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -524,7 +525,14 @@ func (s *Service) moveBinding(tx *gorm.DB, a Actor, id uint64, to model.Status, 
 	if !notify {
 		return b, nil
 	}
-	return b, s.pushBindingResult(tx, b)
+	if err := s.pushBindingResult(tx, b); err != nil {
+		return b, err
+	}
+	c, err := caseLabel(tx, b.CaseID)
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
+		return b, err
+	}
+	return b, s.inviteRating(tx, bindingOwned, b.ID, b.UserID, b.UnitID, to, cmp.Or(c.Name, b.CaseNo))
 }
 
 // pushBindingResult queues the decision's message to the binding's user.

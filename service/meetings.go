@@ -246,8 +246,12 @@ func (s *Service) decideMeeting(ctx context.Context, a Actor, id uint64, to mode
 		if m.Time != nil {
 			data["time"] = s.localTimeLabel(*m.Time)
 		}
-		return s.lawyerPush(tx, m.UserID, Push{Kind: model.PushMeetingResult, UnitID: m.UnitID, Cause: target + ":" + string(to),
+		err = s.lawyerPush(tx, m.UserID, Push{Kind: model.PushMeetingResult, UnitID: m.UnitID, Cause: target + ":" + string(to),
 			Path: "/h5/meetings", Data: data})
+		if err != nil {
+			return err
+		}
+		return s.inviteRating(tx, meetingOwned, id, m.UserID, m.UnitID, to, c.Name)
 	})
 	if err != nil {
 		return MeetingView{}, fmt.Errorf("%s meeting %d: %w", to, id, err)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"zsjc/model"
 )
 
@@ -14,6 +16,7 @@ import (
 var pushCauseLabels = map[string]string{
 	"event": "案件进程", "correction": "进程更正", "binding": "绑定申请", "review": "阅卷预约", "meeting": "会见申请",
 	"efile": "线上阅卷申请", "reminder": "提醒",
+	"rating": "评价邀请", "complaint": "控告申诉",
 }
 
 // causeLabel puts a cause in words: "meeting:1:confirmed" → "会见申请 #1 · 已确认",
@@ -87,9 +90,7 @@ func maskName(name string) string {
 }
 
 // pushRecipients names the followers the pushes go to, by openid, as the
-// console shows them: role and masked name (律师 王**, 当事人 张*). A
-// follower with a lawyer profile is named as the lawyer; otherwise by a
-// party binding; otherwise as 微信用户.
+// console shows them (see maskedUsers).
 func (s *Service) pushRecipients(ctx context.Context, rows []model.PushMessage) (map[string]string, error) {
 	openIDs := make([]string, 0, len(rows))
 	for _, r := range rows {
@@ -104,12 +105,31 @@ func (s *Service) pushRecipients(ctx context.Context, rows []model.PushMessage) 
 	if err := db.Select("id", "open_id").Where("open_id IN ?", openIDs).Find(&users).Error; err != nil {
 		return nil, fmt.Errorf("push recipients: %w", err)
 	}
-	openIDOf := make(map[uint64]string, len(users))
 	ids := make([]uint64, 0, len(users))
 	for _, u := range users {
-		openIDOf[u.ID] = u.OpenID
 		ids = append(ids, u.ID)
-		out[u.OpenID] = "微信用户"
+	}
+	names, err := maskedUsers(db, ids)
+	if err != nil {
+		return nil, fmt.Errorf("push recipients: %w", err)
+	}
+	for _, u := range users {
+		out[u.OpenID] = names[u.ID]
+	}
+	return out, nil
+}
+
+// maskedUsers names WeChat users as staff see them: role and masked name
+// (律师 王**, 当事人 张*). A user with a lawyer profile is named as the
+// lawyer; otherwise by a party binding; otherwise as 微信用户.
+func maskedUsers(db *gorm.DB, ids []uint64) (map[uint64]string, error) {
+	out := make(map[uint64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ids = uniq(ids)
+	for _, id := range ids {
+		out[id] = "微信用户"
 	}
 	var parties []struct {
 		UserID uint64
@@ -118,17 +138,17 @@ func (s *Service) pushRecipients(ctx context.Context, rows []model.PushMessage) 
 	if err := db.Table("bindings").Select("bindings.user_id, parties.name").
 		Joins("JOIN parties ON parties.id = bindings.party_id").
 		Where("bindings.user_id IN ? AND bindings.role = ?", ids, model.RoleParty).Scan(&parties).Error; err != nil {
-		return nil, fmt.Errorf("push recipients: %w", err)
+		return nil, fmt.Errorf("party names: %w", err)
 	}
 	for _, p := range parties {
-		out[openIDOf[p.UserID]] = UserRoleLabels[model.RoleParty] + " " + maskName(p.Name)
+		out[p.UserID] = UserRoleLabels[model.RoleParty] + " " + maskName(p.Name)
 	}
 	var lawyers []model.LawyerProfile
 	if err := db.Select("user_id", "name").Where("user_id IN ?", ids).Find(&lawyers).Error; err != nil {
-		return nil, fmt.Errorf("push recipients: %w", err)
+		return nil, fmt.Errorf("lawyer names: %w", err)
 	}
 	for _, l := range lawyers {
-		out[openIDOf[l.UserID]] = UserRoleLabels[model.RoleLawyer] + " " + maskName(l.Name)
+		out[l.UserID] = UserRoleLabels[model.RoleLawyer] + " " + maskName(l.Name)
 	}
 	return out, nil
 }

@@ -86,7 +86,8 @@ func (s *Service) remind(ctx context.Context, k requestKind, r dueReminder) (boo
 }
 
 // OverdueRequests counts the pending requests past their reply deadline,
-// by kind (KindReview, KindMeeting, KindEfile).
+// by kind (KindReview, KindMeeting, KindEfile), and the complaints past each of
+// their deadlines (complaint_acknowledge, complaint_result).
 func (s *Service) OverdueRequests(ctx context.Context) (map[string]int64, error) {
 	now := s.Now()
 	db := s.db.WithContext(ctx)
@@ -97,6 +98,13 @@ func (s *Service) OverdueRequests(ctx context.Context) (map[string]int64, error)
 			return nil, fmt.Errorf("count overdue %ss: %w", k.name, err)
 		}
 		out[k.name] = n
+	}
+	for _, d := range complaintDeadlines {
+		var n int64
+		if err := db.Model(&model.Complaint{}).Where("status IN ? AND "+d.column+" < ?", d.open, now).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("count overdue %ss: %w", d.name, err)
+		}
+		out[d.name] = n
 	}
 	return out, nil
 }

@@ -52,12 +52,17 @@ func (s *Service) retentionRules() []retentionRule {
 	return []retentionRule{
 		uploadRetention().expiring(func(db *gorm.DB, now time.Time) *gorm.DB {
 			// Uploads past their period, unless a live binding, or one that
-			// ended within the period, still holds them as its material.
+			// ended within the period, still holds them as its material, or
+			// they are attached to a complaint not resolved, or resolved
+			// within the period.
 			c := cutoff(now, days.Uploads)
 			held := db.Table("binding_materials").Select("binding_materials.upload_id").
 				Joins("JOIN bindings ON bindings.id = binding_materials.binding_id").
 				Where("bindings.status IN ? OR bindings.updated_at >= ?", []model.Status{model.StatusPending, model.StatusApproved}, c)
-			return db.Model(&model.Upload{}).Where("created_at < ? AND id NOT IN (?)", c, held)
+			attached := db.Table("complaint_attachments").Select("complaint_attachments.upload_id").
+				Joins("JOIN complaints ON complaints.id = complaint_attachments.complaint_id").
+				Where("complaints.status <> ? OR complaints.updated_at >= ?", model.StatusResolved, c)
+			return db.Model(&model.Upload{}).Where("created_at < ? AND id NOT IN (?) AND id NOT IN (?)", c, held, attached)
 		}),
 		{
 			row:   &model.PushMessage{},
@@ -113,6 +118,9 @@ func uploadRetention() retentionRule {
 				if err := s.files.Delete(ctx, k); err != nil {
 					return fmt.Errorf("delete upload file: %w", err)
 				}
+			}
+			if err := tx.Where("upload_id IN ?", ids).Delete(&model.ComplaintAttachment{}).Error; err != nil {
+				return err
 			}
 			return tx.Where("upload_id IN ?", ids).Delete(&model.BindingMaterial{}).Error
 		},

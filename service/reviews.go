@@ -345,11 +345,15 @@ func (s *Service) decideReview(ctx context.Context, a Actor, id uint64, to model
 		if err != nil {
 			return err
 		}
-		return s.lawyerPush(tx, b.UserID, Push{
+		err = s.lawyerPush(tx, b.UserID, Push{
 			Kind: model.PushReviewResult, UnitID: b.UnitID, Cause: target + ":" + string(to), Path: "/h5/reviews",
 			Data: map[string]string{"case_no": c.CaseNo, "case_name": c.Name, "item": reviewItem, "result": to.Label(),
 				"time": s.localTimeLabel(start), "place": room.Name, "reason": reason},
 		})
+		if err != nil {
+			return err
+		}
+		return s.inviteRating(tx, reviewOwned, id, b.UserID, b.UnitID, to, c.Name)
 	})
 	if err != nil {
 		return ReviewView{}, fmt.Errorf("%s review %d: %w", to, id, err)

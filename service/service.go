@@ -33,6 +33,9 @@ type Options struct {
 	ReplyLead time.Duration
 	// ReviewCancelCutoff is minutes after midnight, the day before a review.
 	ReviewCancelCutoff int
+	// ComplaintResultMonths is how long a complaint may wait for its
+	// result, from submission (unset: 3).
+	ComplaintResultMonths int
 	// ReportThreshold is the completion rate under which the monthly 通报
 	// names a unit (default 0.9).
 	ReportThreshold float64
@@ -124,6 +127,9 @@ func New(d Deps, opt Options) *Service {
 	}
 	if opt.ReplyWorkingDays == 0 {
 		opt.ReplyWorkingDays = 3
+	}
+	if opt.ComplaintResultMonths == 0 {
+		opt.ComplaintResultMonths = 3
 	}
 	if opt.ReportThreshold == 0 {
 		opt.ReportThreshold = 0.9

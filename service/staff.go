@@ -35,7 +35,7 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, in NewStaff) (model.
 		fe.Add("username", "用户名须为 3–32 位小写字母、数字或 _ . -，以字母开头")
 	}
 	if !slices.Contains(model.StaffRoles, in.Role) {
-		fe.Add("role", "角色须为 admin、case_manager 或 prosecutor")
+		fe.Add("role", "角色须为 "+strings.Join(model.StaffRoles, "、")+" 之一")
 	}
 	if p := PasswordProblem(in.Password, in.Username); p != "" {
 		fe.Add("password", p)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,9 +18,11 @@ type Figure struct {
 	Name  string `json:"name"`
 	Label string `json:"label"`
 	How   string `json:"how"`
-	// Hours marks an average in hours (null without data); the others
-	// are counts.
+	// Hours marks an average in hours, Mean an average of the values
+	// counted (stars), both to one decimal and null without data; the
+	// others are counts.
 	Hours bool `json:"hours,omitempty"`
+	Mean  bool `json:"mean,omitempty"`
 	// sumOf derives the figure from others.
 	sumOf []string
 	query func(db *gorm.DB, w statWindow) *gorm.DB
@@ -122,7 +125,16 @@ var Figures = func() []Figure {
 	out = append(out, requestFigures("bindings", "绑定申请", &model.Binding{}, "answered_at")...)
 	out = append(out, requestFigures("reviews", "阅卷预约", &model.ReviewBooking{}, "decided_at")...)
 	out = append(out, requestFigures("meetings", "会见申请", &model.MeetingRequest{}, "decided_at")...)
+	out = append(out, complaintFigures()...)
 	out = append(out,
+		Figure{Name: "rating_count", Label: "评价：条数", How: "期间内收到的评价，计入被评价申请所属单位",
+			query: func(db *gorm.DB, w statWindow) *gorm.DB {
+				return w.counted(db.Model(&model.Rating{}).Where("created_at >= ? AND created_at < ?", w.start, w.end), "unit_id")
+			}},
+		Figure{Name: "rating_avg", Label: "评价：平均星级", How: "期间内收到的评价的平均星级（1–5）", Mean: true,
+			query: func(db *gorm.DB, w statWindow) *gorm.DB {
+				return w.perUnit(db.Model(&model.Rating{}).Where("created_at >= ? AND created_at < ?", w.start, w.end), "unit_id", "SUM(stars)")
+			}},
 		Figure{Name: "pushes_sent", Label: "推送：已发出", How: "期间内发出的消息",
 			query: func(db *gorm.DB, w statWindow) *gorm.DB {
 				return w.counted(db.Model(&model.PushMessage{}).Where("sent_at >= ? AND sent_at < ?", w.start, w.end), "unit_id")
@@ -139,6 +151,41 @@ var Figures = func() []Figure {
 	)
 	return out
 }()
+
+// complaintFigures count the complaints per unit they are with now: those
+// received and resolved in the period, those resolved after their result
+// deadline, and those past each deadline without its answer at the
+// judging moment.
+func complaintFigures() []Figure {
+	t := func(db *gorm.DB) *gorm.DB { return db.Model(&model.Complaint{}) }
+	out := []Figure{
+		{Name: "complaints_received", Label: "控告申诉：收到", How: "提交时间在期间内",
+			query: func(db *gorm.DB, w statWindow) *gorm.DB {
+				return w.counted(t(db).Where("created_at >= ? AND created_at < ?", w.start, w.end), "unit_id")
+			}},
+		{Name: "complaints_resolved", Label: "控告申诉：办结", How: "办结时间在期间内",
+			query: func(db *gorm.DB, w statWindow) *gorm.DB {
+				return w.counted(t(db).Where("resolved_at >= ? AND resolved_at < ?", w.start, w.end), "unit_id")
+			}},
+		{Name: "complaints_resolved_late", Label: "控告申诉：超期办结", How: "办结时间在期间内且晚于办理期限",
+			query: func(db *gorm.DB, w statWindow) *gorm.DB {
+				return w.counted(t(db).Where("resolved_at >= ? AND resolved_at < ? AND resolved_at > result_by", w.start, w.end), "unit_id")
+			}},
+	}
+	labels := map[string][2]string{
+		acknowledgeDeadline.name: {"控告申诉：超期未受理", "期间结束时（或现在）已过受理期限（到达本单位后 7 日）仍未受理"},
+		resultDeadline.name:      {"控告申诉：超期未办结", "期间结束时（或现在）已过办理期限仍未办结"},
+	}
+	for _, d := range complaintDeadlines {
+		out = append(out, Figure{Name: strings.Replace(d.name, "complaint_", "complaints_", 1) + "_overdue_open",
+			Label: labels[d.name][0], How: labels[d.name][1],
+			query: func(db *gorm.DB, w statWindow) *gorm.DB {
+				return w.counted(t(db).Where("created_at < ? AND "+d.column+" < ? AND ("+d.answered+" IS NULL OR "+d.answered+" > ?)",
+					w.cut, w.cut, w.cut), "unit_id")
+			}})
+	}
+	return out
+}
 
 func documentsPublished(public bool) func(db *gorm.DB, w statWindow) *gorm.DB {
 	return func(db *gorm.DB, w statWindow) *gorm.DB {
@@ -197,12 +244,14 @@ func values(m map[string]unitTotals, units []uint64) map[string]any {
 			total, n = total+v.total, n+v.n
 		}
 		switch {
-		case !f.Hours:
+		case !f.Hours && !f.Mean:
 			out[f.Name] = int64(total)
 		case n == 0:
 			out[f.Name] = nil
-		default:
+		case f.Hours:
 			out[f.Name] = math.Round(total/n/3600*10) / 10
+		default:
+			out[f.Name] = math.Round(total/n*10) / 10
 		}
 	}
 	return out

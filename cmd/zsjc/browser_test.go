@@ -226,6 +226,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(css(`#meetings button.danger`)), chromedp.WaitVisible(css(`dialog[open] button[type=submit]`)),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), waitContains(`#meetings`, "已取消"))
 
+	complaintJourney(b, phone, staff, base)
+
 	// Staff record a case event and publish a document; every console page renders.
 	b.do(staff, "record an event and publish a document",
 		chromedp.Navigate(base+"/staff/cases"), chromedp.WaitVisible(css(`#cases a`)),
@@ -640,3 +642,37 @@ var minimalPDF = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 	"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n" +
 	"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n" +
 	"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+// complaintJourney: the lawyer files a complaint (投诉建议) and follows it
+// on its timeline; staff acknowledge it in the 控申 queue; the lawyer rates
+// the binding staff approved (我的申请 → 评价), and the rating is listed in
+// the console.
+func complaintJourney(b *browser, phone, staff context.Context, base string) {
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	b.do(phone, "file a complaint", chromedp.Navigate(base+"/h5/complaints/new"), chromedp.WaitVisible(css(`#complaint-form`)),
+		chromedp.Click(css(`#complaint-form button[type=submit]`)), chromedp.WaitVisible(css(`#complaint-form .field-error`)),
+		chromedp.SetValue(css(`#complaint-category`), "disclosure_missing"),
+		chromedp.SetValue(css(`#complaint-content`), "本案起诉书未向辩护律师公开。"),
+		chromedp.Click(css(`#complaint-form button[type=submit]`)), chromedp.WaitVisible(css(`#complaint-steps li`)),
+		waitContains(`#complaint`, "应公开未公开"))
+	complaintURL := step(b, phone, "complaint url", chromedp.Location())
+	b.do(staff, "acknowledge the complaint",
+		chromedp.Navigate(base+"/staff/complaints"), chromedp.WaitVisible(css(`#complaints button.acknowledge`)),
+		waitContains(`#complaints`, "本案起诉书未向辩护律师公开"),
+		chromedp.Click(css(`#complaints button.acknowledge`)), chromedp.WaitVisible(css(`#complaint-note`)),
+		chromedp.SetValue(css(`#complaint-note`), "已受理，将在期限内答复"),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
+	b.shot(staff, "staff-complaints")
+	b.do(phone, "the timeline shows the acknowledgement", chromedp.Navigate(complaintURL),
+		waitContains(`#complaint-steps`, "已受理，将在期限内答复"))
+	b.shot(phone, "h5-complaint")
+	b.do(phone, "rate the approved binding", chromedp.Navigate(base+"/h5/requests"),
+		chromedp.WaitVisible(css(`#requests button[data-rate^="binding:"]`)),
+		chromedp.Click(css(`#requests button[data-rate^="binding:"]`)), chromedp.WaitVisible(css(`#stars-5`)),
+		chromedp.Click(css(`#stars-5`)), chromedp.Click(css(`#tag-0`)),
+		chromedp.SetValue(css(`#rating-comment`), "审核很快"),
+		chromedp.Click(css(`dialog[open] button[type=submit]`)), waitContains(`#requests`, "已评价：★★★★★"))
+	b.shot(phone, "h5-requests")
+	b.do(staff, "the rating in the console", chromedp.Navigate(base+"/staff/ratings"),
+		waitContains(`#ratings`, "审核很快"), waitContains(`#ratings`, "律师 王**"))
+}

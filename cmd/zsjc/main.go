@@ -2,7 +2,7 @@
 //
 //	zsjc [-config file.yaml] serve             run the server (default)
 //	zsjc [-config file.yaml] migrate           create or update the tables
-//	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor [-unit CODE]
+//	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor|complaints [-unit CODE]
 //	zsjc [-config file.yaml] staff reset-password -username NAME   (password on stdin or prompted)
 //	zsjc [-config file.yaml] unit add -code CODE -name NAME [-parent CODE] [-level L] [-address …] [-phone …] [-hours …] [-head …]
 //	zsjc [-config file.yaml] unit import FILE.csv   import units (one transaction)

@@ -60,7 +60,7 @@ func TestMenuPushCreatesTheShippedMenu(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(names, ","); got != "律师服务,当事人服务,我的预约,案件查询,法律文书,重要案件" {
+	if got := strings.Join(names, ","); got != "律师服务,当事人服务,我的预约,我的申请,投诉建议,案件查询,法律文书,重要案件" {
 		t.Fatalf("sub buttons %s", got)
 	}
 }

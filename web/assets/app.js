@@ -518,7 +518,19 @@ var Z = (function () {
     });
   }
 
+  // steps renders a complaint's trail (steps [{action, action_label, at,
+  // note, unit}]) as a timeline, oldest first.
+  function steps(list) {
+    return h('ul', { class: 'timeline', id: 'complaint-steps' }, (list || []).map(function (st) {
+      return h('li', { dataset: { action: st.action } }, h('div', { class: 'when' }, fmtDateTime(st.at)),
+        h('strong', null, st.action_label || statusLabels[st.action] || st.action),
+        st.unit ? h('span', { class: 'muted' }, ' · ' + st.unit.name) : null,
+        st.note ? h('div', null, st.note) : null);
+    }));
+  }
+
   return {
+    steps: steps,
     init: init, api: api, unitOptions: unitOptions, ApiError: ApiError, setCSRF: setCSRF, csrfToken: csrfToken, toLogin: toLogin,
     h: h, mount: mount, clear: clear, loading: loading, empty: empty, failure: failure, load: load,
     values: values, showError: showError, clearErrors: clearErrors, onSubmit: onSubmit, field: field, tabs: tabs,

@@ -675,7 +675,145 @@
     }, '确定取消');
   }
 
+  // ---- 评价 ---------------------------------------------------------------
+  // rateButton opens the rating form of a handled request (kind, id); done
+  // is called once the rating is saved.
+  function rateButton(kind, id, done) {
+    return h('button', { type: 'button', class: 'small rate', dataset: { rate: kind + ':' + id }, onclick: function () {
+      Z.dialog('评价', function () {
+        return [
+          h('div', { class: 'field', dataset: { field: 'stars' } }, h('label', null, '满意度'),
+            h('div', { class: 'stars-input', role: 'radiogroup' }, [1, 2, 3, 4, 5].map(function (n) {
+              return h('label', { class: 'star' }, h('input', { type: 'radio', name: 'stars', value: String(n), id: 'stars-' + n }), n + ' 星');
+            }))),
+          h('div', { class: 'field', dataset: { field: 'tags' } }, h('label', null, '标签（可多选）'),
+            h('div', { class: 'tags-input' }, (Z.vocab.rating_tags || []).map(function (t, i) {
+              return h('label', { class: 'tag' }, h('input', { type: 'checkbox', name: 'tag', value: t, id: 'tag-' + i }), t);
+            }))),
+          Z.field('留言', h('textarea', { name: 'comment', id: 'rating-comment', maxlength: 300, placeholder: '选填，300 字以内' }))
+        ];
+      }, function () {
+        var dlg = document.querySelector('dialog, .dialog-fallback');
+        var star = dlg.querySelector('input[name=stars]:checked');
+        var tags = Array.prototype.map.call(dlg.querySelectorAll('input[name=tag]:checked'), function (x) { return x.value; });
+        return post('/ratings', { kind: kind, id: id, stars: star ? Number(star.value) : 0, tags: tags,
+          comment: dlg.querySelector('#rating-comment').value }).then(done);
+      }, '提交评价');
+    } }, '评价');
+  }
+
+  // ratingLine shows a request's rating, or the button to rate it.
+  function ratingLine(x, kind, done) {
+    if (x.rating) return h('div', { class: 'muted rating' }, '已评价：' + new Array(x.rating.stars + 1).join('★') + (x.rating.tags.length ? ' ' + x.rating.tags.join('、') : ''));
+    return x.rateable ? h('div', { class: 'actions' }, rateButton(kind, x.id, done)) : null;
+  }
+
+  // ---- 我的申请 -----------------------------------------------------------
+  // Every kind of request the user made, as GET /api/h5/requests lists
+  // them (the server's table of kinds decides which there are).
+  function requestsView() {
+    page('我的申请', 'requests', '/h5/');
+    Z.load(view, function () { return get('/requests'); }, function (res) {
+      var rows = items(res);
+      if (!rows.length) return Z.empty('您还没有提交过申请。');
+      return h('ul', { class: 'list', id: 'requests' }, rows.map(function (r) {
+        var own = r.path && r.path !== location.pathname;
+        return h('li', { dataset: { kind: r.kind, id: r.id, status: r.status } },
+          h('div', { class: 'row-head' }, h('strong', null, r.kind_label), Z.badge(r)),
+          h('div', null, own ? h('a', { href: r.path }, r.title || '查看') : r.title),
+          h('div', { class: 'muted' }, '提交于 ' + Z.fmtDateTime(r.created_at)),
+          ratingLine(r, r.kind, requestsView));
+      }));
+    });
+  }
+
+  // ---- 投诉建议（控告申诉） --------------------------------------------------
+  function complaintsView() {
+    page('投诉建议', 'requests', '/h5/');
+    Z.load(view, function () { return get('/complaints'); }, function (res) {
+      var rows = items(res);
+      return [
+        h('p', null, h('a', { class: 'btn block', href: '/h5/complaints/new', id: 'new-complaint' }, '提交投诉或申请')),
+        rows.length ? h('ul', { class: 'list', id: 'complaints' }, rows.map(function (c) {
+          return h('li', { dataset: { status: c.status } }, h('a', { class: 'row', href: '/h5/complaints/' + c.id },
+            h('div', { class: 'row-head' }, h('strong', null, c.category_label), Z.badge(c)),
+            h('div', { class: 'muted' }, (c.unit ? c.unit.name + ' · ' : '') + Z.fmtDateTime(c.created_at))));
+        })) : Z.empty('暂无投诉或申请')
+      ];
+    });
+  }
+
+  var maxComplaintFiles = 5;
+
+  function complaintFormView() {
+    page('提交投诉或申请', 'requests', '/h5/complaints');
+    Z.load(view, function () {
+      return Promise.all([Z.api('GET', '/api/public/units'), get('/cases').catch(function () { return { items: [] }; })]);
+    }, function (res) {
+      var categories = Z.vocab.complaint_categories || {};
+      var files = h('input', { type: 'file', name: 'files', id: 'complaint-files', multiple: true, accept: 'application/pdf,image/jpeg,image/png' });
+      var form = h('form', { id: 'complaint-form', novalidate: true },
+        Z.field('类别', h('select', { name: 'category', id: 'complaint-category' }, Object.keys(categories).map(function (k) {
+          return h('option', { value: k }, categories[k]);
+        }))),
+        Z.field('涉及单位', h('select', { name: 'unit_code', id: 'complaint-unit' }, Z.unitOptions(items(res[0])))),
+        Z.field('涉及案件（选填）', h('select', { name: 'case_id', id: 'complaint-case' },
+          [h('option', { value: '' }, '不涉及具体案件')].concat(items(res[1]).map(function (c) { return h('option', { value: String(c.id) }, caseTitle(c)); })))),
+        Z.field('具体内容', h('textarea', { name: 'content', id: 'complaint-content', maxlength: 2000, rows: 6, placeholder: '请写明事实和诉求，2000 字以内' })),
+        h('div', { class: 'field', dataset: { field: 'attachments' } }, h('label', { for: 'complaint-files' }, '附件（选填）'), files,
+          h('div', { class: 'hint' }, '至多 ' + maxComplaintFiles + ' 个 PDF、JPEG 或 PNG 文件，每个不超过 10 MB')),
+        h('button', { type: 'submit', class: 'block' }, '提交'));
+      Z.onSubmit(form, function (v) {
+        var picked = Array.prototype.slice.call(files.files);
+        if (picked.length > maxComplaintFiles) throw new Z.ApiError(422, { error: { code: 'invalid_input', message: '附件至多 ' + maxComplaintFiles + ' 个', fields: { attachments: '附件至多 ' + maxComplaintFiles + ' 个' } } });
+        var ids = [], chain = Promise.resolve();
+        picked.forEach(function (f) {
+          chain = chain.then(function () {
+            var fd = new FormData();
+            fd.append('kind', 'other');
+            fd.append('file', f, f.name);
+            return Z.api('POST', '/api/h5/uploads', fd).then(function (u) { ids.push(u.id); });
+          });
+        });
+        return chain.then(function () {
+          return post('/complaints', { category: v.category, unit_code: v.unit_code, case_id: Number(v.case_id) || 0, content: v.content, attachments: ids });
+        }).then(function (c) { location.assign('/h5/complaints/' + c.id); });
+      });
+      return h('section', { class: 'card' }, h('p', { class: 'muted' }, '应公开未公开、不应公开而公开、阻碍律师依法执业等问题，由控告申诉部门统一受理，7 日内告知是否受理，并答复办理结果。'), form);
+    });
+  }
+
+  function complaintView(p) {
+    page('投诉办理进度', 'requests', '/h5/complaints');
+    Z.load(view, function () { return get('/complaints/' + p.id); }, function (c) {
+      return [h('section', { class: 'card', id: 'complaint' },
+        h('div', { class: 'row-head' }, h('h2', null, c.category_label), Z.badge(c)),
+        h('p', null, c.unit ? c.unit.name : ''),
+        c.case_id ? h('p', { class: 'muted' }, caseTitle(c)) : null,
+        h('p', { class: 'complaint-content' }, c.content),
+        (c.attachments || []).map(function (a) { return h('div', null, h('a', { href: '/api/h5/uploads/' + a.id + '/file', target: '_blank' }, a.file_name)); }),
+        c.result ? h('div', { class: 'form-ok', id: 'complaint-result' }, '办理结果：' + c.result) : null,
+        c.status === 'resolved' ? complaintRating(c) : null),
+        h('section', { class: 'card' }, h('h2', null, '办理经过'), Z.steps(c.steps))];
+    });
+  }
+
+  // complaintRating shows a resolved complaint's rating, or the button to
+  // rate it, as 我的申请 knows them.
+  function complaintRating(c) {
+    var box = h('div', { id: 'complaint-rating' });
+    get('/requests').then(function (res) {
+      var r = items(res).filter(function (x) { return x.kind === 'complaint' && x.id === c.id; })[0];
+      if (r) Z.mount(box, ratingLine(r, 'complaint', function () { location.reload(); }));
+    }, function () {});
+    return box;
+  }
+
   Z.route([
+    ['/h5/requests', requestsView],
+    ['/h5/complaints', complaintsView],
+    ['/h5/complaints/new', complaintFormView],
+    ['/h5/complaints/:id', complaintView],
     ['/h5/', casesView],
     ['/h5/cases/:id', caseView],
     ['/h5/cases/:id/review', reviewView],

@@ -46,6 +46,7 @@
     ['/staff/meetings', '会见申请', 'GET /meetings'], ['/staff/efile-requests', '线上阅卷', 'GET /efile-requests'],
     ['/staff/cases', '案件管理', 'GET /cases'], ['/staff/slots', '阅卷日历', 'GET /review-slots'],
     ['/staff/pushes', '推送消息', 'GET /pushes'], ['/staff/stats', '统计', 'GET /stats'], ['/staff/reports', '通报', 'GET /reports/monthly'],
+    ['/staff/complaints', '控告申诉', 'GET /complaints'], ['/staff/ratings', '评价', 'GET /ratings'],
     ['/staff/audit', '审计日志', 'GET /audit'], ['/staff/users', '用户管理', 'GET /users']
   ];
 
@@ -103,6 +104,7 @@
   var submittedColumn = ['提交时间', function (x) { return Z.fmtDateTime(x.created_at); }];
 
   function overdue(x) {
+    if (x.acknowledge_overdue !== undefined) return x.acknowledge_overdue || x.result_overdue;
     if (x.overdue !== undefined) return x.overdue;
     return x.status === 'pending' && !!x.reply_by && new Date(x.reply_by) < new Date();
   }
@@ -173,6 +175,7 @@
       ['pending-reviews', '待确认阅卷', '/reviews?status=pending', '/staff/reviews?status=pending', null],
       ['pending-meetings', '待处理会见', '/meetings?status=pending', '/staff/meetings?status=pending', null],
       ['pending-efiles', '待处理线上阅卷', '/efile-requests?status=pending', '/staff/efile-requests?status=pending', null],
+      ['submitted-complaints', '待受理控告申诉', '/complaints?status=submitted', '/staff/complaints?status=submitted', null],
       ['overdue', '超期未处理', null, '/staff/reviews?status=pending', 'alert'],
       ['failed-pushes', '发送失败推送', '/pushes?status=failed', '/staff/pushes?status=failed', 'alert']
     ].filter(function (c) { return !c[2] || can('GET ' + c[2].split('?')[0]); });
@@ -354,6 +357,68 @@
     });
   }
 
+  // ---- 控告申诉 -----------------------------------------------------------
+  function complaintsView() {
+    // A complaint may go to any unit, not only those of the scope: the
+    // transfer picks from the public unit tree.
+    var units = null;
+    function unitTree() {
+      units = units || Z.api('GET', '/api/public/units').then(function (res) { return items(res); });
+      return units;
+    }
+    queue({
+      title: '控告申诉', path: '/complaints', statuses: ['submitted', 'transferred', 'acknowledged', 'resolved', ''], tableId: 'complaints',
+      emptyText: '没有符合条件的控告申诉',
+      columns: [
+        submittedColumn,
+        ['类别', function (c) { return [c.category_label, c.case_id ? h('div', { class: 'muted' }, c.case_no + ' ' + c.case_name) : null]; }],
+        ['申请人', function (c) { return c.complainant || '—'; }],
+        ['内容', function (c) {
+          return [h('div', { class: 'complaint-content' }, c.content),
+            (c.attachments || []).map(function (a) {
+              return h('div', null, h('a', { href: '/api/staff/complaints/' + c.id + '/attachments/' + a.id, target: '_blank', rel: 'noopener' }, a.file_name));
+            }),
+            h('details', null, h('summary', null, '办理经过'), Z.steps(c.steps))];
+        }],
+        ['期限', function (c) {
+          return [h('div', null, '受理 ' + Z.fmtDateTime(c.acknowledge_by)), h('div', { class: 'muted' }, '答复 ' + Z.fmtDateTime(c.result_by))];
+        }],
+        ['状态', function (c) {
+          return [Z.badge(c), c.acknowledge_overdue ? [' ', Z.badge('overdue', '超期未受理')] : null,
+            c.result_overdue ? [' ', Z.badge('overdue', '超期未答复')] : null, c.result ? h('div', { class: 'muted' }, c.result) : null];
+        }]
+      ],
+      actions: function (c, reload) {
+        var out = [];
+        if ((c.status === 'submitted' || c.status === 'transferred') && can('POST /complaints/:id/acknowledge')) {
+          out.push(h('button', { type: 'button', class: 'small acknowledge', onclick: function () {
+            Z.dialog('受理控告申诉', function () {
+              return Z.field('说明（将告知申请人）', h('textarea', { name: 'note', id: 'complaint-note', maxlength: 2000 }));
+            }, function (v) { return post('/complaints/' + c.id + '/acknowledge', { note: v.note }).then(reload); }, '确认受理');
+          } }, '确认受理'));
+        }
+        if (c.status !== 'resolved' && can('POST /complaints/:id/transfer')) {
+          out.push(h('button', { type: 'button', class: 'small secondary transfer', onclick: function () {
+            unitTree().then(function (list) {
+              Z.dialog('移送', function () {
+                return [Z.field('移送至', h('select', { name: 'unit_code', id: 'transfer-unit' }, Z.unitOptions(list.filter(function (u) { return !c.unit || u.code !== c.unit.code; })))),
+                  Z.field('说明（将告知申请人）', h('textarea', { name: 'note', id: 'transfer-note', maxlength: 2000 }))];
+              }, function (v) { return post('/complaints/' + c.id + '/transfer', { unit_code: v.unit_code, note: v.note }).then(reload); }, '移送');
+            });
+          } }, '移送'));
+        }
+        if (c.status === 'acknowledged' && can('POST /complaints/:id/resolve')) {
+          out.push(h('button', { type: 'button', class: 'small resolve', onclick: function () {
+            Z.dialog('答复办理结果', function () {
+              return Z.field('办理结果（将告知申请人）', h('textarea', { name: 'result', id: 'complaint-result', required: true, maxlength: 2000 }));
+            }, function (v) { return post('/complaints/' + c.id + '/resolve', { result: v.result }).then(reload); }, '答复');
+          } }, '答复'));
+        }
+        return out;
+      }
+    });
+  }
+
   function efileUpload(r, reload) {
     var input = h('input', { type: 'file', name: 'file', id: 'efile-file', accept: 'application/pdf', required: true });
     Z.dialog('上传电子卷宗', function () {
@@ -391,6 +456,30 @@
       });
       return box;
     }, function () {}, '关闭');
+  }
+
+  // ---- 评价 ---------------------------------------------------------------
+  function ratingsView() {
+    var root = page('评价');
+    var box = h('div', { id: 'ratings-box' });
+    Z.mount(root, root.firstChild, box);
+    var pageNo = 1;
+    function reload() {
+      Z.load(box, function () { return get('/ratings' + (pageNo > 1 ? '?page=' + pageNo : '')); }, function (res) {
+        var rows = items(res);
+        if (!rows.length) return Z.empty('暂无评价');
+        return [table([
+          ['时间', function (r) { return Z.fmtDateTime(r.created_at); }],
+          ['事项', function (r) { return r.kind_label + ' #' + r.request_id; }],
+          ['单位', function (r) { return r.unit ? r.unit.name : '—'; }],
+          ['评价人', function (r) { return r.rater || '—'; }],
+          ['星级', function (r) { return h('span', { class: 'stars', 'aria-label': r.stars + ' 星' }, new Array(r.stars + 1).join('★')); }],
+          ['标签', function (r) { return (r.tags || []).join('、') || '—'; }],
+          ['留言', function (r) { return r.comment || '—'; }]
+        ], rows, 'ratings'), pager(res, function (n) { pageNo = n; reload(); })];
+      });
+    }
+    reload();
   }
 
   // localInput formats a time for a datetime-local input.
@@ -1013,6 +1102,8 @@
     ['/staff/pushes', start(pushesView)],
     ['/staff/stats', start(statsView)],
     ['/staff/reports', start(reportsView)],
+    ['/staff/complaints', start(complaintsView)],
+    ['/staff/ratings', start(ratingsView)],
     ['/staff/audit', start(auditView)],
     ['/staff/users', start(usersView)]
   ], start(function () { page('页面不存在'); view.appendChild(Z.failure({ message: '页面不存在' })); }));
