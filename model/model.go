@@ -113,9 +113,15 @@ type WeChatUser struct {
 	SubscribedAt   *time.Time `json:"subscribed_at,omitempty"`
 	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
 	// Scene is the last qrscene key the user followed or scanned with.
-	Scene     string    `gorm:"size:64" json:"-"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Scene string `gorm:"size:64" json:"-"`
+	// PhoneEnc is the mobile number the user gave for SMS notices, sealed;
+	// SMSConsent is their agreement to get them (a lawyer's profile phone
+	// is used only with it too).
+	PhoneEnc    []byte    `gorm:"type:varbinary(128)" json:"-"`
+	PhoneMasked string    `gorm:"size:16" json:"-"`
+	SMSConsent  bool      `gorm:"not null;default:false" json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // LawyerProfile is a lawyer's registration; the phone is kept encrypted.
@@ -261,11 +267,22 @@ const (
 	PushReminder      = "reminder"
 )
 
-// PushMessage is an outbox row: one template message to one follower.
+// Channels a push is sent on (PushMessage.Channel).
+const (
+	ChannelWeChatTemplate  = "wechat_template"
+	ChannelWeChatSubscribe = "wechat_subscribe"
+	ChannelSMS             = "sms"
+)
+
+// PushMessage is an outbox row: one message to one user on one channel.
 type PushMessage struct {
-	ID     uint64 `gorm:"primaryKey" json:"id"`
+	ID uint64 `gorm:"primaryKey" json:"id"`
+	// OpenID names the recipient user; on the SMS channel the sender looks
+	// the user's sealed phone number up by it, so a row never holds one.
 	OpenID string `gorm:"size:64;not null;index" json:"-"`
 	Kind   string `gorm:"size:32;not null" json:"kind"`
+	// Channel is how the push goes out, chosen when it is queued.
+	Channel string `gorm:"size:20;not null;default:wechat_template" json:"channel"`
 	// UnitID is the unit of the case the push is about (0: none).
 	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
 	// DedupKey is "cause:recipient"; replaying a cause never adds a row.
@@ -282,11 +299,40 @@ type PushMessage struct {
 	LeaseOwner    string     `gorm:"size:64" json:"-"`
 	LeaseUntil    *time.Time `json:"-"`
 	WeChatMsgID   int64      `gorm:"index" json:"wechat_msg_id,omitempty"`
+	// ProviderMsgID is the id another provider gave the message (an SMS's
+	// SerialNo).
+	ProviderMsgID string     `gorm:"size:64" json:"provider_msg_id,omitempty"`
 	LastError     string     `gorm:"size:512" json:"last_error,omitempty"`
 	SentAt        *time.Time `json:"sent_at,omitempty"`
 	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// ReasonHeldForQuota is the last error of a push the worker holds for the
+// next day to keep the rest of the day's template quota for pushes of a
+// higher priority.
+const ReasonHeldForQuota = "held for the next day: the rest of today's template quota is kept for higher-priority pushes"
+
+// PushQuota is the day's template quota as staff see it
+// (GET /api/staff/pushes/quota).
+type PushQuota struct {
+	Day       string  `json:"day"`
+	Daily     int64   `json:"daily"`
+	LowWater  float64 `json:"low_water"`
+	Sent      int64   `json:"sent"`
+	Remaining int64   `json:"remaining"`
+	// Forecast is the day's count if every push due before midnight goes
+	// out: sent plus those waiting.
+	Forecast int64 `json:"forecast"`
+	// Held are the pushes waiting for the next day because of the plan,
+	// by kind.
+	Held       int64            `json:"held"`
+	HeldByKind map[string]int64 `json:"held_by_kind"`
+	// Holding names the kinds held as of now (their priority's reserve is
+	// reached); PausedUntil is set while a 45009 pause lasts.
+	Holding     []string   `json:"holding"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
 }
 
 // Staff is a procuratorate staff account.

@@ -18,6 +18,9 @@ const (
 	StatusSent      Status = "sent"
 	StatusDelivered Status = "delivered"
 	StatusFailed    Status = "failed"
+	// StatusUnreachable is a push no channel can carry: the recipient
+	// unfollowed the account and gave no phone number for SMS.
+	StatusUnreachable Status = "unreachable"
 )
 
 var statusLabels = map[Status]string{
@@ -34,6 +37,8 @@ var statusLabels = map[Status]string{
 	StatusSent:      "已发送",
 	StatusDelivered: "已送达",
 	StatusFailed:    "发送失败",
+
+	StatusUnreachable: "无法送达",
 }
 
 // Label is the Chinese name of the status shown to people.

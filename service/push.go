@@ -158,8 +158,8 @@ func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Pagi
 	q := a.Scope.where(s.db.WithContext(ctx).Model(&model.PushMessage{}), "unit_id")
 	if status != "" {
 		st := model.Status(status)
-		if _, known := model.PushMachine[st]; !known && st != model.StatusDelivered {
-			return Page[PushItem]{}, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered 或 failed"})
+		if _, known := model.PushMachine[st]; !known && st != model.StatusDelivered && st != model.StatusUnreachable {
+			return Page[PushItem]{}, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered、failed 或 unreachable"})
 		}
 		q = q.Where("status = ?", st)
 	}
@@ -176,7 +176,7 @@ func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Pagi
 		items[i] = pushItem(r)
 		items[i].Recipient = recipients[r.OpenID]
 	}
-	if err := markUnreachable(s.db.WithContext(ctx), items); err != nil {
+	if err := s.markUnreachable(s.db.WithContext(ctx), items); err != nil {
 		return Page[PushItem]{}, err
 	}
 	return Page[PushItem]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil

@@ -56,6 +56,9 @@ type Options struct {
 	IntegrationSecret string
 	// Limits cap live requests per user and the rate of new ones (see limits.go).
 	Limits Limits
+	// SMSKinds are the push kinds with an SMS template: a recipient who
+	// unfollowed gets those by SMS (reachability.go). Empty: SMS is off.
+	SMSKinds map[string]bool
 }
 
 // Deps are the Service's collaborators.
