@@ -43,6 +43,10 @@ const (
 	// pauses until the next day and the push waits for it, the attempt
 	// not counted.
 	QuotaExhausted
+	// NoRecipient: the recipient cannot get the push on this channel (no
+	// phone number, no consent); it goes to the fallback channel, or is
+	// recorded unreachable.
+	NoRecipient
 	// HoldToNextDay: this push may not go out today (a per-number daily
 	// limit); it waits for the next day, the attempt not counted.
 	HoldToNextDay

@@ -393,6 +393,8 @@ func (w *Worker) deliver(ctx context.Context, c claimed) {
 	case NotFollowing:
 		w.markUnfollowed(ctx, c.row.OpenID)
 		w.fallBack(ctx, c, code, err)
+	case NoRecipient:
+		w.fallBack(ctx, c, code, err)
 	case QuotaExhausted:
 		w.pauseForQuota(ctx, c, err)
 	case HoldToNextDay:
@@ -421,8 +423,8 @@ func (w *Worker) markSent(ctx context.Context, c claimed, r Receipt) {
 	}
 }
 
-// fallBack moves a push whose recipient does not follow the account to the
-// fallback channel, for an immediate send that does not count as an
+// fallBack moves a push whose recipient cannot get it on its channel (does
+// not follow the account, has no phone number) to the fallback channel, for an immediate send that does not count as an
 // attempt, or records it unreachable when there is none.
 func (w *Worker) fallBack(ctx context.Context, c claimed, code string, cause error) {
 	channel := ""
