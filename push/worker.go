@@ -101,9 +101,9 @@ type Options struct {
 	// Fallback picks the channel of a push whose recipient turned out not
 	// to follow the account (nil: none; the push is unreachable).
 	Fallback Fallback
-	// Quota plans the day's sends of the wechat_template channel
-	// (quotaplan.go); zero values take the defaults.
-	Quota QuotaPlan
+	// Quota plans the day's template sends (model.QuotaPlan); zero values
+	// take the defaults.
+	Quota model.QuotaPlan
 }
 
 // Fallback names the channel a push goes on when its recipient cannot get
@@ -158,7 +158,7 @@ func (o *Options) defaults() {
 	if o.Jitter == nil {
 		o.Jitter = mrand.Float64
 	}
-	o.Quota.defaults()
+	o.Quota = o.Quota.WithDefaults()
 }
 
 // Worker sends the outbox of one instance.
@@ -398,7 +398,7 @@ func (w *Worker) deliver(ctx context.Context, c claimed) {
 	case QuotaExhausted:
 		w.pauseForQuota(ctx, c, err)
 	case HoldToNextDay:
-		w.holdToNextDay(ctx, c, nextDay(w.now(), w.opt.Location), code, err)
+		w.holdToNextDay(ctx, c, model.NextOfficeDay(w.now(), w.opt.Location), code, err)
 	default:
 		w.retryLater(ctx, c, code, err)
 	}

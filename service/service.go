@@ -59,6 +59,9 @@ type Options struct {
 	// SMSKinds are the push kinds with an SMS template: a recipient who
 	// unfollowed gets those by SMS (reachability.go). Empty: SMS is off.
 	SMSKinds map[string]bool
+	// PushQuota is the day's template budget the push worker plans with
+	// (zero values: the defaults); staff read it (pushquota.go).
+	PushQuota model.QuotaPlan
 }
 
 // Deps are the Service's collaborators.
@@ -119,6 +122,7 @@ func New(d Deps, opt Options) *Service {
 		opt.ReplyLead = replyLeadDefault
 	}
 	opt.Limits = opt.Limits.withDefaults()
+	opt.PushQuota = opt.PushQuota.WithDefaults()
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60
 	}

@@ -36,9 +36,11 @@ type app struct {
 	files    service.FileStore
 	svc      *service.Service
 	registry *prometheus.Registry
+	sealer   *secure.Sealer
 	wx       *weChat
 	// pushTemplates are the push kinds' templates (the sandbox shows them).
 	pushTemplates map[string]push.Template
+	sms           textMessages
 	push          *push.Worker
 	closers       []func()
 }
@@ -140,6 +142,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	if a.sms, err = setupSMS(cfg, a.wx.sandbox != nil); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.sealer = sealer
 	replies, err := config.ParseMenuReplies(config.DefaultMenu)
 	if err != nil {
 		a.close()
@@ -167,6 +174,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			IntegrationSecret: cfg.IntegrationSecret,
 			Limits: service.Limits{PendingBindings: cfg.Limits.PendingBindings, LiveMeetings: cfg.Limits.LiveMeetings,
 				LiveReviews: cfg.Limits.LiveReviews, CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
+			SMSKinds:  a.sms.kinds(),
+			PushQuota: model.QuotaPlan{Daily: int64(cfg.Push.DailyQuota), LowWater: cfg.Push.QuotaLowWater},
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()

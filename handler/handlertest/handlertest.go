@@ -101,6 +101,7 @@ type setup struct {
 	callback  *wechat.Crypto
 	files     service.FileStore
 	limits    service.Limits
+	smsKinds  map[string]bool
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -127,6 +128,17 @@ func WithPublicURL(u string) Option { return func(s *setup) { s.publicURL = u } 
 
 // WithLimits sets the request limits (zero fields keep their defaults).
 func WithLimits(l service.Limits) Option { return func(s *setup) { s.limits = l } }
+
+// WithSMS turns the SMS channel on for the push kinds given, as a
+// configured SMS template per kind does.
+func WithSMS(kinds ...string) Option {
+	return func(s *setup) {
+		s.smsKinds = map[string]bool{}
+		for _, k := range kinds {
+			s.smsKinds[k] = true
+		}
+	}
+}
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -189,7 +201,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		Location: loc, Calendar: model.NewCalendar(nil, nil), ReplyWorkingDays: 3,
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
-		Limits: set.limits,
+		Limits: set.limits, SMSKinds: set.smsKinds,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket}, opt)
