@@ -125,6 +125,7 @@ func (s *Server) sandboxState(c *gin.Context) {
 		"account_name": "掌上检察",
 		"openids":      sandboxUsers,
 		"menu":         menu,
+		"sms":          s.sandbox.SMS != nil,
 		"demo": gin.H{"case_no": service.DemoCaseNo, "party_name": service.DemoParty.Name,
 			"party_id_number": service.DemoParty.IDNumber},
 	})
