@@ -87,8 +87,8 @@ func TestConcurrentPhoneSaves(t *testing.T) {
 // TestPushRoutingByReach: a decision for lawyers who unfollowed the account
 // goes by SMS to those who gave a phone number (their own, or their
 // profile's) and agreed to SMS; the others' pushes are unreachable, listed
-// for staff under that status with the reason in words; a follower gets
-// WeChat.
+// for staff under that status with the reason in words, and a retry once
+// the user has given a number goes by SMS; a follower gets WeChat.
 func TestPushRoutingByReach(t *testing.T) {
 	e := handlertest.New(t, handlertest.WithSMS(model.PushBindingResult))
 	f := &caseFixture{Env: e, t: t, clerk: e.LoginStaff(model.StaffCaseManager)}
@@ -155,6 +155,29 @@ func TestPushRoutingByReach(t *testing.T) {
 		if it.Status != "unreachable" || it.StatusLabel != "无法送达" || it.ErrorLabel == "" {
 			t.Errorf("unreachable item %+v", it)
 		}
+	}
+	// The user leaves a phone number after all; staff send the push again,
+	// twice at once: it is queued once, by SMS.
+	f.must(200, f.Do(users["nophone"], http.MethodPut, "/api/h5/me/phone", map[string]any{"phone": "13912345671", "sms_consent": true}))
+	var pushID uint64
+	if err := f.DB.Model(&model.PushMessage{}).Where("open_id = ?", "o-nophone").Pluck("id", &pushID).Error; err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() { codes[i] = f.Do(f.clerk, http.MethodPost, fmt.Sprintf("/api/staff/pushes/%d/retry", pushID), nil).Code })
+	}
+	wg.Wait()
+	if codes[0]+codes[1] != http.StatusOK+http.StatusConflict {
+		t.Fatalf("concurrent retries answered %v, want one 200 and one 409", codes)
+	}
+	var retried model.PushMessage
+	if err := f.DB.Take(&retried, pushID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if retried.Status != model.StatusQueued || retried.Channel != model.ChannelSMS {
+		t.Fatalf("retried unreachable push: %s on %s, want queued on sms", retried.Status, retried.Channel)
 	}
 	vocab := f.must(200, f.Do(handlertest.Caller{}, http.MethodGet, "/api/vocab", nil))
 	if !strings.Contains(string(vocab.Body), `"unreachable":"无法送达"`) || !strings.Contains(string(vocab.Body), `"sms":"短信"`) {

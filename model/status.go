@@ -93,9 +93,11 @@ var (
 	}
 	PushMachine = Machine{
 		StatusQueued:  {StatusSending},
-		StatusSending: {StatusSent, StatusQueued, StatusFailed},
+		StatusSending: {StatusSent, StatusQueued, StatusFailed, StatusUnreachable},
 		StatusSent:    {StatusDelivered, StatusFailed},
-		StatusFailed:  {StatusQueued}, // staff retry
+		// Staff retry; an unreachable push is routed again when sent.
+		StatusFailed:      {StatusQueued},
+		StatusUnreachable: {StatusQueued},
 	}
 )
 

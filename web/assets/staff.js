@@ -651,7 +651,7 @@
         ['状态', function (m) { return Z.badge(m); }]
       ],
       actions: function (m, reload) {
-        if (m.status !== 'failed' || !can('POST /pushes/:id/retry')) return null;
+        if ((m.status !== 'failed' && m.status !== 'unreachable') || !can('POST /pushes/:id/retry')) return null;
         return h('button', { type: 'button', class: 'small retry', onclick: function () {
           post('/pushes/' + m.id + '/retry').then(reload, function (err) { alertError(err); });
         } }, '重新发送');
