@@ -85,6 +85,7 @@ type Config struct {
 	Limits    Limits    `yaml:"limits"`
 	Efile     Efile     `yaml:"efile"`
 	Push      Push      `yaml:"push"`
+	SMS       SMS       `yaml:"sms"`
 	Retention Retention `yaml:"retention"`
 	// ReportThreshold is the completion rate under which the monthly
 	// 通报 names a unit.
@@ -199,7 +200,30 @@ type Push struct {
 	MaxAttempts int `yaml:"max_attempts"`
 	// Templates maps a push kind to its template id and field mapping.
 	Templates map[string]Template `yaml:"templates"`
+	// DailyQuota is the account's daily quota of template messages;
+	// QuotaLowWater the share of it from which the rest of the day is kept
+	// for the pushes that matter most.
+	DailyQuota    int     `yaml:"daily_quota"`
+	QuotaLowWater float64 `yaml:"quota_low_water"`
 }
+
+// SMS is the Tencent Cloud SMS account of the sms channel; empty SecretID:
+// no SMS.
+type SMS struct {
+	SecretID  string `yaml:"secret_id"`
+	SecretKey string `yaml:"secret_key"`
+	SDKAppID  string `yaml:"sdk_app_id"`
+	Sign      string `yaml:"sign"`
+	APIBase   string `yaml:"api_base"`
+	// Templates maps a push kind to its SMS template id; a kind without
+	// one is not sent by SMS.
+	Templates map[string]string `yaml:"templates"`
+	// DailyLimit caps the messages one number gets a day.
+	DailyLimit int `yaml:"daily_limit"`
+}
+
+// Enabled reports whether SMS is configured.
+func (s SMS) Enabled() bool { return s.SecretID != "" }
 
 // Template tells which WeChat template a push kind uses and which template
 // field carries which value of the push.
@@ -229,7 +253,8 @@ func Default() Config {
 			OpenBase: "https://open.weixin.qq.com",
 		},
 		Business:        Business{ReviewCancelCutoff: "17:00", ReminderTime: "15:00", ReplyWorkingDays: 3, ReplyLeadMinutes: 120, ComplaintResultMonths: 3},
-		Push:            Push{Concurrency: 8, MaxAttempts: 8},
+		Push:            Push{Concurrency: 8, MaxAttempts: 8, DailyQuota: 100000, QuotaLowWater: 0.1},
+		SMS:             SMS{APIBase: "https://sms.tencentcloudapi.com", DailyLimit: 10},
 		ReportThreshold: 0.9,
 		Retention:       Retention{AuditDays: 365, UploadsDays: 180, PushesDays: 180, CallbacksDays: 30},
 	}
@@ -308,6 +333,11 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_S3_SSE":                    &cfg.S3.SSE,
 		"ZSJC_EFILE_EXCLUDED_CASE_TYPES": &cfg.Efile.ExcludedCaseTypes,
 		"ZSJC_EFILE_FONT":                &cfg.Efile.Font,
+		"ZSJC_SMS_SECRET_ID":             &cfg.SMS.SecretID,
+		"ZSJC_SMS_SECRET_KEY":            &cfg.SMS.SecretKey,
+		"ZSJC_SMS_SDK_APP_ID":            &cfg.SMS.SDKAppID,
+		"ZSJC_SMS_SIGN":                  &cfg.SMS.Sign,
+		"ZSJC_SMS_API_BASE":              &cfg.SMS.APIBase,
 	}
 	for name, dst := range strs {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -320,6 +350,8 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	ints := map[string]*int{
 		"ZSJC_PUSH_CONCURRENCY":         &cfg.Push.Concurrency,
 		"ZSJC_PUSH_MAX_ATTEMPTS":        &cfg.Push.MaxAttempts,
+		"ZSJC_PUSH_DAILY_QUOTA":         &cfg.Push.DailyQuota,
+		"ZSJC_SMS_DAILY_LIMIT":          &cfg.SMS.DailyLimit,
 		"ZSJC_REPLY_WORKING_DAYS":       &cfg.Business.ReplyWorkingDays,
 		"ZSJC_RETENTION_AUDIT_DAYS":     &cfg.Retention.AuditDays,
 		"ZSJC_RETENTION_UPLOADS_DAYS":   &cfg.Retention.UploadsDays,
@@ -349,6 +381,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return &Error{Var: "ZSJC_BODY_LIMIT", Reason: fmt.Sprintf("must be a number of bytes, got %q", v)}
 		}
 		cfg.BodyLimit = n
+	}
+	if v := getenv("ZSJC_PUSH_QUOTA_LOW_WATER"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return &Error{Var: "ZSJC_PUSH_QUOTA_LOW_WATER", Reason: fmt.Sprintf("must be a number such as 0.1, got %q", v)}
+		}
+		cfg.Push.QuotaLowWater = f
 	}
 	if v := getenv("ZSJC_REPORT_THRESHOLD"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -437,6 +476,15 @@ func (c *Config) Validate() error {
 	}
 	if err := c.S3.validate(); err != nil {
 		return err
+	}
+	if err := c.SMS.validate(); err != nil {
+		return err
+	}
+	if c.Push.DailyQuota < 1 {
+		return &Error{Var: "ZSJC_PUSH_DAILY_QUOTA", Reason: "must be at least 1 (the platform's default is 100000)"}
+	}
+	if c.Push.QuotaLowWater <= 0 || c.Push.QuotaLowWater >= 1 {
+		return &Error{Var: "ZSJC_PUSH_QUOTA_LOW_WATER", Reason: "must be a share between 0 and 1 such as 0.1"}
 	}
 	if _, err := c.TrustedProxyList(); err != nil {
 		return &Error{Var: "ZSJC_TRUSTED_PROXIES", Reason: err.Error()}
@@ -592,4 +640,30 @@ func ParseClock(s string) (int, error) {
 		return 0, fmt.Errorf("must be a time of day HH:MM, got %q", s)
 	}
 	return t.Hour()*60 + t.Minute(), nil
+}
+
+// validate checks an SMS account: all of it or nothing.
+func (s SMS) validate() error {
+	parts := map[string]string{"ZSJC_SMS_SECRET_ID": s.SecretID, "ZSJC_SMS_SECRET_KEY": s.SecretKey,
+		"ZSJC_SMS_SDK_APP_ID": s.SDKAppID, "ZSJC_SMS_SIGN": s.Sign}
+	given := 0
+	for _, v := range parts {
+		if v != "" {
+			given++
+		}
+	}
+	if given > 0 && given < len(parts) {
+		for _, name := range []string{"ZSJC_SMS_SECRET_ID", "ZSJC_SMS_SECRET_KEY", "ZSJC_SMS_SDK_APP_ID", "ZSJC_SMS_SIGN"} {
+			if parts[name] == "" {
+				return &Error{Var: name, Reason: "is required once any ZSJC_SMS_* account setting is given"}
+			}
+		}
+	}
+	if u, err := url.Parse(s.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{Var: "ZSJC_SMS_API_BASE", Reason: fmt.Sprintf("must be an absolute http(s) URL such as https://sms.tencentcloudapi.com, got %q", s.APIBase)}
+	}
+	if s.DailyLimit < 1 {
+		return &Error{Var: "ZSJC_SMS_DAILY_LIMIT", Reason: "must be at least 1"}
+	}
+	return nil
 }

@@ -85,6 +85,11 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{"pushes kept no day", "ZSJC_RETENTION_PUSHES_DAYS", map[string]string{"ZSJC_RETENTION_PUSHES_DAYS": "0"}},
 		{"prod without mysql", "ZSJC_MYSQL_DSN", map[string]string{"ZSJC_MODE": "prod", "ZSJC_MYSQL_DSN": ""}},
 		{"privacy notice missing", "ZSJC_PRIVACY_FILE", map[string]string{"ZSJC_PRIVACY_FILE": "/nonexistent/privacy.yaml"}},
+		{"SMS account without its sign", "ZSJC_SMS_SIGN", map[string]string{"ZSJC_SMS_SECRET_ID": "AKID", "ZSJC_SMS_SECRET_KEY": "k", "ZSJC_SMS_SDK_APP_ID": "1400000000"}},
+		{"bad SMS API base", "ZSJC_SMS_API_BASE", map[string]string{"ZSJC_SMS_API_BASE": "127.0.0.1:9000"}},
+		{"no texts a day", "ZSJC_SMS_DAILY_LIMIT", map[string]string{"ZSJC_SMS_DAILY_LIMIT": "0"}},
+		{"no template quota", "ZSJC_PUSH_DAILY_QUOTA", map[string]string{"ZSJC_PUSH_DAILY_QUOTA": "0"}},
+		{"reserve over the whole quota", "ZSJC_PUSH_QUOTA_LOW_WATER", map[string]string{"ZSJC_PUSH_QUOTA_LOW_WATER": "1.5"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,6 +109,28 @@ func TestValidationNamesTheVariable(t *testing.T) {
 				t.Fatalf("want one line naming %s, got %q", tc.variable, err)
 			}
 		})
+	}
+}
+
+// TestSMSConfiguration: the SMS account from the environment, its
+// templates from YAML; nothing set is no SMS.
+func TestSMSConfiguration(t *testing.T) {
+	cfg, err := Load(env(nil), "")
+	if err != nil || cfg.SMS.Enabled() || cfg.Push.DailyQuota != 100000 || cfg.Push.QuotaLowWater != 0.1 {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+	path := filepath.Join(t.TempDir(), "zsjc.yaml")
+	if err := os.WriteFile(path, []byte("sms:\n  templates: {case_event: \"1234567\"}\n  daily_limit: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = Load(env(map[string]string{"ZSJC_SMS_SECRET_ID": "AKID", "ZSJC_SMS_SECRET_KEY": "key", "ZSJC_SMS_SDK_APP_ID": "1400000000",
+		"ZSJC_SMS_SIGN": "掌上检察", "ZSJC_SMS_API_BASE": "http://127.0.0.1:9000", "ZSJC_PUSH_DAILY_QUOTA": "500", "ZSJC_PUSH_QUOTA_LOW_WATER": "0.2"}), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.SMS.Enabled() || cfg.SMS.SDKAppID != "1400000000" || cfg.SMS.Sign != "掌上检察" || cfg.SMS.APIBase != "http://127.0.0.1:9000" ||
+		cfg.SMS.Templates["case_event"] != "1234567" || cfg.SMS.DailyLimit != 3 || cfg.Push.DailyQuota != 500 || cfg.Push.QuotaLowWater != 0.2 {
+		t.Fatalf("SMS settings: %+v %+v", cfg.SMS, cfg.Push)
 	}
 }
 

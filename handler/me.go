@@ -13,6 +13,7 @@ import (
 func (s *Server) meRoutes(h5 *gin.RouterGroup) {
 	h5.GET("/me", must(s.me))
 	h5.PUT("/me/lawyer", must(s.saveLawyer))
+	h5.PUT("/me/phone", must(s.savePhone))
 	h5.GET("/jssdk-config", must(s.jssdkConfig))
 }
 
@@ -43,5 +44,18 @@ func (s *Server) saveLawyer(c *gin.Context) error {
 	}
 	// The page goes on to next only as the server returns it (SafeNext).
 	ok(c, http.StatusOK, savedProfile{LawyerProfile: p, Next: service.SafeNext(c.Query("next"))})
+	return nil
+}
+
+func (s *Server) savePhone(c *gin.Context) error {
+	var in service.PhoneInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	view, err := s.svc.SavePhone(c.Request.Context(), currentUser(c).UserID, in)
+	if err != nil {
+		return err
+	}
+	ok(c, http.StatusOK, view)
 	return nil
 }

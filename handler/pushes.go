@@ -13,7 +13,17 @@ func (s *Server) pushStaffRoutes() []staffRoute {
 	return []staffRoute{
 		{http.MethodGet, "/pushes", caseOffice, must(s.staffPushes)},
 		{http.MethodPost, "/pushes/:id/retry", caseOffice, must(s.retryPush)},
+		{http.MethodGet, "/pushes/quota", adminOnly, must(s.pushQuota)},
 	}
+}
+
+func (s *Server) pushQuota(c *gin.Context) error {
+	q, err := s.svc.PushQuota(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	ok(c, http.StatusOK, q)
+	return nil
 }
 
 func (s *Server) staffPushes(c *gin.Context) error {

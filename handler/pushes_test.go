@@ -80,9 +80,10 @@ func TestStaffPushesListAndRetry(t *testing.T) {
 }
 
 // TestNoPushesQueuedToUnfollowedUsers: a decision for a lawyer who has
-// unfollowed the account queues nothing to send — the push is recorded
-// failed with the reason — and the staff list flags the recipient as
-// unreachable; a lawyer whose follow state is unknown is pushed as usual.
+// unfollowed the account and left no phone for SMS queues nothing to send —
+// the push is recorded unreachable with the reason — and the staff list
+// shows it so and flags the recipient; a lawyer whose follow state is
+// unknown is pushed as usual.
 func TestNoPushesQueuedToUnfollowedUsers(t *testing.T) {
 	f := newCaseFixture(t)
 	_, no := f.newCase()
@@ -109,8 +110,8 @@ func TestNoPushesQueuedToUnfollowedUsers(t *testing.T) {
 		}
 		return row.Status, row.LastError
 	}
-	if st, why := status(goneID); st != model.StatusFailed || !strings.Contains(why, "取消关注") {
-		t.Errorf("push to an unfollowed user: %s %q, want failed, not queued", st, why)
+	if st, why := status(goneID); st != model.StatusUnreachable || !strings.Contains(why, "取消关注") {
+		t.Errorf("push to an unfollowed user: %s %q, want unreachable, not queued", st, why)
 	}
 	if st, _ := status(unknownID); st != model.StatusQueued {
 		t.Errorf("push to a user of unknown state: %s, want queued", st)
@@ -118,6 +119,9 @@ func TestNoPushesQueuedToUnfollowedUsers(t *testing.T) {
 	var page struct {
 		Items []struct {
 			Cause       string `json:"cause"`
+			Status      string `json:"status"`
+			StatusLabel string `json:"status_label"`
+			ErrorLabel  string `json:"error_label"`
 			Unreachable bool   `json:"recipient_unreachable"`
 		} `json:"items"`
 	}
@@ -127,8 +131,8 @@ func TestNoPushesQueuedToUnfollowedUsers(t *testing.T) {
 		switch it.Cause {
 		case fmt.Sprintf("binding:%d:approved", goneID):
 			seen++
-			if !it.Unreachable {
-				t.Error("the unfollowed recipient is not flagged unreachable")
+			if !it.Unreachable || it.Status != "unreachable" || it.StatusLabel != "无法送达" || !strings.Contains(it.ErrorLabel, "短信") {
+				t.Errorf("the unreachable push as staff see it: %+v", it)
 			}
 		case fmt.Sprintf("binding:%d:approved", unknownID):
 			seen++

@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"zsjc/model"
+	"zsjc/secure"
 	"zsjc/service"
+	"zsjc/sms/smstest"
 	"zsjc/wechat/wechattest"
 )
 
@@ -30,6 +33,24 @@ type Sandbox struct {
 	// Templates names the templates by id, so the phone shows a message's
 	// title and field names as WeChat does.
 	Templates map[string]SandboxTemplate
+	// SMS is the fake SMS API the sms channel sends to (nil: SMS goes
+	// elsewhere or is off); SMSKinds names its templates' push kinds by id.
+	SMS      *smstest.Fake
+	SMSKinds map[string]string
+}
+
+// sandboxSMSPath is where the fake SMS API is served.
+const sandboxSMSPath = "/sandbox/sms"
+
+// sandboxText is a text message as the phone shows it: the number masked,
+// as everywhere else.
+type sandboxText struct {
+	Phone    string    `json:"phone"`
+	Kind     string    `json:"kind"`
+	Sign     string    `json:"sign"`
+	Params   []string  `json:"params"`
+	SerialNo string    `json:"serial_no"`
+	At       time.Time `json:"at"`
 }
 
 // SandboxTemplate is what the phone shows of a template.
@@ -71,6 +92,21 @@ func (s *Server) sandboxRoutes(r *gin.Engine) {
 	g.GET("/api/messages", must(s.sandboxMessages))
 	g.POST("/api/callback", must(func(c *gin.Context) error { return s.sandboxCallback(c, r) }))
 	g.GET("/open", must(s.sandboxOpen))
+	if s.sandbox.SMS != nil {
+		g.GET("/api/sms", s.sandboxTexts)
+		g.POST("/sms", gin.WrapH(s.sandbox.SMS))
+	}
+}
+
+// sandboxTexts lists the text messages the fake SMS API accepted, oldest
+// first.
+func (s *Server) sandboxTexts(c *gin.Context) {
+	out := []sandboxText{}
+	for _, m := range s.sandbox.SMS.Sent() {
+		out = append(out, sandboxText{Phone: secure.MaskMobile(strings.TrimPrefix(m.Phone, "+86")),
+			Kind: s.sandbox.SMSKinds[m.TemplateID], Sign: m.Sign, Params: m.Params, SerialNo: m.SerialNo, At: m.At})
+	}
+	list(c, out)
 }
 
 func sandboxOpenID(id string) (string, error) {
@@ -89,6 +125,7 @@ func (s *Server) sandboxState(c *gin.Context) {
 		"account_name": "掌上检察",
 		"openids":      sandboxUsers,
 		"menu":         menu,
+		"sms":          s.sandbox.SMS != nil,
 		"demo": gin.H{"case_no": service.DemoCaseNo, "party_name": service.DemoParty.Name,
 			"party_id_number": service.DemoParty.IDNumber},
 	})

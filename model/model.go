@@ -120,9 +120,15 @@ type WeChatUser struct {
 	// ErasedAt is when the user deleted their account: the row stays, so
 	// case records keep their user id, but the openid is replaced by
 	// ErasedOpenID and nothing else of the person is left on it.
-	ErasedAt  *time.Time `json:"-"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	ErasedAt *time.Time `json:"-"`
+	// PhoneEnc is the mobile number the user gave for SMS notices, sealed;
+	// SMSConsent is their agreement to get them (a lawyer's profile phone
+	// is used only with it too).
+	PhoneEnc    []byte    `gorm:"type:varbinary(128)" json:"-"`
+	PhoneMasked string    `gorm:"size:16" json:"-"`
+	SMSConsent  bool      `gorm:"not null;default:false" json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // ErasedOpenID is what an erased user's openid becomes: unique, naming no
@@ -304,11 +310,22 @@ const (
 	PushComplaintStep = "complaint_step"
 )
 
-// PushMessage is an outbox row: one template message to one follower.
+// Channels a push is sent on (PushMessage.Channel).
+const (
+	ChannelWeChatTemplate  = "wechat_template"
+	ChannelWeChatSubscribe = "wechat_subscribe"
+	ChannelSMS             = "sms"
+)
+
+// PushMessage is an outbox row: one message to one user on one channel.
 type PushMessage struct {
-	ID     uint64 `gorm:"primaryKey" json:"id"`
+	ID uint64 `gorm:"primaryKey" json:"id"`
+	// OpenID names the recipient user; on the SMS channel the sender looks
+	// the user's sealed phone number up by it, so a row never holds one.
 	OpenID string `gorm:"size:64;not null;index" json:"-"`
 	Kind   string `gorm:"size:32;not null" json:"kind"`
+	// Channel is how the push goes out, chosen when it is queued.
+	Channel string `gorm:"size:20;not null;default:wechat_template" json:"channel"`
 	// UnitID is the unit of the case the push is about (0: none).
 	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
 	// DedupKey is "cause:recipient"; replaying a cause never adds a row.
@@ -325,6 +342,9 @@ type PushMessage struct {
 	LeaseOwner    string     `gorm:"size:64" json:"-"`
 	LeaseUntil    *time.Time `json:"-"`
 	WeChatMsgID   int64      `gorm:"index" json:"wechat_msg_id,omitempty"`
+	// ProviderMsgID is the id another provider gave the message (an SMS's
+	// SerialNo).
+	ProviderMsgID string     `gorm:"size:64" json:"provider_msg_id,omitempty"`
 	LastError     string     `gorm:"size:512" json:"last_error,omitempty"`
 	SentAt        *time.Time `json:"sent_at,omitempty"`
 	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`

@@ -25,6 +25,9 @@ const (
 	StatusSent      Status = "sent"
 	StatusDelivered Status = "delivered"
 	StatusFailed    Status = "failed"
+	// StatusUnreachable is a push no channel can carry: the recipient
+	// unfollowed the account and gave no phone number for SMS.
+	StatusUnreachable Status = "unreachable"
 )
 
 var statusLabels = map[Status]string{
@@ -46,6 +49,7 @@ var statusLabels = map[Status]string{
 	StatusAcknowledged: "已受理",
 	StatusTransferred:  "已移送",
 	StatusResolved:     "已答复",
+	StatusUnreachable: "无法送达",
 }
 
 // Label is the Chinese name of the status shown to people.
@@ -114,9 +118,11 @@ var (
 	}
 	PushMachine = Machine{
 		StatusQueued:  {StatusSending},
-		StatusSending: {StatusSent, StatusQueued, StatusFailed},
+		StatusSending: {StatusSent, StatusQueued, StatusFailed, StatusUnreachable},
 		StatusSent:    {StatusDelivered, StatusFailed},
-		StatusFailed:  {StatusQueued}, // staff retry
+		// Staff retry; an unreachable push is routed again when sent.
+		StatusFailed:      {StatusQueued},
+		StatusUnreachable: {StatusQueued},
 	}
 )
 

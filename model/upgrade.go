@@ -33,6 +33,18 @@ type upgradeStep struct {
 var upgradeSteps = []upgradeStep{
 	{"units", upgradeUnits},
 	{"rooms", upgradeRooms}, // needs the root unit
+	{"unreachable pushes", upgradeUnreachablePushes},
+}
+
+// legacyReasonUnfollowed is the last error older versions gave a push to a
+// follower who had unfollowed, recorded failed before the unreachable
+// status existed.
+const legacyReasonUnfollowed = "用户已取消关注公众号，未发送"
+
+// upgradeUnreachablePushes gives those pushes the status they have now.
+func upgradeUnreachablePushes(tx *gorm.DB, _ MigrateOptions) error {
+	return tx.Model(&PushMessage{}).Where("status = ? AND last_error = ?", StatusFailed, legacyReasonUnfollowed).
+		Update("status", StatusUnreachable).Error
 }
 
 // runUpgrades runs every upgrade step, each in its own transaction.

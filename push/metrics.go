@@ -23,8 +23,9 @@ const (
 type Metrics struct {
 	// total is zsjc_push_total{result="sent|failed|retry"}.
 	total *prometheus.CounterVec
-	// byKind splits the outcomes by push kind and WeChat errcode ("0" for
-	// success, "transport" for network failures, "render" for bad data).
+	// byKind splits the outcomes by channel, push kind and error code (a
+	// WeChat errcode or SMS status code; "0" for success, "transport" for
+	// network failures, "render" for bad data).
 	byKind *prometheus.CounterVec
 	// latency is the time of one template send call.
 	latency prometheus.Histogram
@@ -38,11 +39,11 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zsjc_push_total", Help: "Template sends by result: sent, failed (final) or retry (queued again).",
+			Name: "zsjc_push_total", Help: "Sends by result: sent, failed (final or unreachable) or retry (queued again).",
 		}, []string{"result"}),
 		byKind: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zsjc_push_outcomes_total", Help: "Template sends by push kind, result and WeChat errcode.",
-		}, []string{"kind", "result", "errcode"}),
+			Name: "zsjc_push_outcomes_total", Help: "Sends by channel, push kind, result and provider error code.",
+		}, []string{"channel", "kind", "result", "errcode"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "zsjc_push_send_seconds", Help: "Duration of one template send call to WeChat.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
@@ -61,9 +62,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) count(kind, result, errcode string) {
+func (m *Metrics) count(channel, kind, result, errcode string) {
 	m.total.WithLabelValues(result).Inc()
-	m.byKind.WithLabelValues(kind, result, errcode).Inc()
+	m.byKind.WithLabelValues(channel, kind, result, errcode).Inc()
 }
 
 // RegisterQueueDepth registers zsjc_push_queue_depth: the outbox rows

@@ -1,14 +1,17 @@
 // Package push delivers the outbox: every instance runs a Worker that
-// claims due rows of model.PushMessage under a lease, sends them as WeChat
-// template messages with bounded concurrency, and records the outcome with
-// a guarded update. Use cases only write rows (service.enqueue) in their
-// own transactions; nothing is sent from inside a request.
+// claims due rows of model.PushMessage under a lease, hands each to the
+// sender of its channel (WeChat template messages here; SMS and others
+// plugged in through Options.Channels) with bounded concurrency, and
+// records the outcome with a guarded update. Use cases only write rows
+// (service.enqueue) in their own transactions; nothing is sent from inside
+// a request.
 //
 // Exactly-once display rests on two facts: a row's client_msg_id never
-// changes, and WeChat drops a second send with the same client_msg_id. So a
-// row may be sent more than once (the instance died between WeChat's
-// answer and its commit, its lease expired and another instance took the
-// row over) but is shown once.
+// changes, and the provider drops a second send with it (WeChat does; the
+// SMS sender asks the provider before sending a row again). So a row may
+// be sent more than once (the instance died between the provider's answer
+// and its commit, its lease expired and another instance took the row
+// over) but is shown once.
 package push
 
 import (
@@ -16,9 +19,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"os"
 	"strings"
@@ -91,6 +94,22 @@ type Options struct {
 	// Deliveries applies a delivery report that WeChat sent before the
 	// push was marked sent (nil: none are kept).
 	Deliveries EarlyDeliveries
+	// Channels are the senders of the channels other than
+	// wechat_template, which the worker builds from its Sender and
+	// Templates; a row of a channel without a sender fails.
+	Channels map[string]ChannelSender
+	// Fallback picks the channel of a push whose recipient turned out not
+	// to follow the account (nil: none; the push is unreachable).
+	Fallback Fallback
+	// Quota plans the day's template sends (model.QuotaPlan); zero values
+	// take the defaults.
+	Quota model.QuotaPlan
+}
+
+// Fallback names the channel a push goes on when its recipient cannot get
+// it on its own channel, or "" when there is none (service.Service is one).
+type Fallback interface {
+	FallbackChannel(ctx context.Context, row model.PushMessage) (string, error)
 }
 
 // EarlyDeliveries applies a delivery report kept for a push that had not
@@ -139,17 +158,17 @@ func (o *Options) defaults() {
 	if o.Jitter == nil {
 		o.Jitter = mrand.Float64
 	}
+	o.Quota = o.Quota.WithDefaults()
 }
 
 // Worker sends the outbox of one instance.
 type Worker struct {
 	db      *gorm.DB
 	cache   cache.Store
-	sender  Sender
 	metrics *Metrics
 	log     *slog.Logger
 	opt     Options
-	render  renderer
+	senders map[string]ChannelSender
 	claims  atomic.Uint64
 	// leaseScan is when claim last looked for expired leases (unix ns,
 	// machine clock).
@@ -163,8 +182,10 @@ func New(db *gorm.DB, store cache.Store, sender Sender, m *Metrics, log *slog.Lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{db: db, cache: store, sender: sender, metrics: m, log: log, opt: opt,
-		render: renderer{templates: opt.Templates, publicURL: opt.PublicURL}}
+	senders := map[string]ChannelSender{model.ChannelWeChatTemplate: templateSender{sender: sender,
+		render: renderer{templates: opt.Templates, publicURL: opt.PublicURL}}}
+	maps.Copy(senders, opt.Channels)
+	return &Worker{db: db, cache: store, metrics: m, log: log, opt: opt, senders: senders}
 }
 
 func (w *Worker) now() time.Time { return w.opt.Now().UTC() }
@@ -345,49 +366,86 @@ func (w *Worker) claimTxOptions() *sql.TxOptions {
 	return nil
 }
 
-// deliver sends one claimed push and records the outcome.
+// deliver sends one claimed push on its channel and records the outcome.
 func (w *Worker) deliver(ctx context.Context, c claimed) {
-	msg, err := w.render.render(c.row)
-	if err != nil {
-		w.fail(ctx, c, "render", err)
+	sender, ok := w.senders[c.row.Channel]
+	if !ok {
+		w.fail(ctx, c, "channel", fmt.Errorf("no sender for channel %q", c.row.Channel))
+		return
+	}
+	if until, held := w.quotaHold(ctx, c); held {
+		w.holdToNextDay(ctx, c, until, "quota", errQuotaReserved)
 		return
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.opt.SendTimeout)
 	start := time.Now()
-	msgID, err := w.sender.SendTemplate(sendCtx, msg)
+	receipt, err := sender.Send(sendCtx, &c.row)
 	w.metrics.latency.Observe(time.Since(start).Seconds())
 	cancel()
-	var coded interface{ ErrCode() int }
-	switch {
-	case err == nil:
-		w.markSent(ctx, c, msgID)
-	case errors.As(err, &coded) && finalErrcodes[coded.ErrCode()]:
-		if coded.ErrCode() == ErrcodeNotSubscribed {
-			w.markUnfollowed(ctx, c.row.OpenID)
-		}
-		w.fail(ctx, c, fmt.Sprint(coded.ErrCode()), err)
-	case errors.As(err, &coded) && coded.ErrCode() == ErrcodeQuota:
+	if err == nil {
+		w.markSent(ctx, c, receipt)
+		return
+	}
+	class, code := classify(err)
+	switch class {
+	case Final:
+		w.fail(ctx, c, code, err)
+	case NotFollowing:
+		w.markUnfollowed(ctx, c.row.OpenID)
+		w.fallBack(ctx, c, code, err)
+	case NoRecipient:
+		w.fallBack(ctx, c, code, err)
+	case QuotaExhausted:
 		w.pauseForQuota(ctx, c, err)
+	case HoldToNextDay:
+		w.holdToNextDay(ctx, c, model.NextOfficeDay(w.now(), w.opt.Location), code, err)
 	default:
-		code := "transport"
-		if coded != nil {
-			code = fmt.Sprint(coded.ErrCode())
-		}
 		w.retryLater(ctx, c, code, err)
 	}
 }
 
-func (w *Worker) markSent(ctx context.Context, c claimed, msgID int64) {
+func (w *Worker) markSent(ctx context.Context, c claimed, r Receipt) {
 	now := w.now()
-	if w.release(ctx, c, map[string]any{
-		"status": model.StatusSent, "we_chat_msg_id": msgID, "sent_at": now, "last_error": "",
-	}) {
-		w.metrics.count(c.row.Kind, ResultSent, "0")
-		if w.opt.Deliveries != nil {
-			if err := w.opt.Deliveries.ApplyEarlyDelivery(ctx, msgID); err != nil {
+	updates := map[string]any{"status": model.StatusSent, "sent_at": now, "last_error": ""}
+	if r.WeChatMsgID != 0 {
+		updates["we_chat_msg_id"] = r.WeChatMsgID
+	}
+	if r.ProviderMsgID != "" {
+		updates["provider_msg_id"] = r.ProviderMsgID
+	}
+	if w.release(ctx, c, updates) {
+		w.metrics.count(c.row.Channel, c.row.Kind, ResultSent, "0")
+		if w.opt.Deliveries != nil && r.WeChatMsgID != 0 {
+			if err := w.opt.Deliveries.ApplyEarlyDelivery(ctx, r.WeChatMsgID); err != nil {
 				w.log.Warn("apply early delivery report", "push_id", c.row.ID, "err", err)
 			}
 		}
+	}
+}
+
+// fallBack moves a push whose recipient cannot get it on its channel (does
+// not follow the account, has no phone number) to the fallback channel, for an immediate send that does not count as an
+// attempt, or records it unreachable when there is none.
+func (w *Worker) fallBack(ctx context.Context, c claimed, code string, cause error) {
+	channel := ""
+	if w.opt.Fallback != nil {
+		var err error
+		if channel, err = w.opt.Fallback.FallbackChannel(ctx, c.row); err != nil {
+			w.retryLater(ctx, c, code, fmt.Errorf("pick a fallback channel: %w (after %w)", err, cause))
+			return
+		}
+	}
+	if channel == "" || channel == c.row.Channel {
+		if w.release(ctx, c, map[string]any{"status": model.StatusUnreachable, "last_error": errorText(cause)}) {
+			w.metrics.count(c.row.Channel, c.row.Kind, ResultFail, code)
+		}
+		return
+	}
+	if w.release(ctx, c, map[string]any{
+		"status": model.StatusQueued, "channel": channel, "next_attempt_at": w.now(),
+		"attempts": c.row.Attempts - 1, "last_error": errorText(cause),
+	}) {
+		w.metrics.count(c.row.Channel, c.row.Kind, ResultRetry, code)
 	}
 }
 
@@ -407,7 +465,7 @@ func (w *Worker) markUnfollowed(ctx context.Context, openid string) {
 // fail ends a push that cannot succeed.
 func (w *Worker) fail(ctx context.Context, c claimed, code string, cause error) {
 	if w.release(ctx, c, map[string]any{"status": model.StatusFailed, "last_error": errorText(cause)}) {
-		w.metrics.count(c.row.Kind, ResultFail, code)
+		w.metrics.count(c.row.Channel, c.row.Kind, ResultFail, code)
 		w.log.Warn("push failed", "push_id", c.row.ID, "kind", c.row.Kind, "attempts", c.row.Attempts, "err", cause)
 	}
 }
@@ -423,7 +481,7 @@ func (w *Worker) retryLater(ctx context.Context, c claimed, code string, cause e
 	if w.release(ctx, c, map[string]any{
 		"status": model.StatusQueued, "next_attempt_at": next, "last_error": errorText(cause),
 	}) {
-		w.metrics.count(c.row.Kind, ResultRetry, code)
+		w.metrics.count(c.row.Channel, c.row.Kind, ResultRetry, code)
 		w.log.Info("push will be retried", "push_id", c.row.ID, "attempts", c.row.Attempts, "next_attempt_at", next, "err", cause)
 	}
 }

@@ -184,7 +184,12 @@ func TestErrcodeClasses(t *testing.T) {
 			if row.Status != model.StatusSent || row.WeChatMsgID != 777 || row.SentAt == nil || row.LeaseOwner != "" {
 				t.Errorf("success: %+v", row)
 			}
-		case "43004-0", "40003-0", "47003-0":
+		case "43004-0":
+			// No fallback channel: the user cannot be reached.
+			if row.Status != model.StatusUnreachable || row.Attempts != 1 || !strings.Contains(row.LastError, "43004") {
+				t.Errorf("43004: status %s attempts %d last_error %q", row.Status, row.Attempts, row.LastError)
+			}
+		case "40003-0", "47003-0":
 			code := strings.TrimSuffix(openid, "-0")
 			if row.Status != model.StatusFailed || row.Attempts != 1 || !strings.Contains(row.LastError, code) {
 				t.Errorf("final errcode %s: status %s attempts %d last_error %q", code, row.Status, row.Attempts, row.LastError)
@@ -206,11 +211,11 @@ func TestErrcodeClasses(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ result, code string }{{ResultFail, "43004"}, {ResultRetry, "transport"}, {ResultRetry, "-1"}, {ResultSent, "0"}} {
-		if got := testutil.ToFloat64(inst.metrics.byKind.WithLabelValues(model.PushCaseEvent, c.result, c.code)); got != 1 {
+		if got := testutil.ToFloat64(inst.metrics.byKind.WithLabelValues(model.ChannelWeChatTemplate, model.PushCaseEvent, c.result, c.code)); got != 1 {
 			t.Errorf("outcome %s/%s = %v, want 1", c.result, c.code, got)
 		}
 	}
-	if got := testutil.ToFloat64(inst.metrics.byKind.WithLabelValues("no_such_kind", ResultFail, "render")); got != 1 {
+	if got := testutil.ToFloat64(inst.metrics.byKind.WithLabelValues(model.ChannelWeChatTemplate, "no_such_kind", ResultFail, "render")); got != 1 {
 		t.Errorf("render failure counted %v times", got)
 	}
 	if testutil.CollectAndCount(inst.metrics.latency) != 1 {

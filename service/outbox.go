@@ -39,9 +39,9 @@ func ClientMsgID(dedupKey string) string {
 }
 
 // enqueue writes outbox rows inside tx. A row whose cause and recipient were
-// already queued is skipped, so replaying a cause never pushes twice. A
-// push to a follower known to have unfollowed is recorded failed, not
-// queued (see reachability.go).
+// already queued is skipped, so replaying a cause never pushes twice. Each
+// row gets its channel here (reachability.go); a push no channel can carry
+// is recorded unreachable, not queued.
 func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 	if len(pushes) == 0 {
 		return nil
@@ -51,7 +51,7 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 	for i, p := range pushes {
 		openids[i] = p.OpenID
 	}
-	gone, err := unfollowed(tx, openids)
+	reaches, err := s.reachOf(tx, openids)
 	if err != nil {
 		return err
 	}
@@ -84,9 +84,10 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 		row := model.PushMessage{
 			OpenID: p.OpenID, Kind: p.Kind, UnitID: p.UnitID, DedupKey: key, ClientMsgID: ClientMsgID(key),
 			Data: string(data), URL: p.Path, Status: model.StatusQueued, NextAttemptAt: due,
+			Channel: routeOf(reaches[p.OpenID], p.Kind, s.opt.SMSKinds),
 		}
-		if gone[p.OpenID] {
-			row.Status, row.LastError = model.StatusFailed, reasonUnfollowed
+		if row.Channel == "" {
+			row.Channel, row.Status, row.LastError = model.ChannelWeChatTemplate, model.StatusUnreachable, reasonUnreachable
 		}
 		rows = append(rows, row)
 	}

@@ -26,6 +26,9 @@ type Me struct {
 	ID         uint64               `json:"id"`
 	Subscribed bool                 `json:"subscribed"`
 	Lawyer     *model.LawyerProfile `json:"lawyer"`
+	// Phone is the number given for SMS notices, masked ("" for none).
+	Phone      string `json:"phone"`
+	SMSConsent bool   `json:"sms_consent"`
 }
 
 // Me returns the user's account and lawyer profile (nil when none).
@@ -34,7 +37,7 @@ func (s *Service) Me(ctx context.Context, userID uint64) (Me, error) {
 	if err := s.db.WithContext(ctx).Take(&u, userID).Error; err != nil {
 		return Me{}, fmt.Errorf("load user %d: %w", userID, notFoundIf(err))
 	}
-	me := Me{ID: u.ID, Subscribed: u.Subscribed}
+	me := Me{ID: u.ID, Subscribed: u.Subscribed, Phone: u.PhoneMasked, SMSConsent: u.SMSConsent}
 	var p model.LawyerProfile
 	err := s.db.WithContext(ctx).Where("user_id = ?", userID).Take(&p).Error
 	switch {

@@ -159,7 +159,7 @@ func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Pagi
 	if status != "" {
 		st := model.Status(status)
 		if _, known := model.PushMachine[st]; !known && st != model.StatusDelivered {
-			return Page[PushItem]{}, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered 或 failed"})
+			return Page[PushItem]{}, model.Invalid(map[string]string{"status": "状态须为 queued、sending、sent、delivered、failed 或 unreachable"})
 		}
 		q = q.Where("status = ?", st)
 	}
@@ -176,26 +176,44 @@ func (s *Service) ListPushes(ctx context.Context, a Actor, status string, p Pagi
 		items[i] = pushItem(r)
 		items[i].Recipient = recipients[r.OpenID]
 	}
-	if err := markUnreachable(s.db.WithContext(ctx), items); err != nil {
+	if err := s.markUnreachable(s.db.WithContext(ctx), items); err != nil {
 		return Page[PushItem]{}, err
 	}
 	return Page[PushItem]{Items: items, Page: page.Page, PageSize: page.PageSize, Total: page.Total}, nil
 }
 
-// RetryPush puts a failed push back in the queue for an immediate send with
-// a fresh attempt budget. Its client_msg_id is unchanged, so a message
-// WeChat did show after all is not shown twice.
+// retryable are the states staff may send a push again from.
+var retryable = []model.Status{model.StatusFailed, model.StatusUnreachable}
+
+// RetryPush puts a failed or unreachable push back in the queue for an
+// immediate send with a fresh attempt budget. Its client_msg_id is
+// unchanged, so a message WeChat did show after all is not shown twice; an
+// unreachable push goes to WeChat and, if WeChat still cannot reach the
+// user, is routed again (an SMS if they have since given a phone number).
 func (s *Service) RetryPush(ctx context.Context, a Actor, id uint64) (PushItem, error) {
 	var row model.PushMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := lockInScope(tx, &model.PushMessage{}, id, a); err != nil {
 			return err
 		}
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFoundIf(err)
+		}
+		channel := row.Channel
+		if row.Status == model.StatusUnreachable {
+			reaches, err := s.reachOf(tx, []string{row.OpenID})
+			if err != nil {
+				return err
+			}
+			if ch := routeOf(reaches[row.OpenID], row.Kind, s.opt.SMSKinds); ch != "" {
+				channel = ch
+			}
+		}
 		now := s.Now()
 		res := tx.Model(&model.PushMessage{}).
-			Where("id = ? AND status = ?", id, model.StatusFailed).
+			Where("id = ? AND status IN ?", id, retryable).
 			Updates(map[string]any{
-				"status": model.StatusQueued, "attempts": 0, "next_attempt_at": now,
+				"status": model.StatusQueued, "channel": channel, "attempts": 0, "next_attempt_at": now,
 				"lease_owner": "", "lease_until": nil, "last_error": "", "updated_at": now,
 			})
 		if res.Error != nil {

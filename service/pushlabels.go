@@ -55,7 +55,12 @@ var wechatErrorLabels = map[int]string{
 	47003: "模板内容不符合要求",
 }
 
-var errcodeInText = regexp.MustCompile(`errcode[ :=]*(-?\d+)`)
+var (
+	errcodeInText = regexp.MustCompile(`errcode[ :=]*(-?\d+)`)
+	// smsCodeInText finds the status code in the SMS sender's errors
+	// ("sms SendSms: LimitExceeded.PhoneNumberDailyLimit: …").
+	smsCodeInText = regexp.MustCompile(`^sms \w+: ([A-Za-z][\w.]*)`)
+)
 
 // failureLabel puts a push's last error in words for staff; "" for none.
 // The raw text stays in last_error for whoever debugs the platform.
@@ -65,10 +70,17 @@ func failureLabel(lastError string) string {
 		return ""
 	case lastError == pushErrRecipientErased:
 		return "用户已注销账号"
+	case lastError == reasonUnreachable:
+		return "用户未关注公众号，也未留可接收短信的手机号"
+	case lastError == model.ReasonHeldForQuota:
+		return "今日推送额度留给优先消息，次日发送"
 	case strings.Contains(lastError, "user block"):
 		return "用户拒收消息"
 	case strings.Contains(lastError, "system failed"):
 		return "微信系统发送失败"
+	}
+	if m := smsCodeInText.FindStringSubmatch(lastError); m != nil {
+		return fmt.Sprintf("短信平台错误（%s）", m[1])
 	}
 	if m := errcodeInText.FindStringSubmatch(lastError); m != nil {
 		code, _ := strconv.Atoi(m[1])

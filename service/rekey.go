@@ -27,6 +27,7 @@ var sealedColumns = []sealedColumn{
 	{model: &model.Party{}, table: "parties", column: "id_number_enc", hashColumn: "id_number_hash", normalize: secure.NormalizeIDNumber},
 	{model: &model.LawyerProfile{}, table: "lawyer_profiles", column: "phone_enc"},
 	{model: &model.EfileRequest{}, table: "efile_requests", column: "password_enc"},
+	{model: &model.WeChatUser{}, table: "we_chat_users", column: "phone_enc"},
 }
 
 // SealedCount is how many values of a column are sealed with one suite

@@ -70,7 +70,7 @@ func (s *Service) retentionRules() []retentionRule {
 			pk:    "id",
 			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
 				return db.Model(&model.PushMessage{}).Where("status IN ? AND created_at < ?",
-					[]model.Status{model.StatusSent, model.StatusDelivered, model.StatusFailed}, cutoff(now, days.Pushes))
+					[]model.Status{model.StatusSent, model.StatusDelivered, model.StatusFailed, model.StatusUnreachable}, cutoff(now, days.Pushes))
 			},
 		},
 		{

@@ -73,6 +73,12 @@ type Options struct {
 	// EfileTempDir holds the stamped copies being downloaded ("": the
 	// system's temporary directory).
 	EfileTempDir string
+	// SMSKinds are the push kinds with an SMS template: a recipient who
+	// unfollowed gets those by SMS (reachability.go). Empty: SMS is off.
+	SMSKinds map[string]bool
+	// PushQuota is the day's template budget the push worker plans with
+	// (zero values: the defaults); staff read it (pushquota.go).
+	PushQuota model.QuotaPlan
 }
 
 // Deps are the Service's collaborators.
@@ -144,6 +150,7 @@ func New(d Deps, opt Options) *Service {
 	if opt.Privacy.Version == "" {
 		opt.Privacy = config.MustDefaultPrivacy()
 	}
+	opt.PushQuota = opt.PushQuota.WithDefaults()
 	if opt.ReminderTime == 0 {
 		opt.ReminderTime = 15 * 60
 	}

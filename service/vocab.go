@@ -25,6 +25,13 @@ var PushKindLabels = map[string]string{
 	model.PushComplaintStep: "控告申诉进展",
 }
 
+// PushChannelLabels name the channels a push goes out on.
+var PushChannelLabels = map[string]string{
+	model.ChannelWeChatTemplate:  "微信模板消息",
+	model.ChannelWeChatSubscribe: "微信订阅通知",
+	model.ChannelSMS:             "短信",
+}
+
 // AuditActionLabels name every action the audit log records. A test walks
 // the code for audit calls and fails on an action missing here.
 var AuditActionLabels = map[string]string{
@@ -105,6 +112,7 @@ type Vocabulary struct {
 	CopyMethods  []string          `json:"copy_methods"`
 	Statuses     map[string]string `json:"statuses"`
 	PushKinds    map[string]string `json:"push_kinds"`
+	PushChannels map[string]string `json:"push_channels"`
 	AuditActions map[string]string `json:"audit_actions"`
 	EventSources map[string]string `json:"event_sources"`
 	UserRoles    map[string]string `json:"user_roles"`
@@ -139,6 +147,7 @@ func Vocab() Vocabulary {
 	return Vocabulary{
 		Stages: Stages, Measures: Measures, PartyRoles: PartyRoles, MeetingTypes: MeetingTypes,
 		CopyMethods: ReviewCopyMethods, Statuses: model.StatusLabels(), PushKinds: PushKindLabels,
+		PushChannels: PushChannelLabels,
 		AuditActions: AuditActionLabels, EventSources: EventSourceLabels, UserRoles: UserRoleLabels,
 		StaffRoles: StaffRoleLabels, Periods: PeriodLabels,
 		MeetingHours: officeHoursText, StatFigures: Figures,

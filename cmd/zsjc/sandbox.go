@@ -25,6 +25,12 @@ func (a *app) sandboxDeps() *handler.Sandbox {
 		Callback: wechattest.CallbackClient{Token: a.wx.cfg.Token, AppID: a.wx.cfg.AppID,
 			EncodingAESKey: a.wx.cfg.AESKey, Mode: mode, Target: "/wechat/callback"},
 	}
+	if a.sms.sandbox != nil {
+		sb.SMS, sb.SMSKinds = a.sms.sandbox, map[string]string{}
+		for kind, id := range a.sms.templates {
+			sb.SMSKinds[id] = kind
+		}
+	}
 	sb.Templates = map[string]handler.SandboxTemplate{}
 	for _, t := range a.pushTemplates {
 		sb.Templates[t.ID] = handler.SandboxTemplate{Title: t.Title, Labels: t.Labels}

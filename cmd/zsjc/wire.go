@@ -37,9 +37,11 @@ type app struct {
 	files    service.FileStore
 	svc      *service.Service
 	registry *prometheus.Registry
+	sealer   *secure.Sealer
 	wx       *weChat
 	// pushTemplates are the push kinds' templates (the sandbox shows them).
 	pushTemplates map[string]push.Template
+	sms           textMessages
 	push          *push.Worker
 	closers       []func()
 }
@@ -150,6 +152,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	if a.sms, err = setupSMS(cfg, a.wx.sandbox != nil); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.sealer = sealer
 	replies, err := config.ParseMenuReplies(config.DefaultMenu)
 	if err != nil {
 		a.close()
@@ -181,6 +188,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 				LiveReviews: cfg.Limits.LiveReviews, LiveEfiles: cfg.Limits.LiveEfiles,
 				CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
 			EfileExcludedCaseTypes: cfg.Efile.ExcludedTypes(),
+			SMSKinds:               a.sms.kinds(),
+			PushQuota:              model.QuotaPlan{Daily: int64(cfg.Push.DailyQuota), LowWater: cfg.Push.QuotaLowWater},
 		})
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()

@@ -105,6 +105,7 @@ type setup struct {
 	privacy   config.PrivacyNotice
 	efileOut  []string
 	passwords service.PasswordDeliverer
+	smsKinds  map[string]bool
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -141,6 +142,17 @@ func WithEfileExcluded(caseTypes ...string) Option { return func(s *setup) { s.e
 
 // WithPasswords delivers online file review passwords through d (as SMS would).
 func WithPasswords(d service.PasswordDeliverer) Option { return func(s *setup) { s.passwords = d } }
+
+// WithSMS turns the SMS channel on for the push kinds given, as a
+// configured SMS template per kind does.
+func WithSMS(kinds ...string) Option {
+	return func(s *setup) {
+		s.smsKinds = map[string]bool{}
+		for _, k := range kinds {
+			s.smsKinds[k] = true
+		}
+	}
+}
 
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
@@ -204,6 +216,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, LinkBase: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
 		Limits: set.limits, Privacy: set.privacy, EfileExcludedCaseTypes: set.efileOut, EfileTempDir: t.TempDir(),
+		SMSKinds: set.smsKinds,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket, Passwords: set.passwords}, opt)

@@ -332,6 +332,7 @@
         });
       });
       return [h('section', { class: 'card' }, h('h2', null, '律师信息'), h('p', { class: 'muted' }, '律师预约阅卷、申请会见前须登记执业信息。'), form),
+        smsCard(me),
         h('section', { class: 'card' }, h('h2', null, '隐私'),
           h('a', { class: 'row', href: '/h5/privacy', id: 'privacy-link' }, '隐私政策、我的同意与注销账号'))];
     });
@@ -430,6 +431,29 @@
         Z.mount(view, h('div', { class: 'form-ok', role: 'status', id: 'account-deleted' }, '您的账号已注销，个人信息已删除。'));
       });
     }, '确定注销', { danger: true });
+  }
+
+  // smsCard lets a lawyer or party leave a mobile number for SMS notices,
+  // sent only when WeChat cannot reach them and only with their consent.
+  function smsCard(me) {
+    var consent = consentBox([PURPOSE_PHONE]);
+    var form = h('form', { id: 'phone-form', novalidate: true },
+      Z.field('手机号', h('input', { name: 'phone', id: 'sms-phone', type: 'tel', inputmode: 'numeric', maxlength: 11,
+        placeholder: me.phone ? '已登记 ' + me.phone + '，修改请重新填写' : '11 位中国大陆手机号码' })),
+      h('div', { class: 'field' }, h('label', null, h('input', { type: 'checkbox', name: 'sms_consent', id: 'sms-consent', value: 'true', checked: !!me.sms_consent }),
+        ' 同意在无法通过微信通知时，以短信接收案件进展和预约结果')),
+      consent,
+      h('button', { type: 'submit', class: 'block secondary' }, '保存手机号'));
+    var state = h('p', { class: 'muted', id: 'phone-state' }, me.phone ? '已登记 ' + me.phone + (me.sms_consent ? '，已同意短信通知' : '，未同意短信通知') : '尚未登记接收短信的手机号。');
+    Z.onSubmit(form, function (v) {
+      return consent.gate().then(function () {
+        return Z.api('PUT', '/api/h5/me/phone', { phone: v.phone, sms_consent: v.sms_consent === 'true' });
+      }).then(function (saved) {
+        Z.mount(state, '已登记 ' + saved.phone + (saved.sms_consent ? '，已同意短信通知' : '，未同意短信通知'));
+        form.insertBefore(h('div', { class: 'form-ok', role: 'status' }, '已保存'), form.firstChild);
+      });
+    });
+    return h('section', { class: 'card', id: 'sms-card' }, h('h2', null, '短信通知'), state, form);
   }
 
   // ---- 预约阅卷 -----------------------------------------------------------

@@ -212,6 +212,20 @@
     });
   }
 
+  // pollTexts shows the text messages the fake SMS API accepted (numbers
+  // masked), newest first.
+  function pollTexts() {
+    return api('GET', '/sms').then(function (res) {
+      var ul = Z.clear(document.getElementById('sms'));
+      var items = (res && res.items) || [];
+      if (!items.length) { ul.appendChild(h('li', { class: 'muted' }, '暂无')); return; }
+      items.slice().reverse().forEach(function (m) {
+        ul.appendChild(h('li', null, h('div', { class: 'row-head' }, h('strong', null, m.phone + ' · ' + Z.label('push_kinds', m.kind)), h('small', null, Z.fmtDateTime(m.at))),
+          h('div', { class: 'muted' }, '【' + m.sign + '】' + m.params.join('；'))));
+      });
+    }, function () {});
+  }
+
   // switchUser makes the chosen openid the one the fake OAuth page logs in
   // and drops the H5 session of the previous one.
   function switchUser() {
@@ -242,6 +256,11 @@
     renderMenu(s.menu);
     switchUser();
     setInterval(pollTemplates, 2000);
+    if (s.sms) {
+      document.getElementById('sms-card').hidden = false;
+      Z.loadVocab().then(pollTexts, pollTexts);
+      setInterval(pollTexts, 2000);
+    }
   }, function (err) {
     Z.mount(chat, Z.failure(err, function () { location.reload(); }));
   });

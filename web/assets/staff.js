@@ -127,7 +127,7 @@
       o.dateFilter ? h('div', { class: 'field' }, h('label', { for: 'date' }, '日期'), h('input', { type: 'date', name: 'date', id: 'date', value: Z.param('date') || '' })) : null,
       h('button', { type: 'submit', class: 'secondary' }, '筛选'));
     var box = h('div', { id: 'queue' });
-    Z.mount(root, root.firstChild, filters, box);
+    Z.mount(root, root.firstChild, filters, o.summary ? o.summary() : null, box);
     var pageNo = 1;
     function reload() {
       var q = new URLSearchParams(Z.values(filters));
@@ -810,11 +810,13 @@
   // ---- 推送 ---------------------------------------------------------------
   function pushesView() {
     queue({
-      title: '推送消息', path: '/pushes', statuses: ['failed', 'queued', 'sending', 'sent', 'delivered', ''], tableId: 'pushes',
+      title: '推送消息', path: '/pushes', statuses: ['failed', 'unreachable', 'queued', 'sending', 'sent', 'delivered', ''], tableId: 'pushes',
       emptyText: '没有符合条件的推送',
+      summary: quotaLine,
       columns: [
         ['创建时间', function (m) { return Z.fmtDateTime(m.created_at); }],
         ['推送原因', function (m) { return Z.label('push_kinds', m.kind); }],
+        ['渠道', function (m) { return Z.label('push_channels', m.channel); }],
         ['接收人', function (m) { return m.recipient || '—'; }],
         ['事由', function (m) { return m.cause_label || '—'; }],
         ['尝试次数', function (m) { return String(m.attempts); }],
@@ -822,12 +824,27 @@
         ['状态', function (m) { return Z.badge(m); }]
       ],
       actions: function (m, reload) {
-        if (m.status !== 'failed' || !can('POST /pushes/:id/retry')) return null;
+        if ((m.status !== 'failed' && m.status !== 'unreachable') || !can('POST /pushes/:id/retry')) return null;
         return h('button', { type: 'button', class: 'small retry', onclick: function () {
           post('/pushes/' + m.id + '/retry').then(reload, function (err) { alertError(err); });
         } }, '重新发送');
       }
     });
+  }
+
+  // quotaLine is the day's template quota for admins: count, forecast and
+  // what waits for the next day.
+  function quotaLine() {
+    if (!can('GET /pushes/quota')) return null;
+    var line = h('p', { class: 'muted', id: 'push-quota' });
+    get('/pushes/quota').then(function (q) {
+      var held = Object.keys(q.held_by_kind).map(function (k) { return Z.label('push_kinds', k) + ' ' + q.held_by_kind[k]; }).join('、');
+      Z.mount(line, '今日（' + q.day + '）模板消息：已发送 ' + q.sent + ' / 额度 ' + q.daily + '，剩余 ' + q.remaining +
+        '，预计全天 ' + q.forecast + '；暂缓至次日 ' + q.held + ' 条' + (held ? '（' + held + '）' : '') +
+        (q.holding.length ? '；当前暂缓：' + q.holding.map(function (k) { return Z.label('push_kinds', k); }).join('、') : '') +
+        (q.paused_until ? '；平台额度已用尽，暂停至 ' + Z.fmtDateTime(q.paused_until) : ''));
+    }, function (err) { Z.mount(line, '额度信息暂不可用：' + err.message); });
+    return line;
   }
 
   function alertError(err) {
