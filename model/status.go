@@ -49,7 +49,7 @@ var statusLabels = map[Status]string{
 	StatusAcknowledged: "已受理",
 	StatusTransferred:  "已移送",
 	StatusResolved:     "已答复",
-	StatusUnreachable: "无法送达",
+	StatusUnreachable:  "无法送达",
 }
 
 // Label is the Chinese name of the status shown to people.
