@@ -194,6 +194,16 @@ func (f *privacyFixture) phoneEnc(userID uint64) []byte {
 	return p.PhoneEnc
 }
 
+// smsPhoneEnc is the sealed SMS phone number the user gave (PUT /me/phone).
+func (f *privacyFixture) smsPhoneEnc(userID uint64) []byte {
+	f.t.Helper()
+	var u model.WeChatUser
+	if err := f.DB.Where("id = ?", userID).Take(&u).Error; err != nil {
+		f.t.Fatalf("user %d: %v", userID, err)
+	}
+	return u.PhoneEnc
+}
+
 func (f *privacyFixture) bindingStatus(id uint64) model.Status {
 	f.t.Helper()
 	var b model.Binding
@@ -290,6 +300,10 @@ func TestNoPersonalDataWithoutConsent(t *testing.T) {
 
 	consentRefused(t, "party binding", f.Do(u, http.MethodPost, "/api/h5/bindings", partyBody(caseNo, "张三", idNumber(801))), "id_number")
 	consentRefused(t, "lawyer profile", f.Do(u, http.MethodPut, "/api/h5/me/lawyer", profileBody("11101201810100801", "13900000801")), "phone")
+	consentRefused(t, "SMS phone", f.Do(u, http.MethodPut, "/api/h5/me/phone", map[string]any{"phone": "13900000802", "sms_consent": true}), "phone")
+	if enc := f.smsPhoneEnc(u.UserID); enc != nil {
+		t.Error("an SMS phone was stored without consent")
+	}
 	consentRefused(t, "upload", f.Send(u, multipartRequest("/api/h5/uploads", map[string]string{"kind": "power_of_attorney"}, "委托书.pdf", pdfBytes(100))), "uploads")
 	if n := f.count(&model.Binding{}, "user_id = ?", u.UserID) + f.count(&model.LawyerProfile{}, "user_id = ?", u.UserID) +
 		f.count(&model.Upload{}, "user_id = ?", u.UserID); n != 0 {
@@ -377,9 +391,11 @@ func TestWithdrawalErasesWhatWasGivenUnderIt(t *testing.T) {
 	u := f.LoginUser("o-withdraw")
 	f.must(http.StatusOK, f.Do(u, http.MethodPut, "/api/h5/me/lawyer", profileBody("11101201810100901", phone)))
 	enc := f.phoneEnc(u.UserID)
+	f.must(http.StatusOK, f.Do(u, http.MethodPut, "/api/h5/me/phone", map[string]any{"phone": phone, "sms_consent": true}))
+	smsEnc := f.smsPhoneEnc(u.UserID)
 
 	f.must(http.StatusNoContent, f.Do(u, http.MethodDelete, "/api/h5/consents/phone", nil))
-	if left := f.findPersonalData(personOf(f.Sealer, "", phone, enc, "")); len(left) > 0 {
+	if left := append(f.findPersonalData(personOf(f.Sealer, "", phone, enc, "")), f.findPersonalData(personOf(f.Sealer, "", phone, smsEnc, ""))...); len(left) > 0 {
 		t.Errorf("after withdrawing phone: %v", left)
 	}
 	if f.count(&model.LawyerProfile{}, "user_id = ?", u.UserID) != 1 {
@@ -454,6 +470,8 @@ func TestDeleteAccountLeavesNoPersonalData(t *testing.T) {
 	f.must(http.StatusCreated, f.Do(u, http.MethodPost, "/api/h5/bindings", partyBody(partyCaseNo, "张三", id)))
 	f.must(http.StatusOK, f.Do(u, http.MethodPut, "/api/h5/me/lawyer", profileBody("11101201810101001", phone)))
 	enc := f.phoneEnc(u.UserID)
+	f.must(http.StatusOK, f.Do(u, http.MethodPut, "/api/h5/me/phone", map[string]any{"phone": phone, "sms_consent": true}))
+	smsEnc := f.smsPhoneEnc(u.UserID)
 	// An approved lawyer binding (its 委托书 is a case record) with a
 	// confirmed review; a pending one whose material names the user; an
 	// upload never attached.
@@ -487,7 +505,7 @@ func TestDeleteAccountLeavesNoPersonalData(t *testing.T) {
 			t.Errorf("session %d after the deletion: %d", i, r.Code)
 		}
 	}
-	if left := f.findPersonalData(personOf(f.Sealer, openid, phone, enc, id)); len(left) > 0 {
+	if left := append(f.findPersonalData(personOf(f.Sealer, openid, phone, enc, id)), f.findPersonalData(personOf(f.Sealer, "", phone, smsEnc, ""))...); len(left) > 0 {
 		t.Errorf("personal data left after the deletion:\n%s", strings.Join(left, "\n"))
 	}
 

@@ -58,6 +58,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u UserSession, ip string) e
 		}
 		res := tx.Model(&model.WeChatUser{}).Where("id = ? AND erased_at IS NULL", u.UserID).Updates(map[string]any{
 			"open_id": erased, "union_id": "", "scene": "", "subscribed": false,
+			"phone_enc": nil, "phone_masked": "", "sms_consent": false,
 			"subscribed_at": nil, "unsubscribed_at": nil, "erased_at": now, "updated_at": now})
 		if res.Error != nil || res.RowsAffected != 1 {
 			return fmt.Errorf("anonymise user %d: %d rows: %w", u.UserID, res.RowsAffected, res.Error)

@@ -38,6 +38,9 @@ func (s *Service) SavePhone(ctx context.Context, userID uint64, in PhoneInput) (
 	}
 	view := PhoneView{Phone: secure.MaskMobile(phone), SMSConsent: in.SMSConsent}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.requireConsent(tx, userID, PurposePhone); err != nil {
+			return err
+		}
 		res := tx.Model(&model.WeChatUser{}).Where("id = ?", userID).Updates(map[string]any{
 			"phone_enc": sealed, "phone_masked": view.Phone, "sms_consent": in.SMSConsent, "updated_at": s.Now(),
 		})

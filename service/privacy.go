@@ -197,7 +197,7 @@ const (
 
 // WithdrawConsent ends the user's consent to purpose and erases what was
 // given under it that is no longer needed (docs/design.md §13):
-//   - phone: the lawyer profile's phone number;
+//   - phone: the lawyer profile's phone number and the SMS phone;
 //   - uploads: pending binding requests are withdrawn (their materials are
 //     no longer needed), then every upload that is not material of a binding
 //     staff decided (those are case records, kept by retention);
@@ -223,6 +223,10 @@ func (s *Service) WithdrawConsent(ctx context.Context, u UserSession, ip, purpos
 			if err := tx.Model(&model.LawyerProfile{}).Where("user_id = ?", u.UserID).
 				Updates(map[string]any{"phone_enc": nil, "phone_masked": "", "updated_at": now}).Error; err != nil {
 				return fmt.Errorf("erase phone of user %d: %w", u.UserID, err)
+			}
+			if err := tx.Model(&model.WeChatUser{}).Where("id = ?", u.UserID).
+				Updates(map[string]any{"phone_enc": nil, "phone_masked": "", "sms_consent": false, "updated_at": now}).Error; err != nil {
+				return fmt.Errorf("erase SMS phone of user %d: %w", u.UserID, err)
 			}
 		case PurposeUploads:
 			if err := s.endUserBindings(tx, u, ip, []model.Status{model.StatusPending}, reasonConsentWithdrawn); err != nil {
