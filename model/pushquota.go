@@ -42,8 +42,12 @@ var PushKindPriority = map[string]int{
 	PushBindingResult: 0,
 	PushReviewResult:  0,
 	PushMeetingResult: 0,
+	PushEfileResult:   0,
+	PushComplaintStep: 0,
 	PushCaseEvent:     1,
 	PushReminder:      2,
+	PushEfileExpiring: 2,
+	PushRatingInvite:  2,
 }
 
 const (

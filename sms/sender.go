@@ -25,6 +25,10 @@ var KindParams = map[string][]string{
 	model.PushReviewResult:  {push.KeyItem, push.KeyResult, push.KeyTime, push.KeyPlace},
 	model.PushMeetingResult: {push.KeyItem, push.KeyResult, push.KeyTime, push.KeyPlace},
 	model.PushReminder:      {push.KeyItem, push.KeyTime, push.KeyPlace},
+	model.PushEfileResult:   {push.KeyCaseNo, push.KeyResult, push.KeyTime},
+	model.PushEfileExpiring: {push.KeyCaseNo, push.KeyTime},
+	model.PushComplaintStep: {push.KeyItem, push.KeyResult},
+	model.PushRatingInvite:  {push.KeyItem, push.KeyResult},
 }
 
 // DefaultDailyLimit is how many messages one number gets a day unless
