@@ -4,6 +4,7 @@
 package pdfmark
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/font"
 	pdfmodel "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
 // FontCandidates are where Debian and Ubuntu install TrueType fonts with
@@ -148,10 +150,15 @@ func Pages(rs io.ReadSeeker) (int, error) {
 // both the user and the owner password: opening it needs the password,
 // and the copy allows printing only. The file is parsed once; the
 // watermarked document is encrypted as it is written.
+//
+// The text is set once, on a blank page (markPage), and that page is laid
+// over every page as a PDF watermark: pdfcpu lays out a text watermark
+// afresh for each page, copying the CJK font's metrics for every
+// character, which made a 300-page file cost gigabytes of allocations.
 func Stamp(rs io.ReadSeeker, w io.Writer, lines []string, password string) error {
-	name := FontName()
-	if name == "" {
-		return ErrNoFont
+	mark, err := markPage(lines)
+	if err != nil {
+		return err
 	}
 	c := conf()
 	c.Cmd = pdfmodel.ADDWATERMARKS
@@ -160,9 +167,7 @@ func Stamp(rs io.ReadSeeker, w io.Writer, lines []string, password string) error
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotPDF, err)
 	}
-	text := strings.Join(lines, "\n")
-	desc := fmt.Sprintf("font:%s, points:14, scale:0.8 rel, rot:35, opacity:0.35, fillcolor:#c00000, align:c", name)
-	wm, err := api.TextWatermark(text, desc, true, false, 0)
+	wm, err := api.PDFWatermarkForReadSeeker(bytes.NewReader(mark), 1, "scale:1 rel, rot:0", true, false, types.POINTS)
 	if err != nil {
 		return fmt.Errorf("watermark: %w", err)
 	}
@@ -178,3 +183,47 @@ func Stamp(rs io.ReadSeeker, w io.Writer, lines []string, password string) error
 	}
 	return nil
 }
+
+// markPage is a one-page A4 PDF showing lines diagonally, translucent, in
+// the watermark font.
+func markPage(lines []string) ([]byte, error) {
+	name := FontName()
+	if name == "" {
+		return nil, ErrNoFont
+	}
+	desc := fmt.Sprintf("font:%s, points:16, scale:0.85 rel, rot:35, opacity:0.35, fillcolor:#c00000, align:c", name)
+	wm, err := api.TextWatermark(strings.Join(lines, "\n"), desc, true, false, types.POINTS)
+	if err != nil {
+		return nil, fmt.Errorf("watermark text: %w", err)
+	}
+	var out bytes.Buffer
+	c := conf()
+	if err := api.AddWatermarks(bytes.NewReader(blankPage), &out, nil, wm, c); err != nil {
+		return nil, fmt.Errorf("watermark page: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// blankPage is an empty A4 page.
+var blankPage = func() []byte {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>",
+		"<< /Length 0 >>\nstream\n\nendstream",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}()
