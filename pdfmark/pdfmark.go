@@ -76,16 +76,16 @@ func Setup(dir, fontFile string) error {
 	return nil
 }
 
-// installFont installs fontFile into pdfcpu's font directory (once) and
-// returns the PostScript name of its Simplified Chinese face.
+// installFont installs fontFile into pdfcpu's font directory (unless a
+// font is installed there already) and returns the PostScript name of its
+// Simplified Chinese face. What is on disk decides, not pdfcpu's metrics
+// in memory: a second Setup in the process may name another directory.
 func installFont(fontFile string) (string, error) {
-	names, err := font.UserFontNames()
-	if err == nil {
-		if n := pickFont(names); n != "" {
-			return n, nil
-		}
+	if n := pickFont(installedFonts()); n != "" {
+		return n, reloadFonts(fontFile)
 	}
 	var report font.InstallReport
+	var err error
 	if strings.EqualFold(filepath.Ext(fontFile), ".ttc") {
 		report, err = font.InstallTrueTypeCollection(font.UserFontDir, fontFile)
 	} else {
@@ -94,17 +94,37 @@ func installFont(fontFile string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("install watermark font %s: %w", fontFile, err)
 	}
-	if err := font.ReloadUserFonts(); err != nil {
-		return "", fmt.Errorf("load watermark font %s: %w", fontFile, err)
-	}
-	names = names[:0]
+	var names []string
 	for _, r := range report.Fonts {
 		names = append(names, r.PostScriptName)
 	}
-	if n := pickFont(names); n != "" {
-		return n, nil
+	n := pickFont(names)
+	if n == "" {
+		return "", fmt.Errorf("watermark font %s: %w", fontFile, ErrNoFont)
 	}
-	return "", fmt.Errorf("watermark font %s: %w", fontFile, ErrNoFont)
+	return n, reloadFonts(fontFile)
+}
+
+// installedFonts names the fonts installed in pdfcpu's font directory.
+func installedFonts() []string {
+	entries, err := os.ReadDir(font.UserFontDir)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".gob"); ok && !e.IsDir() {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func reloadFonts(fontFile string) error {
+	if err := font.ReloadUserFonts(); err != nil {
+		return fmt.Errorf("load watermark font %s: %w", fontFile, err)
+	}
+	return nil
 }
 
 // pickFont prefers a Simplified Chinese face of the installed fonts; any

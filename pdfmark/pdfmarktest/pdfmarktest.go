@@ -254,13 +254,16 @@ var (
 	setupErr  error
 )
 
+// Dir is the pdfcpu configuration directory Setup uses.
+func Dir() string { return filepath.Join(os.TempDir(), "zsjc-test-pdfcpu") }
+
 // Setup points pdfcpu at a configuration directory shared by the test
 // processes of this machine (the font is installed into it once, under a
 // file lock) and fails t when no font with Chinese glyphs is installed.
 func Setup(t testing.TB) {
 	t.Helper()
 	setupOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "zsjc-test-pdfcpu")
+		dir := Dir()
 		if setupErr = os.MkdirAll(dir, 0o750); setupErr != nil {
 			return
 		}
