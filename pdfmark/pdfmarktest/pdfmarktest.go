@@ -24,8 +24,15 @@ import (
 
 // onePage is a minimal one-page PDF with a line of text; its xref offsets
 // are computed when it is built.
-func onePage() []byte {
+func onePage() []byte { return Padded(0) }
+
+// Padded is a one-page PDF whose content stream carries about pad bytes
+// of comment lines: a large file that is still a valid PDF.
+func Padded(pad int) []byte {
 	content := "BT /F1 18 Tf 72 720 Td (Case file page) Tj ET"
+	if pad > 0 {
+		content = strings.Repeat("% padding padding padding padding padding padding padding padding\n", pad/66+1) + content
+	}
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
