@@ -3,6 +3,7 @@ package handler_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,9 @@ func TestEfileHTTPJourney(t *testing.T) {
 	f.expectError(http.StatusNotFound, "not_found", f.Do(other, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil))
 	f.expectError(http.StatusNotFound, "not_found", f.Env.Do(fresh, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID+100), nil))
 
+	crossSite := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil)
+	crossSite.Header.Set("Sec-Fetch-Site", "cross-site")
+	f.expectError(http.StatusForbidden, "cross_origin", f.Env.Send(fresh, crossSite))
 	for i := range 2 {
 		dl := f.expect(http.StatusOK, f.Env.Do(fresh, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil))
 		if dl.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(dl.Header.Get("Content-Disposition"), "attachment") {
