@@ -74,8 +74,13 @@ func (s *Server) myEfile(c *gin.Context) error {
 }
 
 // downloadEfile streams a fresh watermarked, encrypted copy. Each answer
-// is one counted download, so ranges are not offered.
+// is one counted download, so ranges are not offered, and a GET another
+// site makes the browser send (a link, a redirect) is refused as a write
+// would be: it would spend the lawyer's downloads.
 func (s *Server) downloadEfile(c *gin.Context) error {
+	if s.fromOtherSite(c) {
+		return errCrossOrigin
+	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err

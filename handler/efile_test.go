@@ -3,6 +3,7 @@ package handler_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,11 @@ func TestEfileHTTPJourney(t *testing.T) {
 	f.expectError(http.StatusConflict, "efile_no_files", f.Do(f.staff, http.MethodPost, staffPath+"/approve", map[string]any{}))
 	f.expectError(http.StatusUnprocessableEntity, "invalid_input",
 		f.Send(f.staff, multipartRequest(staffPath+"/files", nil, "a.pdf", []byte("%PDF-1.4 not a pdf at all"))))
+	// Over the 1 MiB body limit of other routes and the 20 MiB of documents: the route takes 200 MiB.
+	big := f.expect(http.StatusCreated, f.Send(f.staff, multipartRequest(staffPath+"/files", nil, "附卷.pdf", pdfmarktest.Padded(21<<20))))
+	if !strings.Contains(string(big.Body), `"pages":1`) {
+		t.Errorf("large upload: %.200s", big.Body)
+	}
 	up := f.expect(http.StatusCreated, f.Send(f.staff, multipartRequest(staffPath+"/files", nil, "卷宗.pdf", pdfmarktest.Document(3))))
 	fileID := idOf(t, up)
 	f.expectError(http.StatusConflict, "efile_pending", f.Do(lawyer, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil))
@@ -58,8 +64,8 @@ func TestEfileHTTPJourney(t *testing.T) {
 	}
 	detail := f.expect(http.StatusOK, f.Env.Do(fresh, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d", id), nil))
 	detail.JSON(t, &view)
-	if view.Status != "approved" || view.ExpiresAt == nil || len(view.Files) != 1 || view.Files[0].Pages != 3 ||
-		view.Files[0].DownloadsLeft != 2 || view.Password == "" || detail.Header.Get("Cache-Control") != "no-store" {
+	if view.Status != "approved" || view.ExpiresAt == nil || len(view.Files) != 2 || view.Files[1].ID != fileID || view.Files[1].Pages != 3 ||
+		view.Files[1].DownloadsLeft != 2 || view.Password == "" || detail.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("detail: %s", detail.Body)
 	}
 	password := view.Password
@@ -73,6 +79,9 @@ func TestEfileHTTPJourney(t *testing.T) {
 	f.expectError(http.StatusNotFound, "not_found", f.Do(other, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil))
 	f.expectError(http.StatusNotFound, "not_found", f.Env.Do(fresh, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID+100), nil))
 
+	crossSite := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil)
+	crossSite.Header.Set("Sec-Fetch-Site", "cross-site")
+	f.expectError(http.StatusForbidden, "cross_origin", f.Env.Send(fresh, crossSite))
 	for i := range 2 {
 		dl := f.expect(http.StatusOK, f.Env.Do(fresh, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil))
 		if dl.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(dl.Header.Get("Content-Disposition"), "attachment") {

@@ -4,6 +4,7 @@
 package pdfmark
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/font"
 	pdfmodel "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
 // FontCandidates are where Debian and Ubuntu install TrueType fonts with
@@ -74,16 +76,16 @@ func Setup(dir, fontFile string) error {
 	return nil
 }
 
-// installFont installs fontFile into pdfcpu's font directory (once) and
-// returns the PostScript name of its Simplified Chinese face.
+// installFont installs fontFile into pdfcpu's font directory (unless a
+// font is installed there already) and returns the PostScript name of its
+// Simplified Chinese face. What is on disk decides, not pdfcpu's metrics
+// in memory: a second Setup in the process may name another directory.
 func installFont(fontFile string) (string, error) {
-	names, err := font.UserFontNames()
-	if err == nil {
-		if n := pickFont(names); n != "" {
-			return n, nil
-		}
+	if n := pickFont(installedFonts()); n != "" {
+		return n, reloadFonts(fontFile)
 	}
 	var report font.InstallReport
+	var err error
 	if strings.EqualFold(filepath.Ext(fontFile), ".ttc") {
 		report, err = font.InstallTrueTypeCollection(font.UserFontDir, fontFile)
 	} else {
@@ -92,17 +94,37 @@ func installFont(fontFile string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("install watermark font %s: %w", fontFile, err)
 	}
-	if err := font.ReloadUserFonts(); err != nil {
-		return "", fmt.Errorf("load watermark font %s: %w", fontFile, err)
-	}
-	names = names[:0]
+	var names []string
 	for _, r := range report.Fonts {
 		names = append(names, r.PostScriptName)
 	}
-	if n := pickFont(names); n != "" {
-		return n, nil
+	n := pickFont(names)
+	if n == "" {
+		return "", fmt.Errorf("watermark font %s: %w", fontFile, ErrNoFont)
 	}
-	return "", fmt.Errorf("watermark font %s: %w", fontFile, ErrNoFont)
+	return n, reloadFonts(fontFile)
+}
+
+// installedFonts names the fonts installed in pdfcpu's font directory.
+func installedFonts() []string {
+	entries, err := os.ReadDir(font.UserFontDir)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".gob"); ok && !e.IsDir() {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func reloadFonts(fontFile string) error {
+	if err := font.ReloadUserFonts(); err != nil {
+		return fmt.Errorf("load watermark font %s: %w", fontFile, err)
+	}
+	return nil
 }
 
 // pickFont prefers a Simplified Chinese face of the installed fonts; any
@@ -148,10 +170,15 @@ func Pages(rs io.ReadSeeker) (int, error) {
 // both the user and the owner password: opening it needs the password,
 // and the copy allows printing only. The file is parsed once; the
 // watermarked document is encrypted as it is written.
+//
+// The text is set once, on a blank page (markPage), and that page is laid
+// over every page as a PDF watermark: pdfcpu lays out a text watermark
+// afresh for each page, copying the CJK font's metrics for every
+// character, which made a 300-page file cost gigabytes of allocations.
 func Stamp(rs io.ReadSeeker, w io.Writer, lines []string, password string) error {
-	name := FontName()
-	if name == "" {
-		return ErrNoFont
+	mark, err := markPage(lines)
+	if err != nil {
+		return err
 	}
 	c := conf()
 	c.Cmd = pdfmodel.ADDWATERMARKS
@@ -160,9 +187,7 @@ func Stamp(rs io.ReadSeeker, w io.Writer, lines []string, password string) error
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotPDF, err)
 	}
-	text := strings.Join(lines, "\n")
-	desc := fmt.Sprintf("font:%s, points:14, scale:0.8 rel, rot:35, opacity:0.35, fillcolor:#c00000, align:c", name)
-	wm, err := api.TextWatermark(text, desc, true, false, 0)
+	wm, err := api.PDFWatermarkForReadSeeker(bytes.NewReader(mark), 1, "scale:1 rel, rot:0", true, false, types.POINTS)
 	if err != nil {
 		return fmt.Errorf("watermark: %w", err)
 	}
@@ -178,3 +203,47 @@ func Stamp(rs io.ReadSeeker, w io.Writer, lines []string, password string) error
 	}
 	return nil
 }
+
+// markPage is a one-page A4 PDF showing lines diagonally, translucent, in
+// the watermark font.
+func markPage(lines []string) ([]byte, error) {
+	name := FontName()
+	if name == "" {
+		return nil, ErrNoFont
+	}
+	desc := fmt.Sprintf("font:%s, points:16, scale:0.85 rel, rot:35, opacity:0.35, fillcolor:#c00000, align:c", name)
+	wm, err := api.TextWatermark(strings.Join(lines, "\n"), desc, true, false, types.POINTS)
+	if err != nil {
+		return nil, fmt.Errorf("watermark text: %w", err)
+	}
+	var out bytes.Buffer
+	c := conf()
+	if err := api.AddWatermarks(bytes.NewReader(blankPage), &out, nil, wm, c); err != nil {
+		return nil, fmt.Errorf("watermark page: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// blankPage is an empty A4 page.
+var blankPage = func() []byte {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>",
+		"<< /Length 0 >>\nstream\n\nendstream",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}()

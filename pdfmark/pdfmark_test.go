@@ -57,3 +57,23 @@ func TestPagesRefusesWhatIsNotAPDF(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupAgainElsewhere: a second Setup naming a fresh directory (a
+// second server in one process) installs the font there too, and stamps.
+func TestSetupAgainElsewhere(t *testing.T) {
+	setup(t)
+	t.Cleanup(func() {
+		if err := pdfmark.Setup(pdfmarktest.Dir(), ""); err != nil {
+			t.Error(err)
+		}
+	})
+	for range 2 {
+		if err := pdfmark.Setup(t.TempDir(), ""); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := pdfmark.Stamp(bytes.NewReader(pdfmarktest.Document(1)), &out, []string{"张三"}, "pw"); err != nil {
+			t.Fatalf("stamp after a new Setup: %v", err)
+		}
+	}
+}

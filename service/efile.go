@@ -312,6 +312,14 @@ func (s *Service) downloadable(r model.EfileRequest, f model.EfileFile, now time
 // file (only ever the stamped copy touches the disk outside the file
 // store) and rewinds it.
 func (s *Service) stampCopy(ctx context.Context, f model.EfileFile, lines []string, password string) (EfileCopy, error) {
+	// A copy costs its file's parsed objects and the watermark font's
+	// subset in memory: at most a few are made at once per instance.
+	select {
+	case s.stampSlots <- struct{}{}:
+		defer func() { <-s.stampSlots }()
+	case <-ctx.Done():
+		return EfileCopy{}, ctx.Err()
+	}
 	src, err := s.files.Open(ctx, f.FileKey)
 	if err != nil {
 		return EfileCopy{}, err

@@ -523,3 +523,38 @@ func TestEfileEndsWithTheBinding(t *testing.T) {
 		t.Errorf("download after revocation: %v, want 410", err)
 	}
 }
+
+// TestEfilePasswordClaimRace: parallel first views of one fresh session
+// show the password exactly once.
+func TestEfilePasswordClaimRace(t *testing.T) {
+	f := newEfileFixture(t)
+	r, _ := f.approved(f.lawyer, 1, 15, 3)
+	f.env.Clock.Advance(time.Minute)
+	fresh := f.login(f.lawyer.UserID)
+	const n = 6
+	shown := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var v service.EfileView
+			v, errs[i] = f.env.Svc.MyEfile(f.ctx, fresh, r.ID)
+			shown[i] = v.Password
+		}()
+	}
+	wg.Wait()
+	seen := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("view %d: %v", i, errs[i])
+		}
+		if shown[i] != "" {
+			seen++
+		}
+	}
+	if seen != 1 {
+		t.Errorf("the password was shown %d times in one session, want once", seen)
+	}
+}

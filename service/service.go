@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"gorm.io/gorm"
@@ -118,6 +119,8 @@ type Service struct {
 	unitDir unitDirectory
 	// passwords: see Deps.Passwords.
 	passwords PasswordDeliverer
+	// stampSlots bounds the online file review copies made at once (efile.go).
+	stampSlots chan struct{}
 }
 
 // New returns a Service.
@@ -155,7 +158,7 @@ func New(d Deps, opt Options) *Service {
 		opt.ReminderTime = 15 * 60
 	}
 	s := &Service{db: d.DB, cache: d.Cache, sealer: d.Sealer, files: d.Files, oauth: d.OAuth, ticket: d.JSTicket,
-		log: d.Log, now: d.Now, opt: opt, passwords: d.Passwords}
+		log: d.Log, now: d.Now, opt: opt, passwords: d.Passwords, stampSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	s.texts = s.newWeChatTexts()
 	s.callbackHold = callbackApplyHold
 	if s.db != nil {

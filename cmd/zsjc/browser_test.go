@@ -290,6 +290,7 @@ func TestBrowserJourney(t *testing.T) {
 	b.shot(phone, "sandbox-webview")
 
 	checkCutoffTrap(b, phone, staff, base, caseURL)
+	checkOnlineFileReview(b, phone, staff, base, caseURL)
 
 	// A party binds with name and id number and is approved at once.
 	b.do(phone, "party binds",

@@ -24,8 +24,15 @@ import (
 
 // onePage is a minimal one-page PDF with a line of text; its xref offsets
 // are computed when it is built.
-func onePage() []byte {
+func onePage() []byte { return Padded(0) }
+
+// Padded is a one-page PDF whose content stream carries about pad bytes
+// of comment lines: a large file that is still a valid PDF.
+func Padded(pad int) []byte {
 	content := "BT /F1 18 Tf 72 720 Td (Case file page) Tj ET"
+	if pad > 0 {
+		content = strings.Repeat("% padding padding padding padding padding padding padding padding\n", pad/66+1) + content
+	}
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -68,9 +75,9 @@ func Document(pages int) []byte {
 }
 
 // WatermarkText opens pdf with password and returns, for every page, the
-// text of the watermarks drawn on it (the form XObjects the page's content
-// draws), decoded through the embedded font's glyph map: what a reader
-// sees stamped on the page.
+// text of the watermarks drawn on it (the form XObjects the page draws,
+// and the forms they draw in turn), decoded through the embedded fonts'
+// ToUnicode maps: what a reader sees stamped on the page.
 func WatermarkText(pdf []byte, password string) ([]string, error) {
 	conf := pdfmodel.NewDefaultConfiguration()
 	conf.UserPW, conf.OwnerPW = password, password
@@ -87,31 +94,50 @@ func WatermarkText(pdf []byte, password string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("page %d: %w", p, err)
 		}
-		xobjects, err := ctx.DereferenceDict(attrs.Resources["XObject"])
-		if err != nil || xobjects == nil {
-			return nil, fmt.Errorf("page %d: no XObjects: %v", p, err)
-		}
 		var text strings.Builder
-		for _, name := range slices.Sorted(maps.Keys(xobjects)) {
-			sd, _, err := ctx.DereferenceStreamDict(xobjects[name])
-			if err != nil || sd == nil {
-				continue
-			}
-			if st := sd.Subtype(); st == nil || *st != "Form" {
-				continue
-			}
-			if err := sd.Decode(); err != nil {
-				return nil, fmt.Errorf("page %d %s: %w", p, name, err)
-			}
-			glyphs, err := formGlyphs(ctx, sd)
-			if err != nil {
-				return nil, fmt.Errorf("page %d %s: %w", p, name, err)
-			}
-			text.WriteString(decodeShown(string(sd.Content), glyphs))
+		if err := formsText(ctx, attrs.Resources, &text, 0); err != nil {
+			return nil, fmt.Errorf("page %d: %w", p, err)
 		}
 		out[p-1] = text.String()
 	}
 	return out, nil
+}
+
+// formsText writes the text of the form XObjects of resources res (and of
+// the forms inside them) to text.
+func formsText(ctx *pdfmodel.Context, res types.Dict, text *strings.Builder, depth int) error {
+	if res == nil || depth > 4 {
+		return nil
+	}
+	xobjects, err := ctx.DereferenceDict(res["XObject"])
+	if err != nil || xobjects == nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(xobjects)) {
+		sd, _, err := ctx.DereferenceStreamDict(xobjects[name])
+		if err != nil || sd == nil {
+			continue
+		}
+		if st := sd.Subtype(); st == nil || *st != "Form" {
+			continue
+		}
+		if err := sd.Decode(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		glyphs, err := formGlyphs(ctx, sd)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		text.WriteString(decodeShown(string(sd.Content), glyphs))
+		inner, err := ctx.DereferenceDict(sd.Dict["Resources"])
+		if err != nil {
+			return err
+		}
+		if err := formsText(ctx, inner, text, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // formGlyphs maps the glyph ids of the form's fonts back to runes, from
@@ -235,13 +261,16 @@ var (
 	setupErr  error
 )
 
+// Dir is the pdfcpu configuration directory Setup uses.
+func Dir() string { return filepath.Join(os.TempDir(), "zsjc-test-pdfcpu") }
+
 // Setup points pdfcpu at a configuration directory shared by the test
 // processes of this machine (the font is installed into it once, under a
 // file lock) and fails t when no font with Chinese glyphs is installed.
 func Setup(t testing.TB) {
 	t.Helper()
 	setupOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "zsjc-test-pdfcpu")
+		dir := Dir()
 		if setupErr = os.MkdirAll(dir, 0o750); setupErr != nil {
 			return
 		}

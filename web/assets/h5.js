@@ -616,7 +616,7 @@
           h('div', { class: 'muted downloads-left' }, f.pages + ' 页 · 还可下载 ' + f.downloads_left + ' 次'), msg);
       });
       return [
-        h('section', { class: 'card' },
+        h('section', { class: 'card', id: 'efile-detail', dataset: { status: r.status } },
           h('div', { class: 'row-head' }, h('h1', null, caseTitle(r)), Z.badge(r)),
           r.expires_at ? h('div', null, '下载截止 ' + Z.fmtDateTime(r.expires_at)) : h('div', { class: 'muted' }, '答复期限 ' + Z.fmtDateTime(r.reply_by)),
           r.reason ? h('div', { class: 'muted' }, '原因：' + r.reason) : null, status),
