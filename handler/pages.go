@@ -38,7 +38,8 @@ var (
 // third-party host, framed only by our own sandbox phone) and make browsers
 // revalidate them; the other security headers come from the middleware.
 var pageHeaders = map[string]string{
-	"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; " +
+	// WeChat's JS-SDK (wx-open-subscribe) is the one outside script.
+	"Content-Security-Policy": "default-src 'self'; script-src 'self' https://res.wx.qq.com; img-src 'self' data: blob:; object-src 'none'; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
 	"Cache-Control": "no-cache",
 }

@@ -261,11 +261,19 @@ const (
 	PushReminder      = "reminder"
 )
 
+// Channels a push is sent through.
+const (
+	ChannelWeChatTemplate  = "wechat_template"
+	ChannelWeChatSubscribe = "wechat_subscribe"
+)
+
 // PushMessage is an outbox row: one template message to one follower.
 type PushMessage struct {
 	ID     uint64 `gorm:"primaryKey" json:"id"`
 	OpenID string `gorm:"size:64;not null;index" json:"-"`
 	Kind   string `gorm:"size:32;not null" json:"kind"`
+	// Channel is how the push is sent (ChannelWeChatTemplate …).
+	Channel string `gorm:"size:20;not null;default:wechat_template"`
 	// UnitID is the unit of the case the push is about (0: none).
 	UnitID uint64 `gorm:"not null;default:0;index" json:"-"`
 	// DedupKey is "cause:recipient"; replaying a cause never adds a row.
@@ -332,6 +340,25 @@ type WeChatCallback struct {
 	Pending bool `gorm:"not null;default:false"`
 }
 
+// Subscribe notice consents (SubscribeConsent.Status), as WeChat spells them.
+const (
+	ConsentAccept = "accept"
+	ConsentReject = "reject"
+)
+
+// SubscribeConsent is a follower's answer for one subscribe-notice
+// template (订阅通知): accepted in the popup, or refused there or later in
+// WeChat's settings. ChangedAt is the time of the event that set it, so an
+// older event arriving late does not undo a newer one.
+type SubscribeConsent struct {
+	OpenID     string    `gorm:"primaryKey;size:64"`
+	TemplateID string    `gorm:"primaryKey;size:128"`
+	Status     string    `gorm:"size:8;not null"`
+	Scene      string    `gorm:"size:16"`
+	ChangedAt  time.Time `gorm:"not null"`
+	UpdatedAt  time.Time
+}
+
 // All lists every entity, in migration order.
 func All() []any {
 	return []any{
@@ -341,7 +368,7 @@ func All() []any {
 		&Binding{}, &BindingMaterial{},
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
 		&PushMessage{}, &Staff{}, &AuditLog{},
-		&WeChatCallback{},
+		&WeChatCallback{}, &SubscribeConsent{},
 		&MonthlyPlan{}, &ReportSnapshot{},
 	}
 }

@@ -91,6 +91,11 @@ type Options struct {
 	// Deliveries applies a delivery report that WeChat sent before the
 	// push was marked sent (nil: none are kept).
 	Deliveries EarlyDeliveries
+	// Subscribe sends subscribe notices (rows of channel wechat_subscribe).
+	Subscribe SubscribeSender
+	// TemplateFields lists the fields of the account's templates by id, as
+	// the platform has them (nil: not checked); see checkTemplateFields.
+	TemplateFields func(ctx context.Context) (map[string][]string, error)
 }
 
 // EarlyDeliveries applies a delivery report kept for a push that had not
@@ -150,7 +155,9 @@ type Worker struct {
 	log     *slog.Logger
 	opt     Options
 	render  renderer
-	claims  atomic.Uint64
+	// subscribe sends the rows of channel wechat_subscribe.
+	subscribe subscribeSender
+	claims    atomic.Uint64
 	// leaseScan is when claim last looked for expired leases (unix ns,
 	// machine clock).
 	leaseScan atomic.Int64
@@ -163,8 +170,9 @@ func New(db *gorm.DB, store cache.Store, sender Sender, m *Metrics, log *slog.Lo
 	if log == nil {
 		log = slog.Default()
 	}
+	r := renderer{templates: opt.Templates, publicURL: opt.PublicURL}
 	return &Worker{db: db, cache: store, sender: sender, metrics: m, log: log, opt: opt,
-		render: renderer{templates: opt.Templates, publicURL: opt.PublicURL}}
+		render: r, subscribe: subscribeSender{render: r, api: opt.Subscribe}}
 }
 
 func (w *Worker) now() time.Time { return w.opt.Now().UTC() }
@@ -176,6 +184,7 @@ func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.opt.Concurrency)
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait()
+	inFlight.Go(func() { w.checkTemplateFields(ctx) })
 	for ctx.Err() == nil {
 		if until, paused := w.quotaPausedUntil(ctx); paused {
 			w.metrics.paused.Set(1)
@@ -347,18 +356,22 @@ func (w *Worker) claimTxOptions() *sql.TxOptions {
 
 // deliver sends one claimed push and records the outcome.
 func (w *Worker) deliver(ctx context.Context, c claimed) {
-	msg, err := w.render.render(c.row)
-	if err != nil {
-		w.fail(ctx, c, "render", err)
-		return
+	send := w.sendTemplate
+	if c.row.Channel == model.ChannelWeChatSubscribe {
+		send = w.subscribe.Send
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.opt.SendTimeout)
 	start := time.Now()
-	msgID, err := w.sender.SendTemplate(sendCtx, msg)
+	msgID, err := send(sendCtx, c.row)
 	w.metrics.latency.Observe(time.Since(start).Seconds())
 	cancel()
 	var coded interface{ ErrCode() int }
+	var unshowable *renderError
 	switch {
+	case errors.As(err, &unshowable):
+		w.fail(ctx, c, "render", err)
+	case errors.As(err, &coded) && coded.ErrCode() == ErrcodeSubscribeRefused:
+		w.subscribeRefused(ctx, c, err)
 	case err == nil:
 		w.markSent(ctx, c, msgID)
 	case errors.As(err, &coded) && finalErrcodes[coded.ErrCode()]:

@@ -56,6 +56,9 @@ type Options struct {
 	IntegrationSecret string
 	// Limits cap live requests per user and the rate of new ones (see limits.go).
 	Limits Limits
+	// SubscribeTemplates are the push kinds sent as subscribe notices
+	// (订阅通知) to users who accepted the template: kind → template id.
+	SubscribeTemplates map[string]string
 }
 
 // Deps are the Service's collaborators.

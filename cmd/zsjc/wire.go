@@ -145,6 +145,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	if a.pushTemplates, err = loadPushTemplates(a); err != nil {
+		a.close()
+		return nil, err
+	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
@@ -167,11 +171,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			IntegrationSecret: cfg.IntegrationSecret,
 			Limits: service.Limits{PendingBindings: cfg.Limits.PendingBindings, LiveMeetings: cfg.Limits.LiveMeetings,
 				LiveReviews: cfg.Limits.LiveReviews, CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
+			SubscribeTemplates: subscribeKinds(a.pushTemplates),
 		})
-	if a.push, err = newPushWorker(a); err != nil {
-		a.close()
-		return nil, err
-	}
+	a.push = newPushWorker(a)
 	return a, nil
 }
 
