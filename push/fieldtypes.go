@@ -180,10 +180,10 @@ const thingBreaks = "，。；：、！？,.;:!? "
 // cutThing fits v in MaxValueRunes characters. A cut keeps whole phrases
 // when a punctuation mark falls in the second half of what fits.
 func cutThing(v string) string {
-	runes := []rune(v)
-	if len(runes) <= MaxValueRunes {
+	if utf8.RuneCountInString(v) <= MaxValueRunes {
 		return v
 	}
+	runes := []rune(v)
 	keep := MaxValueRunes - 1 // room for "…"
 	for i := keep; i >= keep/2; i-- {
 		if strings.ContainsRune(thingBreaks, runes[i]) {
