@@ -62,6 +62,7 @@ func (s subscribeSender) Send(ctx context.Context, row model.PushMessage) (int64
 // consent lapsed) since the push was routed. The consent is recorded as
 // refused, so later pushes go as template messages, and this push is put
 // back at once as a template message: the user still follows the account.
+// So is a notice whose kind is no longer configured for subscribe notices.
 func (w *Worker) subscribeRefused(ctx context.Context, c claimed, cause error) {
 	now := w.now()
 	if t, ok := w.render.templates[c.row.Kind]; ok && t.Subscribe != nil {

@@ -17,7 +17,7 @@ import (
 // value fitted to its field's type, and recorded sent with the msgid the
 // delivery report will carry. A user who refused the template meanwhile
 // (43101) is recorded as refused and gets the push as a template message
-// instead.
+// instead, as does a notice of a kind no longer configured for them.
 func TestSubscribeNoticesGoThroughBizsend(t *testing.T) {
 	db := testenv.DB(t)
 	store := testenv.Cache(t)
@@ -42,9 +42,15 @@ func TestSubscribeNoticesGoThroughBizsend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A notice of a kind no longer configured for them (the configuration changed since it was queued).
+	stale := model.PushMessage{OpenID: "o-stale", Kind: model.PushBindingResult, Channel: model.ChannelWeChatSubscribe,
+		DedupKey: "binding:1:o-stale", ClientMsgID: "c-stale", Status: model.StatusQueued, NextAttemptAt: now, Data: `{"result":"已通过"}`}
+	if err := db.Create(&stale).Error; err != nil {
+		t.Fatal(err)
+	}
 	inst := newInstance(db, store, client, Options{Poll: 5 * time.Millisecond, Templates: templates, Subscribe: client,
 		PublicURL: "https://zsjc.example.gov.cn"})
-	run(t, inst.w, 10*time.Second, func() bool { return countRows(t, db, "status = ?", model.StatusSent) == 2 })
+	run(t, inst.w, 10*time.Second, func() bool { return countRows(t, db, "status = ?", model.StatusSent) == 3 })
 
 	notices := platform.SentSubscribes()
 	if len(notices) != 1 || notices[0].ToUser != "o-yes" || notices[0].TemplateID != "SUB" {
@@ -62,8 +68,14 @@ func TestSubscribeNoticesGoThroughBizsend(t *testing.T) {
 	if r := rows["o-no"]; r.Channel != model.ChannelWeChatTemplate || r.Attempts != 2 {
 		t.Fatalf("refused notice: %+v", r)
 	}
-	if sent := platform.Sent(); len(sent) != 1 || sent[0].ToUser != "o-no" || sent[0].TemplateID != "TPL" {
-		t.Fatalf("template messages %+v", sent)
+	sent := platform.Sent()
+	if len(sent) != 2 || rows["o-stale"].Channel != model.ChannelWeChatTemplate {
+		t.Fatalf("template messages %+v, stale row %+v", sent, rows["o-stale"])
+	}
+	for _, m := range sent {
+		if (m.ToUser != "o-no" || m.TemplateID != "TPL") && m.ToUser != "o-stale" {
+			t.Fatalf("template message %+v", m)
+		}
 	}
 	var refused model.SubscribeConsent
 	if err := db.Where("open_id = ?", "o-no").Take(&refused).Error; err != nil || refused.Status != model.ConsentReject {

@@ -368,10 +368,10 @@ func (w *Worker) deliver(ctx context.Context, c claimed) {
 	var coded interface{ ErrCode() int }
 	var unshowable *renderError
 	switch {
+	case errors.Is(err, errNoSubscribeTemplate), errors.As(err, &coded) && coded.ErrCode() == ErrcodeSubscribeRefused:
+		w.subscribeRefused(ctx, c, err)
 	case errors.As(err, &unshowable):
 		w.fail(ctx, c, "render", err)
-	case errors.As(err, &coded) && coded.ErrCode() == ErrcodeSubscribeRefused:
-		w.subscribeRefused(ctx, c, err)
 	case err == nil:
 		w.markSent(ctx, c, msgID)
 	case errors.As(err, &coded) && finalErrcodes[coded.ErrCode()]:
