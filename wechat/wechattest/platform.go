@@ -198,8 +198,9 @@ func (p *Platform) Latency() time.Duration {
 	return p.latency
 }
 
-// FailNext makes the next n template sends answer errcode instead of
-// sending (40001, 43004, 45009 …); calls queue up in order.
+// FailNext makes the next n sends (template messages and subscribe
+// notices) answer errcode instead of sending (40001, 43004, 45009 …);
+// calls queue up in order.
 func (p *Platform) FailNext(errcode, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
