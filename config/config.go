@@ -233,6 +233,14 @@ type Template struct {
 	// it, space-separated ("time place"); the values of each push kind are
 	// listed in package push. Empty keeps the kind's default mapping.
 	Fields map[string]string `yaml:"fields"`
+	// Types states the type of fields whose name does not tell it
+	// ("keyword1": "character_string"); see push.FieldType.
+	Types map[string]string `yaml:"types"`
+	// Subscribe sends the kind as a subscribe notice (订阅通知) to users
+	// who accepted this template (id, fields and types as above; fields
+	// default to the kind's template fields); others still get the
+	// template message.
+	Subscribe *Template `yaml:"subscribe"`
 }
 
 // DefaultMetricsAddr is where prod serves /metrics unless told otherwise.

@@ -15,6 +15,13 @@ func (s *Server) meRoutes(h5 *gin.RouterGroup) {
 	h5.PUT("/me/lawyer", must(s.saveLawyer))
 	h5.PUT("/me/phone", must(s.savePhone))
 	h5.GET("/jssdk-config", must(s.jssdkConfig))
+	h5.GET("/subscribe-offer", s.subscribeOffer)
+}
+
+// subscribeOffer lists the subscribe-notice templates the pages offer
+// (wx-open-subscribe); empty when no push kind is sent as one.
+func (s *Server) subscribeOffer(c *gin.Context) {
+	ok(c, http.StatusOK, s.svc.SubscribeOffer())
 }
 
 func (s *Server) me(c *gin.Context) error {

@@ -37,10 +37,11 @@ var (
 )
 
 // pageHeaders keep the pages to their own origin (no inline script, no
-// third-party host, framed only by our own sandbox phone) and make browsers
+// third-party host but WeChat's JS-SDK script, which wx-open-subscribe
+// needs; framed only by our own sandbox phone) and make browsers
 // revalidate them; the other security headers come from the middleware.
 var pageHeaders = map[string]string{
-	"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; " +
+	"Content-Security-Policy": "default-src 'self'; script-src 'self' https://res.wx.qq.com; img-src 'self' data: blob:; object-src 'none'; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
 	"Cache-Control": "no-cache",
 }

@@ -151,12 +151,19 @@ func TestSandboxStateInDevMode(t *testing.T) {
 func TestSandboxAPIRefusesBadInput(t *testing.T) {
 	env := handlertest.New(t, handlertest.WithDev())
 	h := pagesServer(env, sandboxFor(wechattest.New()))
-	post := func(path, body string) *httptest.ResponseRecorder {
+	send := func(path, body string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec
+	}
+	post := func(path, body string) *httptest.ResponseRecorder { return send(path, body) }
+	asUser := func(path, body string) *httptest.ResponseRecorder {
+		return send(path, body, &http.Cookie{Name: "wx_sandbox_openid", Value: "o-sandbox-party"})
 	}
 	for _, c := range []struct {
 		name string
@@ -170,6 +177,8 @@ func TestSandboxAPIRefusesBadInput(t *testing.T) {
 		{"empty text", post("/sandbox/api/callback", `{"openid":"o-sandbox-party","type":"text"}`), http.StatusUnprocessableEntity},
 		{"messages of a stranger", get(h, "/sandbox/api/messages?openid=o-real-person", nil), http.StatusUnprocessableEntity},
 		{"open without a test user", get(h, "/sandbox/open?next=/h5/", nil), http.StatusUnprocessableEntity},
+		{"subscribe without a test user", post("/sandbox/api/subscribe", `{"template_ids":["T"],"accept":true}`), http.StatusUnprocessableEntity},
+		{"subscribe to a template not offered", asUser("/sandbox/api/subscribe", `{"template_ids":["T"],"accept":true}`), http.StatusUnprocessableEntity},
 	} {
 		if c.rec.Code != c.want {
 			t.Errorf("%s: %d %s, want %d", c.name, c.rec.Code, c.rec.Body, c.want)

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -59,11 +60,14 @@ type SandboxTemplate struct {
 	Labels map[string]string `json:"labels"`
 }
 
-// sandboxMessage is a template message as the phone shows it.
+// sandboxMessage is a template message or subscribe notice as the phone
+// shows it.
 type sandboxMessage struct {
 	wechattest.SentMessage
 	Title  string            `json:"title,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
+	// Subscribe: a subscribe notice (订阅通知), not a template message.
+	Subscribe bool `json:"subscribe,omitempty"`
 }
 
 // sandboxOpenIDCookie names the test user the fake OAuth page logs in.
@@ -91,11 +95,20 @@ func (s *Server) sandboxRoutes(r *gin.Engine) {
 	g.POST("/api/user", must(s.sandboxSwitchUser))
 	g.GET("/api/messages", must(s.sandboxMessages))
 	g.POST("/api/callback", must(func(c *gin.Context) error { return s.sandboxCallback(c, r) }))
+	g.POST("/api/subscribe", must(func(c *gin.Context) error { return s.sandboxSubscribe(c, r) }))
 	g.GET("/open", must(s.sandboxOpen))
 	if s.sandbox.SMS != nil {
 		g.GET("/api/sms", s.sandboxTexts)
 		g.POST("/sms", gin.WrapH(s.sandbox.SMS))
 	}
+	// As WeChat does, the platform reports each subscribe notice's delivery
+	// (subscribe_msg_sent_event) to the callback.
+	client := s.sandbox.Callback
+	s.sandbox.Platform.OnSubscribeSent(func(m wechattest.SentSubscribe) {
+		if _, err := client.ServeTo(r, wechattest.SubscribeSent(m.ToUser, m.TemplateID, m.MsgID, 0, "success")); err != nil {
+			s.log.Warn("sandbox: subscribe notice delivery report", "err", err)
+		}
+	})
 }
 
 // sandboxTexts lists the text messages the fake SMS API accepted, oldest
@@ -107,6 +120,43 @@ func (s *Server) sandboxTexts(c *gin.Context) {
 			Kind: s.sandbox.SMSKinds[m.TemplateID], Sign: m.Sign, Params: m.Params, SerialNo: m.SerialNo, At: m.At})
 	}
 	list(c, out)
+}
+
+// sandboxSubscribe plays the popup of wx-open-subscribe for the phone's
+// user, which a browser outside WeChat cannot show: the platform records
+// the answer and reports it to the callback (subscribe_msg_popup_event)
+// exactly as WeChat would.
+func (s *Server) sandboxSubscribe(c *gin.Context, h http.Handler) error {
+	var in struct {
+		TemplateIDs []string `json:"template_ids"`
+		Accept      bool     `json:"accept"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	cookie, _ := c.Cookie(sandboxOpenIDCookie)
+	openid, err := sandboxOpenID(cookie)
+	if err != nil {
+		return err
+	}
+	offered := s.svc.SubscribeOffer().TemplateIDs
+	if len(in.TemplateIDs) == 0 || slices.ContainsFunc(in.TemplateIDs, func(id string) bool { return !slices.Contains(offered, id) }) {
+		return model.Invalid(map[string]string{"template_ids": "须为页面提供订阅的模板"})
+	}
+	answer := model.ConsentReject
+	if in.Accept {
+		answer = model.ConsentAccept
+	}
+	answers := map[string]string{}
+	for _, id := range in.TemplateIDs {
+		answers[id] = answer
+	}
+	s.sandbox.Platform.Consent(openid, in.Accept, in.TemplateIDs...)
+	if _, err := s.sandbox.Callback.ServeTo(h, wechattest.SubscribePopup(openid, answers)); err != nil {
+		return model.NewError(model.KindUnavailable, "callback_failed", "回调处理失败："+err.Error())
+	}
+	c.Status(http.StatusNoContent)
+	return nil
 }
 
 func sandboxOpenID(id string) (string, error) {
@@ -203,6 +253,16 @@ func (s *Server) sandboxMessages(c *gin.Context) error {
 			out = append(out, sandboxMessage{SentMessage: m, Title: t.Title, Labels: t.Labels})
 		}
 	}
+	// Subscribe notices show in the same chat, after the template messages
+	// (the phone orders by msgid and time).
+	for _, m := range s.sandbox.Platform.SentSubscribes() {
+		if m.ToUser == openid {
+			t := s.sandbox.Templates[m.TemplateID]
+			out = append(out, sandboxMessage{SentMessage: wechattest.SentMessage{MsgID: m.MsgID, ToUser: m.ToUser,
+				TemplateID: m.TemplateID, URL: m.Page, Data: m.Data, At: m.At}, Title: t.Title, Labels: t.Labels, Subscribe: true})
+		}
+	}
+	slices.SortFunc(out, func(a, b sandboxMessage) int { return cmp.Compare(a.MsgID, b.MsgID) })
 	list(c, out)
 	return nil
 }

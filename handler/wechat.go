@@ -135,10 +135,15 @@ func (h *wechatCallback) post(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), callbackBudget)
 	defer cancel()
 	m := in.Message
-	out, err := h.svc.HandleWeChatEvent(ctx, service.WeChatEvent{
+	ev := service.WeChatEvent{
 		OpenID: m.FromUserName, CreateTime: m.CreateTime, MsgType: m.MsgType, Event: m.Event,
 		EventKey: m.EventKey, Content: m.Content, MsgID: m.MsgID, TemplateMsgID: m.TemplateMsgID, Status: m.Status,
-	})
+	}
+	for _, it := range m.Subscriptions {
+		ev.Subscriptions = append(ev.Subscriptions, service.SubscribeChange{TemplateID: it.TemplateID, Status: it.Status,
+			Scene: it.PopupScene, MsgID: it.MsgID, ErrorCode: it.ErrorCode, ErrorStatus: it.ErrorStatus})
+	}
+	out, err := h.svc.HandleWeChatEvent(ctx, ev)
 	if err != nil {
 		// Storage trouble: 503 so that WeChat's retry tries again.
 		logger(c).Error("wechat callback failed", "msg_type", m.MsgType, "event", m.Event, "err", err)

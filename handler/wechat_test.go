@@ -422,3 +422,31 @@ func TestWeChatCallbackDegradesWithoutCache(t *testing.T) {
 		t.Fatalf("handled %d, duplicate %d; want 1 and 1 through the database", h, d)
 	}
 }
+
+// TestWeChatCallbackSubscribeNotices: the popup's answers are stored per
+// template as WeChat sends them (encrypted, nested <List> items), and the
+// sent event marks the notice's push delivered.
+func TestWeChatCallbackSubscribeNotices(t *testing.T) {
+	env, phone := newCallbackEnv(t, wechattest.Safe)
+	if _, err := phone.ServeTo(env.Handler, wechattest.SubscribePopup("o-sub", map[string]string{"SUB1": "accept", "SUB2": "reject"})); err != nil {
+		t.Fatal(err)
+	}
+	var consents []model.SubscribeConsent
+	if err := env.DB.Where("open_id = ?", "o-sub").Order("template_id").Find(&consents).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(consents) != 2 || consents[0].Status != model.ConsentAccept || consents[0].Scene != "2" || consents[1].Status != model.ConsentReject {
+		t.Fatalf("consents %+v", consents)
+	}
+	p := model.PushMessage{OpenID: "o-sub", Kind: model.PushCaseEvent, Channel: model.ChannelWeChatSubscribe,
+		DedupKey: "s:1", ClientMsgID: "cs1", Status: model.StatusSent, NextAttemptAt: env.Clock.Now(), WeChatMsgID: 1700827132819554304}
+	if err := env.DB.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.ServeTo(env.Handler, wechattest.SubscribeSent("o-sub", "SUB1", p.WeChatMsgID, 0, "success")); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Take(&p, p.ID).Error; err != nil || p.Status != model.StatusDelivered {
+		t.Fatalf("push after the sent event: %+v %v", p, err)
+	}
+}

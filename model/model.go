@@ -395,6 +395,25 @@ type WeChatCallback struct {
 	Pending bool `gorm:"not null;default:false"`
 }
 
+// Subscribe notice consents (SubscribeConsent.Status), as WeChat spells them.
+const (
+	ConsentAccept = "accept"
+	ConsentReject = "reject"
+)
+
+// SubscribeConsent is a follower's answer for one subscribe-notice
+// template (订阅通知): accepted in the popup, or refused there or later in
+// WeChat's settings. ChangedAt is the time of the event that set it, so an
+// older event arriving late does not undo a newer one.
+type SubscribeConsent struct {
+	OpenID     string    `gorm:"primaryKey;size:64"`
+	TemplateID string    `gorm:"primaryKey;size:128"`
+	Status     string    `gorm:"size:8;not null"`
+	Scene      string    `gorm:"size:16"`
+	ChangedAt  time.Time `gorm:"not null"`
+	UpdatedAt  time.Time
+}
+
 // All lists every entity, in migration order.
 func All() []any {
 	return []any{
@@ -405,7 +424,7 @@ func All() []any {
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
 		&EfileRequest{}, &EfileFile{}, &EfileDownload{},
 		&PushMessage{}, &Staff{}, &AuditLog{},
-		&WeChatCallback{}, &Consent{},
+		&WeChatCallback{}, &Consent{}, &SubscribeConsent{},
 		&MonthlyPlan{}, &ReportSnapshot{},
 		&Complaint{}, &ComplaintStep{}, &ComplaintAttachment{}, &Rating{},
 	}

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"zsjc/config"
 	"zsjc/model"
@@ -46,9 +45,6 @@ const (
 	KeyUnit        = "unit"
 )
 
-// MaxValueRunes is the platform's limit on a template value since 2023-05.
-const MaxValueRunes = 20
-
 // Template is the WeChat template a push kind is sent with. The defaults
 // name each field's Chinese label beside it.
 type Template struct {
@@ -62,6 +58,31 @@ type Template struct {
 	// Labels are the default fields' Chinese names, as WeChat shows them
 	// (the sandbox phone shows them too).
 	Labels map[string]string
+	// Types are field types stated in the configuration, for fields whose
+	// name does not tell (keyword1); other fields' types come from their
+	// names (TypeOf).
+	Types map[string]FieldType
+	// Subscribe is the subscribe-notice template (订阅通知) the kind is
+	// sent with to users who accepted it; nil: template messages only.
+	Subscribe *Template
+}
+
+// typeOf is the type of one of t's fields.
+func (t Template) typeOf(field string) FieldType {
+	if ft, ok := t.Types[field]; ok {
+		return ft
+	}
+	return TypeOf(field)
+}
+
+// check refuses a mapping that no value can make valid, naming the field.
+func (t Template) check() error {
+	for _, field := range slices.Sorted(maps.Keys(t.Fields)) {
+		if err := checkMapping(field, t.typeOf(field), strings.Fields(t.Fields[field])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DefaultTemplates are the templates of each kind before configuration:
@@ -137,8 +158,10 @@ var semanticKeys = []string{KeyCaseName, KeyCaseNo, KeyStage, KeyTime, KeyDescri
 
 // Templates returns the defaults overlaid by the configuration: a
 // configured id replaces the empty one, configured fields replace the
-// default mapping of that kind as a whole. An unknown kind or key is an
-// error naming it.
+// default mapping of that kind as a whole, configured types name the
+// types of fields. An unknown kind, key or type is an error naming it, and
+// so is a mapping whose values cannot be valid for the field's type
+// (checkMapping).
 func Templates(cfg map[string]config.Template) (map[string]Template, error) {
 	out := DefaultTemplates()
 	for _, kind := range slices.Sorted(maps.Keys(cfg)) {
@@ -147,27 +170,63 @@ func Templates(cfg map[string]config.Template) (map[string]Template, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown push kind %q (known: %s)", kind, strings.Join(slices.Sorted(maps.Keys(out)), ", "))
 		}
-		t.ID = c.ID
-		if len(c.Fields) > 0 {
-			for field, spec := range c.Fields {
-				for _, key := range strings.Fields(spec) {
-					if !slices.Contains(semanticKeys, key) {
-						return nil, fmt.Errorf("%s field %s: unknown value %q (known: %s)", kind, field, key, strings.Join(semanticKeys, ", "))
-					}
-				}
+		t, err := overlay(kind, t, c)
+		if err != nil {
+			return nil, err
+		}
+		if c.Subscribe != nil {
+			if c.Subscribe.ID == "" || c.Subscribe.Subscribe != nil {
+				return nil, fmt.Errorf("%s subscribe: needs the id of the subscribe-notice template (and no subscribe of its own)", kind)
 			}
-			t.Fields = maps.Clone(c.Fields)
-			t.Labels = nil // the default names belong to the default fields
+			sub, err := overlay(kind+" subscribe", Template{Title: t.Title, Fields: t.Fields, Labels: t.Labels, Types: t.Types}, *c.Subscribe)
+			if err != nil {
+				return nil, err
+			}
+			t.Subscribe = &sub
 		}
 		out[kind] = t
 	}
 	return out, nil
 }
 
+// overlay applies one template's configuration to t (named what in errors).
+func overlay(what string, t Template, c config.Template) (Template, error) {
+	t.ID = c.ID
+	if len(c.Fields) > 0 {
+		for field, spec := range c.Fields {
+			for _, key := range strings.Fields(spec) {
+				if !slices.Contains(semanticKeys, key) {
+					return t, fmt.Errorf("%s field %s: unknown value %q (known: %s)", what, field, key, strings.Join(semanticKeys, ", "))
+				}
+			}
+		}
+		t.Fields = maps.Clone(c.Fields)
+		t.Labels = nil // the default names belong to the default fields
+	}
+	if len(c.Types) > 0 {
+		t.Types = make(map[string]FieldType, len(c.Types))
+		for field, name := range c.Types {
+			ft, err := ParseFieldType(name)
+			if err != nil {
+				return t, fmt.Errorf("%s field %s: %w", what, field, err)
+			}
+			t.Types[field] = ft
+		}
+	}
+	if err := t.check(); err != nil {
+		return t, fmt.Errorf("%s %w", what, err)
+	}
+	return t, nil
+}
+
 // errUnknownKind is a final error: no template can show the push.
 var errUnknownKind = fmt.Errorf("no template for this push kind")
 
-// renderer turns outbox rows into template messages.
+// errNoSubscribeTemplate is a final error: the kind is not configured for
+// subscribe notices (any more).
+var errNoSubscribeTemplate = fmt.Errorf("no subscribe-notice template for this push kind")
+
+// renderer turns outbox rows into template messages and subscribe notices.
 type renderer struct {
 	templates map[string]Template
 	// publicURL makes links absolute ("" leaves them relative: dev, tests).
@@ -181,21 +240,44 @@ func (r renderer) render(row model.PushMessage) (wechat.TemplateMessage, error) 
 	if !ok {
 		return wechat.TemplateMessage{}, fmt.Errorf("push kind %q: %w", row.Kind, errUnknownKind)
 	}
-	var values map[string]string
-	if row.Data != "" {
-		if err := json.Unmarshal([]byte(row.Data), &values); err != nil {
-			return wechat.TemplateMessage{}, fmt.Errorf("push data is not an object of strings: %w", err)
-		}
-	}
-	data := make(map[string]string, len(t.Fields))
-	for _, field := range slices.Sorted(maps.Keys(t.Fields)) {
-		if v := fieldOf(strings.Fields(t.Fields[field]), values); v != "" {
-			data[field] = v
-		}
+	data, err := fill(t, row)
+	if err != nil {
+		return wechat.TemplateMessage{}, err
 	}
 	return wechat.TemplateMessage{
 		ToUser: row.OpenID, TemplateID: t.ID, URL: r.link(row.URL), Data: data, ClientMsgID: row.ClientMsgID,
 	}, nil
+}
+
+// subscribeMessage builds the subscribe notice of row; its errors are
+// final like render's.
+func (r renderer) subscribeMessage(row model.PushMessage) (wechat.SubscribeMessage, error) {
+	t, ok := r.templates[row.Kind]
+	if !ok || t.Subscribe == nil {
+		return wechat.SubscribeMessage{}, fmt.Errorf("push kind %q: %w", row.Kind, errNoSubscribeTemplate)
+	}
+	data, err := fill(*t.Subscribe, row)
+	if err != nil {
+		return wechat.SubscribeMessage{}, err
+	}
+	return wechat.SubscribeMessage{ToUser: row.OpenID, TemplateID: t.Subscribe.ID, Page: r.link(row.URL), Data: data}, nil
+}
+
+// fill maps row's values to t's fields, each fitted to its type.
+func fill(t Template, row model.PushMessage) (map[string]string, error) {
+	var values map[string]string
+	if row.Data != "" {
+		if err := json.Unmarshal([]byte(row.Data), &values); err != nil {
+			return nil, fmt.Errorf("push data is not an object of strings: %w", err)
+		}
+	}
+	data := make(map[string]string, len(t.Fields))
+	for _, field := range slices.Sorted(maps.Keys(t.Fields)) {
+		if v := fieldOf(t.typeOf(field), strings.Fields(t.Fields[field]), values); v != "" {
+			data[field] = v
+		}
+	}
+	return data, nil
 }
 
 // link sends the user through the OAuth login to the row's H5 page.
@@ -206,11 +288,11 @@ func (r renderer) link(path string) string {
 	return strings.TrimRight(r.publicURL, "/") + "/h5/login?next=" + url.QueryEscape(path)
 }
 
-// fieldOf joins the values of keys into one template value. When they do
-// not fit, they are first shortened by meaning — the time loses its year,
-// the place its office prefix and parenthesised address — and only then
-// cut by characters, so a place is not lost to the cut.
-func fieldOf(keys []string, values map[string]string) string {
+// fieldOf joins the values of keys into one value of a field of type t.
+// When they do not fit its rule, they are first shortened by meaning — the
+// time loses its year, the place its office prefix and parenthesised
+// address — and only then fitted (Fit), so a place is not lost to the cut.
+func fieldOf(t FieldType, keys []string, values map[string]string) string {
 	parts := make([]string, 0, len(keys))
 	for _, key := range keys {
 		if v := strings.Join(strings.Fields(values[key]), " "); v != "" {
@@ -218,8 +300,8 @@ func fieldOf(keys []string, values map[string]string) string {
 		}
 	}
 	joined := strings.Join(parts, " ")
-	if utf8.RuneCountInString(joined) <= MaxValueRunes {
-		return joined
+	if fit := Fit(t, joined); fit == joined || t.limit() == 0 {
+		return fit // values that are not cut by length are kept or left out whole
 	}
 	short := make([]string, 0, len(parts))
 	i := 0
@@ -230,7 +312,7 @@ func fieldOf(keys []string, values map[string]string) string {
 		short = append(short, shorten(key, parts[i]))
 		i++
 	}
-	return FieldValue(strings.Join(short, " "))
+	return Fit(t, strings.Join(short, " "))
 }
 
 var (
@@ -251,16 +333,4 @@ func shorten(key, v string) string {
 		}
 	}
 	return v
-}
-
-// FieldValue makes s acceptable as a template value: line breaks and runs
-// of white space become one space, and a value longer than MaxValueRunes is
-// cut on a character boundary, its last character replaced by "…".
-func FieldValue(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= MaxValueRunes {
-		return s
-	}
-	runes := []rune(s)
-	return string(runes[:MaxValueRunes-1]) + "…"
 }

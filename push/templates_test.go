@@ -11,10 +11,10 @@ import (
 	"zsjc/model"
 )
 
-func TestFieldValueCutsAThirtyCharacterCaseNameOnARuneBoundary(t *testing.T) {
+func TestThingCutsAThirtyCharacterCaseNameOnARuneBoundary(t *testing.T) {
 	name := "张某某涉嫌非法吸收公众存款及集资诈骗等多项罪名一案审查起诉阶段案件" // 33 characters
 	name = string([]rune(name)[:30])
-	got := FieldValue(name)
+	got := Fit(TypeThing, name)
 	if !utf8.ValidString(got) {
 		t.Fatalf("not valid UTF-8: %q", got)
 	}
@@ -24,16 +24,16 @@ func TestFieldValueCutsAThirtyCharacterCaseNameOnARuneBoundary(t *testing.T) {
 	if want := string([]rune(name)[:MaxValueRunes-1]) + "…"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if short := "王某盗窃案"; FieldValue(short) != short {
-		t.Fatalf("a short value changed: %q", FieldValue(short))
+	if short := "王某盗窃案"; Fit(TypeThing, short) != short {
+		t.Fatalf("a short value changed: %q", Fit(TypeThing, short))
 	}
-	if got := FieldValue(string([]rune(name)[:MaxValueRunes])); utf8.RuneCountInString(got) != MaxValueRunes || strings.HasSuffix(got, "…") {
+	if got := Fit(TypeThing, string([]rune(name)[:MaxValueRunes])); utf8.RuneCountInString(got) != MaxValueRunes || strings.HasSuffix(got, "…") {
 		t.Fatalf("exactly %d characters must stay whole, got %q", MaxValueRunes, got)
 	}
 }
 
-func TestFieldValueRemovesLineBreaks(t *testing.T) {
-	if got := FieldValue("审查起诉\r\n  （第二次）\t退回"); got != "审查起诉 （第二次） 退回" {
+func TestThingRemovesLineBreaks(t *testing.T) {
+	if got := Fit(TypeThing, "审查起诉\r\n  （第二次）\t退回"); got != "审查起诉 （第二次） 退回" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -49,12 +49,12 @@ func TestRenderMapsSemanticKeysToTemplateFields(t *testing.T) {
 	r := renderer{templates: templates, publicURL: "https://zsjc.example.gov.cn/"}
 	msg, err := r.render(model.PushMessage{
 		OpenID: "o1", Kind: model.PushReviewResult, ClientMsgID: "cmid", URL: "/h5/reviews/7",
-		Data: `{"item":"阅卷预约 12月3日上午","result":"已确认","time":"12月3日 09:00","place":"第一阅卷室\n二楼"}`,
+		Data: `{"item":"阅卷预约 12月3日上午","result":"已确认","time":"2026-12-03 09:00","place":"第一阅卷室\n二楼"}`,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"thing1": "阅卷预约 12月3日上午", "phrase2": "已确认", "time3": "12月3日 09:00", "thing4": "第一阅卷室 二楼"}
+	want := map[string]string{"thing1": "阅卷预约 12月3日上午", "phrase2": "已确认", "time3": "2026-12-03 09:00", "thing4": "第一阅卷室 二楼"}
 	if len(msg.Data) != len(want) {
 		t.Fatalf("data %v, want %v (empty reason left out)", msg.Data, want)
 	}
@@ -163,7 +163,7 @@ func TestTimeAndPlaceKeepTheirMeaning(t *testing.T) {
 	if got := joined.Data["thing3"]; got != "12-03 09:00 第二阅卷室" {
 		t.Errorf("joined time and place: %q, want the year dropped and the room kept", got)
 	}
-	if got := fieldOf([]string{"place"}, map[string]string{"place": "本院第一阅卷室"}); got != "本院第一阅卷室" {
+	if got := fieldOf(TypeThing, []string{"place"}, map[string]string{"place": "本院第一阅卷室"}); got != "本院第一阅卷室" {
 		t.Errorf("a value that fits is shortened: %q", got)
 	}
 }

@@ -104,6 +104,12 @@ type Options struct {
 	// Quota plans the day's template sends (model.QuotaPlan); zero values
 	// take the defaults.
 	Quota model.QuotaPlan
+	// Subscribe sends subscribe notices (rows of channel wechat_subscribe;
+	// nil: such rows fall back to template messages).
+	Subscribe SubscribeSender
+	// TemplateFields lists the fields of the account's templates by id, as
+	// the platform has them (nil: not checked); see checkTemplateFields.
+	TemplateFields func(ctx context.Context) (map[string][]string, error)
 }
 
 // Fallback names the channel a push goes on when its recipient cannot get
@@ -169,6 +175,7 @@ type Worker struct {
 	log     *slog.Logger
 	opt     Options
 	senders map[string]ChannelSender
+	render  renderer
 	claims  atomic.Uint64
 	// leaseScan is when claim last looked for expired leases (unix ns,
 	// machine clock).
@@ -182,10 +189,13 @@ func New(db *gorm.DB, store cache.Store, sender Sender, m *Metrics, log *slog.Lo
 	if log == nil {
 		log = slog.Default()
 	}
-	senders := map[string]ChannelSender{model.ChannelWeChatTemplate: templateSender{sender: sender,
-		render: renderer{templates: opt.Templates, publicURL: opt.PublicURL}}}
+	r := renderer{templates: opt.Templates, publicURL: opt.PublicURL}
+	senders := map[string]ChannelSender{
+		model.ChannelWeChatTemplate:  templateSender{sender: sender, render: r},
+		model.ChannelWeChatSubscribe: subscribeSender{render: r, api: opt.Subscribe, db: db, log: log},
+	}
 	maps.Copy(senders, opt.Channels)
-	return &Worker{db: db, cache: store, metrics: m, log: log, opt: opt, senders: senders}
+	return &Worker{db: db, cache: store, metrics: m, log: log, opt: opt, senders: senders, render: r}
 }
 
 func (w *Worker) now() time.Time { return w.opt.Now().UTC() }
@@ -197,6 +207,7 @@ func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.opt.Concurrency)
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait()
+	inFlight.Go(func() { w.checkTemplateFields(ctx) })
 	for ctx.Err() == nil {
 		if until, paused := w.quotaPausedUntil(ctx); paused {
 			w.metrics.paused.Set(1)

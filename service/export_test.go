@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // SetCallbackApplyHold shortens how long a claim of an unapplied change
@@ -21,4 +23,9 @@ func (s *Service) ClaimWeChatEventAndDie(ctx context.Context, e WeChatEvent) boo
 	changes := s.weChatChange(e) != nil
 	claim, err := s.claimCallback(ctx, key, "", changes)
 	return err == nil && claim.won
+}
+
+// Enqueue queues pushes in one transaction, as a use case does.
+func (s *Service) Enqueue(ctx context.Context, pushes ...Push) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.enqueue(tx, pushes...) })
 }

@@ -91,6 +91,9 @@ func (s *Service) enqueue(tx *gorm.DB, pushes ...Push) error {
 		}
 		rows = append(rows, row)
 	}
+	if err := s.routeWeChat(tx, rows); err != nil {
+		return fmt.Errorf("enqueue %s: %w", pushes[0].Cause, err)
+	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 200).Error; err != nil {
 		return fmt.Errorf("enqueue %d pushes: %w", len(rows), err)
 	}

@@ -80,6 +80,9 @@ type Options struct {
 	// PushQuota is the day's template budget the push worker plans with
 	// (zero values: the defaults); staff read it (pushquota.go).
 	PushQuota model.QuotaPlan
+	// SubscribeTemplates are the push kinds sent as subscribe notices
+	// (订阅通知) to users who accepted the template: kind → template id.
+	SubscribeTemplates map[string]string
 }
 
 // Deps are the Service's collaborators.

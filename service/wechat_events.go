@@ -33,6 +33,8 @@ type WeChatEvent struct {
 	// (TEMPLATESENDJOBFINISH).
 	TemplateMsgID int64
 	Status        string
+	// Subscriptions are the items of a subscribe-notice event.
+	Subscriptions []SubscribeChange
 }
 
 // DedupKey identifies one delivery of the event across WeChat's retries.
@@ -51,7 +53,18 @@ func (e WeChatEvent) DedupKey() string {
 	if e.TemplateMsgID != 0 {
 		k += ":" + strconv.FormatInt(e.TemplateMsgID, 10)
 	}
+	for _, it := range e.Subscriptions {
+		k += ":" + it.TemplateID + "=" + it.Status + "#" + strconv.FormatInt(it.MsgID, 10)
+	}
 	return k
+}
+
+// at is when WeChat says the event happened.
+func (e WeChatEvent) at(now time.Time) time.Time {
+	if e.CreateTime <= 0 {
+		return now
+	}
+	return time.Unix(e.CreateTime, 0).UTC()
 }
 
 // WeChatOutcome is what to answer WeChat.
@@ -225,6 +238,14 @@ func (s *Service) weChatChange(e WeChatEvent) func(context.Context) error {
 		return func(ctx context.Context) error { return s.recordUnfollow(ctx, e.OpenID) }
 	case "TEMPLATESENDJOBFINISH":
 		return func(ctx context.Context) error { return s.RecordPushDelivery(ctx, e.TemplateMsgID, e.Status) }
+	case eventSubscribePopup, eventSubscribeChange:
+		return func(ctx context.Context) error {
+			return s.recordConsents(ctx, e.OpenID, e.at(s.Now()), e.Subscriptions)
+		}
+	case eventSubscribeSent:
+		return func(ctx context.Context) error {
+			return s.recordSubscribeDeliveries(ctx, e.OpenID, e.at(s.Now()), e.Subscriptions)
+		}
 	}
 	return nil
 }

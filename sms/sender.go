@@ -181,7 +181,7 @@ func paramsOf(row *model.PushMessage) ([]string, error) {
 	keys := KindParams[row.Kind]
 	params := make([]string, len(keys))
 	for i, key := range keys {
-		params[i] = push.FieldValue(values[key])
+		params[i] = push.Fit(push.TypeThing, values[key])
 		if strings.TrimSpace(params[i]) == "" {
 			params[i] = "无"
 		}

@@ -31,6 +31,29 @@ type Message struct {
 	Ticket        string `xml:"Ticket"`
 	TemplateMsgID int64  `xml:"MsgID"`
 	Status        string `xml:"Status"`
+	// Subscriptions are the <List> items of the subscribe-notice events
+	// (subscribe_msg_popup_event, _change_event, _sent_event).
+	Subscriptions []SubscribeItem `xml:"-"`
+}
+
+// SubscribeItem is one <List> of a subscribe-notice event: a template the
+// user accepted or refused (popup, settings), or a notice's delivery.
+type SubscribeItem struct {
+	TemplateID string // TemplateId
+	// Status is SubscribeStatusString: "accept" or "reject".
+	Status string
+	// PopupScene: where the popup was (popup event only).
+	PopupScene string
+	// MsgID, ErrorCode and ErrorStatus report a delivery (sent event):
+	// 0 and "success", or the failure.
+	MsgID       int64
+	ErrorCode   int64
+	ErrorStatus string
+}
+
+// subscribeEventLists are the top-level elements holding <List> items.
+var subscribeEventLists = map[string]bool{
+	"SubscribeMsgPopupEvent": true, "SubscribeMsgChangeEvent": true, "SubscribeMsgSentEvent": true,
 }
 
 // Inbound is a verified, decoded callback.
@@ -284,13 +307,14 @@ func literalText(s []byte) bool {
 
 // decodeTokens walks encoding/xml's tokens rather than calling
 // xml.Unmarshal: the same parser and well-formedness checks without the
-// reflection. Nested elements are skipped, a repeated field keeps its last
-// value, anything after the root element is ignored.
+// reflection. Nested elements are skipped, except the <List> items of the
+// subscribe-notice events; a repeated field keeps its last value, anything
+// after the root element is ignored.
 func decodeTokens(raw []byte) (Message, error) {
 	d := xml.NewDecoder(bytes.NewReader(raw))
 	var m Message
-	var field string
-	var text []byte
+	var field, item string
+	var text, itemText []byte
 	depth := 0
 	for {
 		tok, err := d.Token()
@@ -300,16 +324,32 @@ func decodeTokens(raw []byte) (Message, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
-			if depth == 2 {
+			switch {
+			case depth == 2:
 				field, text = t.Name.Local, text[:0]
+			case depth == 3 && subscribeEventLists[field] && t.Name.Local == "List":
+				if len(m.Subscriptions) == maxSubscribeItems {
+					return Message{}, fmt.Errorf("wechat message: more than %d subscribe items", maxSubscribeItems)
+				}
+				m.Subscriptions = append(m.Subscriptions, SubscribeItem{})
+			case depth == 4:
+				item, itemText = t.Name.Local, itemText[:0]
 			}
 		case xml.CharData:
-			if depth == 2 {
+			switch depth {
+			case 2:
 				text = append(text, t...)
+			case 4:
+				itemText = append(itemText, t...)
 			}
 		case xml.EndElement:
-			if depth == 2 {
+			switch {
+			case depth == 2:
 				if err := m.set(field, text); err != nil {
+					return Message{}, err
+				}
+			case depth == 4 && subscribeEventLists[field] && len(m.Subscriptions) > 0:
+				if err := m.Subscriptions[len(m.Subscriptions)-1].set(item, itemText); err != nil {
 					return Message{}, err
 				}
 			}
@@ -318,6 +358,39 @@ func decodeTokens(raw []byte) (Message, error) {
 			}
 		}
 	}
+}
+
+// maxSubscribeItems bounds the <List> items read from one event (a popup
+// lists the templates it offered, a handful).
+const maxSubscribeItems = 20
+
+// set assigns one field of a subscribe item; numbers must parse.
+func (it *SubscribeItem) set(field string, text []byte) error {
+	v := strings.TrimSpace(string(text))
+	var num *int64
+	switch field {
+	case "TemplateId":
+		it.TemplateID = v
+	case "SubscribeStatusString":
+		it.Status = v
+	case "PopupScene":
+		it.PopupScene = v
+	case "ErrorStatus":
+		it.ErrorStatus = v
+	case "MsgID":
+		num = &it.MsgID
+	case "ErrorCode":
+		num = &it.ErrorCode
+	}
+	if num == nil || v == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return fmt.Errorf("wechat subscribe item field %s: %w", field, err)
+	}
+	*num = n
+	return nil
 }
 
 // set assigns one field; numbers must parse (blank is zero).

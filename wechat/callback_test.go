@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func sameAsUnmarshal(t *testing.T, doc []byte, got wechat.Message) {
 	if xml.Unmarshal(doc, &want) != nil || bytes.Count(doc, []byte("<")) > 40 || nested(doc) {
 		return
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoded %+v\nxml.Unmarshal %+v", got, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -394,6 +395,100 @@ func (c *Client) SendTemplate(ctx context.Context, m TemplateMessage) (int64, er
 		return 0, err
 	}
 	return ans.MsgID, nil
+}
+
+// ErrCodeSubscribeRefused answers a subscribe notice to a user who has not
+// accepted (or has since refused) its template.
+const ErrCodeSubscribeRefused = 43101
+
+// SendSubscribe sends a subscribe notice (POST
+// /cgi-bin/message/subscribe/bizsend) and returns the msgid the platform
+// answers with (0 when it gives none); the delivery report
+// (subscribe_msg_sent_event) carries the same id. 43101: the user has not
+// accepted this template.
+func (c *Client) SendSubscribe(ctx context.Context, m SubscribeMessage) (int64, error) {
+	type item struct {
+		Value string `json:"value"`
+	}
+	body := struct {
+		ToUser     string          `json:"touser"`
+		TemplateID string          `json:"template_id"`
+		Page       string          `json:"page,omitempty"`
+		Data       map[string]item `json:"data"`
+	}{ToUser: m.ToUser, TemplateID: m.TemplateID, Page: m.Page, Data: make(map[string]item, len(m.Data))}
+	for k, v := range m.Data {
+		body.Data[k] = item{Value: v}
+	}
+	var ans struct {
+		apiStatus
+		MsgID int64 `json:"msgid"`
+	}
+	err := c.withToken(ctx, func(token string) error {
+		ans.apiStatus = apiStatus{}
+		return c.do(ctx, http.MethodPost, "/cgi-bin/message/subscribe/bizsend", url.Values{"access_token": {token}}, body, &ans)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ans.MsgID, nil
+}
+
+// templateField finds the fields in a template's content
+// ("案件名称：{{thing1.DATA}}").
+var templateField = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.DATA\s*\}\}`)
+
+// TemplateFields lists the fields of the account's templates by template
+// id, read from their content: template messages
+// (GET /cgi-bin/template/get_all_private_template) and, with subscribe,
+// subscribe-notice templates too (GET /wxaapi/newtmpl/gettemplate).
+func (c *Client) TemplateFields(ctx context.Context, subscribe bool) (map[string][]string, error) {
+	var tpl struct {
+		apiStatus
+		List []struct {
+			TemplateID string `json:"template_id"`
+			Content    string `json:"content"`
+		} `json:"template_list"`
+	}
+	err := c.withToken(ctx, func(token string) error {
+		tpl.apiStatus = apiStatus{}
+		return c.do(ctx, http.MethodGet, "/cgi-bin/template/get_all_private_template", url.Values{"access_token": {token}}, nil, &tpl)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(tpl.List))
+	for _, t := range tpl.List {
+		out[t.TemplateID] = fieldsOf(t.Content)
+	}
+	if !subscribe {
+		return out, nil
+	}
+	var sub struct {
+		apiStatus
+		Data []struct {
+			ID      string `json:"priTmplId"`
+			Content string `json:"content"`
+		} `json:"data"`
+	}
+	err = c.withToken(ctx, func(token string) error {
+		sub.apiStatus = apiStatus{}
+		return c.do(ctx, http.MethodGet, "/wxaapi/newtmpl/gettemplate", url.Values{"access_token": {token}}, nil, &sub)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range sub.Data {
+		out[t.ID] = fieldsOf(t.Content)
+	}
+	return out, nil
+}
+
+func fieldsOf(content string) []string {
+	var fields []string
+	for _, m := range templateField.FindAllStringSubmatch(content, -1) {
+		fields = append(fields, m[1])
+	}
+	return fields
 }
 
 // AuthCodeURL is the OAuth page (snsapi_base: openid only, no prompt) the

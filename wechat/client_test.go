@@ -3,10 +3,12 @@ package wechat_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -287,5 +289,36 @@ func TestPlatformLatencyMeetsTheCallersDeadline(t *testing.T) {
 	f.platform.SetLatency(0)
 	if n := len(f.platform.Sent()); n != 0 {
 		t.Fatalf("the abandoned send was recorded %d times", n)
+	}
+}
+
+// TestSubscribeNoticesAndTemplateListing: bizsend reaches a user who
+// accepted the template and answers its msgid; one who did not gets
+// 43101; the template listings name each template's fields.
+func TestSubscribeNoticesAndTemplateListing(t *testing.T) {
+	f := newFleet(t)
+	ctx := context.Background()
+	f.platform.Consent("o-yes", true, "SUB")
+	msg := wechat.SubscribeMessage{ToUser: "o-yes", TemplateID: "SUB", Page: "https://x.example/h5/", Data: map[string]string{"thing1": "王某盗窃案"}}
+	id, err := f.a.SendSubscribe(ctx, msg)
+	if err != nil || id == 0 {
+		t.Fatalf("send: %d %v", id, err)
+	}
+	if got := f.platform.SentSubscribes(); len(got) != 1 || got[0].MsgID != id || got[0].Data["thing1"] != "王某盗窃案" || got[0].Page != msg.Page {
+		t.Fatalf("recorded %+v", got)
+	}
+	msg.ToUser = "o-no"
+	var ae *wechat.APIError
+	if _, err := f.b.SendSubscribe(ctx, msg); !errors.As(err, &ae) || ae.Code != wechat.ErrCodeSubscribeRefused {
+		t.Fatalf("not accepted: %v", err)
+	}
+	f.platform.SetTemplate(wechattest.Template{ID: "TPL", Content: "案件名称：{{thing1.DATA}}\n时间：{{ time3.DATA }}"})
+	f.platform.SetTemplate(wechattest.Template{ID: "SUB", Content: "{{phrase2.DATA}}", Subscribe: true})
+	fields, err := f.a.TemplateFields(ctx, true)
+	if err != nil || !slices.Equal(fields["TPL"], []string{"thing1", "time3"}) || !slices.Equal(fields["SUB"], []string{"phrase2"}) {
+		t.Fatalf("fields %v, %v", fields, err)
+	}
+	if only, err := f.a.TemplateFields(ctx, false); err != nil || len(only) != 1 {
+		t.Fatalf("template messages only: %v, %v", only, err)
 	}
 }

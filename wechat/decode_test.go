@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -24,7 +25,7 @@ func FuzzDecodeFlat(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decodeFlat accepted what encoding/xml refuses (%v): %+v", err, flat)
 		}
-		if flat != tokens {
+		if !reflect.DeepEqual(flat, tokens) {
 			t.Fatalf("decodeFlat %+v\ndecodeTokens %+v", flat, tokens)
 		}
 	})

@@ -17,6 +17,17 @@ type TemplateMessage struct {
 	ClientMsgID string
 }
 
+// SubscribeMessage is one subscribe notice (订阅通知) to send. The
+// platform has no idempotency key for it, unlike template messages.
+type SubscribeMessage struct {
+	ToUser     string
+	TemplateID string
+	// Page is the web page the notice opens.
+	Page string
+	// Data maps a template field name ("thing1") to its value.
+	Data map[string]string
+}
+
 // APIError is an errcode answer of the platform.
 type APIError struct {
 	Code int

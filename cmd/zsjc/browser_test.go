@@ -172,6 +172,8 @@ func TestBrowserJourney(t *testing.T) {
 		t.Errorf("the unit's phone links to %q, want tel:079188880000", href)
 	}
 	b.shot(phone, "h5-case")
+	// The lawyer accepts case-progress subscribe notices (the sandbox plays WeChat's popup).
+	b.do(phone, "subscribe to case notices", chromedp.Click(css(`#subscribe-sandbox`)), chromedp.WaitVisible(css(`#subscribed`)))
 	caseURL := step(b, phone, "case url", chromedp.Location())
 	b.do(phone, "meeting form", chromedp.Navigate(caseURL+"/meeting"), chromedp.WaitVisible(css(`#meeting-form`)),
 		waitContains(`#meeting-hours`, "09:00-12:00"))
@@ -278,6 +280,10 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 	b.shot(phone, "sandbox-pushes")
+	// The case event reached the phone as a subscribe notice, and its
+	// delivery report (subscribe_msg_sent_event) marked the push delivered.
+	b.do(phone, "subscribe notice on the phone", waitContains(`#chat`, "案件进展提醒（订阅通知）"), waitContains(`#chat`, "提起公诉"))
+	b.do(staff, "subscribe notice delivered", chromedp.Navigate(base+"/staff/pushes?status=delivered"), waitLoaded(), waitContains(`#pushes`, "案件进展"))
 
 	// The menu opens H5 pages in the phone's webview, logged in as the phone's user.
 	b.do(phone, "menu → 我的预约 in the webview",

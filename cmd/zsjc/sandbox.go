@@ -34,6 +34,9 @@ func (a *app) sandboxDeps() *handler.Sandbox {
 	sb.Templates = map[string]handler.SandboxTemplate{}
 	for _, t := range a.pushTemplates {
 		sb.Templates[t.ID] = handler.SandboxTemplate{Title: t.Title, Labels: t.Labels}
+		if t.Subscribe != nil {
+			sb.Templates[t.Subscribe.ID] = handler.SandboxTemplate{Title: t.Title + "（订阅通知）", Labels: t.Subscribe.Labels}
+		}
 	}
 	buttons, err := loadMenu("", sandboxBase(a.cfg))
 	if err != nil {

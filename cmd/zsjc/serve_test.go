@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -111,5 +113,23 @@ func TestMigrateAndStaffAddInDevMode(t *testing.T) {
 	err = run(context.Background(), []string{"staff", "add", "-username", "chief", "-role", "admin"}, getenv, strings.NewReader("Sup3r-secret\n"), &out)
 	if err == nil || !strings.Contains(err.Error(), "username") {
 		t.Fatalf("duplicate username accepted: %v", err)
+	}
+}
+
+// TestTemplateMappingThatCannotBeValidStopsTheStart: a case number (which
+// may hold Chinese) mapped to a character_string field is refused at
+// start, naming the kind and field.
+func TestTemplateMappingThatCannotBeValidStopsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	yamlPath := filepath.Join(dir, "zsjc.yaml")
+	yaml := "push:\n  templates:\n    case_event:\n      id: T1\n      subscribe: {id: S1, fields: {character_string1: case_no}}\n"
+	if err := os.WriteFile(yamlPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string { return map[string]string{"ZSJC_DATA_DIR": dir}[k] }
+	err := run(context.Background(), []string{"-config", yamlPath, "serve"}, getenv, nil, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "push.templates") ||
+		!strings.Contains(err.Error(), "case_event subscribe field character_string1 (character_string) cannot show case_no") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -162,6 +162,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	if a.pushTemplates, err = loadPushTemplates(a); err != nil {
+		a.close()
+		return nil, err
+	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
@@ -190,11 +194,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			EfileExcludedCaseTypes: cfg.Efile.ExcludedTypes(),
 			SMSKinds:               a.sms.kinds(),
 			PushQuota:              model.QuotaPlan{Daily: int64(cfg.Push.DailyQuota), LowWater: cfg.Push.QuotaLowWater},
+			SubscribeTemplates:     subscribeKinds(a.pushTemplates),
 		})
-	if a.push, err = newPushWorker(a); err != nil {
-		a.close()
-		return nil, err
-	}
+	a.push = newPushWorker(a)
 	return a, nil
 }
 

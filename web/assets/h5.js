@@ -192,8 +192,69 @@
           })) : Z.empty('暂无进程信息')),
         h('section', { class: 'card' }, h('h2', null, '法律文书'),
           docs.length ? documentList(docs, '/api/h5/documents/', 'documents') : Z.empty('暂无法律文书')),
+        binding ? subscribeCard() : null,
         binding ? h('p', null, h('button', { class: 'danger small', type: 'button', id: 'unbind', onclick: function () { unbind(binding); } }, '解除绑定')) : null
       ];
+    });
+  }
+
+  // ---- 订阅通知 -----------------------------------------------------------
+  // subscribeCard offers the subscribe notices (订阅通知) on a bound case's
+  // page: in WeChat the platform's own button (wx-open-subscribe, enabled
+  // through wx.config's openTagList), in the local sandbox a button that has
+  // the sandbox play WeChat's popup. Hidden when no push is sent as one.
+  function subscribeCard() {
+    var box = h('section', { class: 'card', id: 'subscribe', hidden: true },
+      h('h2', null, '订阅通知'), h('p', { class: 'muted' }, '订阅后，案件有新进展时以服务通知提醒您。'));
+    function done() { Z.mount(box, h('h2', null, '订阅通知'), h('p', { id: 'subscribed' }, '已订阅：案件有新进展时将以服务通知提醒您。')); }
+    get('/subscribe-offer').then(function (offer) {
+      var ids = (offer && offer.template_ids) || [];
+      if (!ids.length) return;
+      if (/MicroMessenger/i.test(navigator.userAgent)) {
+        openSubscribeTag(box, ids, done);
+      } else if (offer.sandbox) {
+        box.appendChild(h('button', { type: 'button', class: 'secondary', id: 'subscribe-sandbox', onclick: function () {
+          Z.api('POST', '/sandbox/api/subscribe', { template_ids: ids, accept: true }).then(done, function (err) { box.appendChild(h('p', { class: 'state error', role: 'alert' }, err.message)); });
+        } }, '订阅案件进展通知'));
+        box.hidden = false;
+      }
+    }, function () { /* without the offer the page works as before */ });
+    return box;
+  }
+
+  // openSubscribeTag signs wx.config for this page and shows
+  // <wx-open-subscribe template="…">; the user's answer reaches the server
+  // through WeChat's callback (subscribe_msg_popup_event).
+  function openSubscribeTag(box, ids, done) {
+    loadJSSDK().then(function () {
+      return get('/jssdk-config?url=' + encodeURIComponent(location.href.split('#')[0]));
+    }).then(function (cfg) {
+      window.wx.config({ debug: false, appId: cfg.app_id, timestamp: cfg.timestamp, nonceStr: cfg.nonce_str,
+        signature: cfg.signature, jsApiList: ['checkJsApi'], openTagList: ['wx-open-subscribe'] });
+      var tag = document.createElement('wx-open-subscribe');
+      tag.setAttribute('template', ids.join(','));
+      tag.id = 'subscribe-tag';
+      var tpl = document.createElement('script');
+      tpl.type = 'text/wxtag-template';
+      tpl.textContent = '<button style="padding:8px 16px;font-size:15px">订阅案件进展通知</button>';
+      tag.appendChild(tpl);
+      tag.addEventListener('success', function (e) {
+        var detail = (e.detail && e.detail.subscribeDetails) || '';
+        if (detail.indexOf('accept') >= 0) done();
+      });
+      box.appendChild(tag);
+      box.hidden = false;
+    }, function () { /* no JS-SDK: no offer */ });
+  }
+
+  function loadJSSDK() {
+    return new Promise(function (resolve, reject) {
+      if (window.wx) return resolve();
+      var s = document.createElement('script');
+      s.src = 'https://res.wx.qq.com/open/js/jweixin-1.6.0.js';
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.appendChild(s);
     });
   }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,6 +43,61 @@ type Message struct {
 	Ticket        string   `xml:"Ticket,omitempty"`
 	TemplateMsgID int64    `xml:"MsgID,omitempty"`
 	Status        string   `xml:"Status,omitempty"`
+	// The <List> items of the subscribe-notice events.
+	PopupEvent  *SubscribeList `xml:"SubscribeMsgPopupEvent,omitempty"`
+	ChangeEvent *SubscribeList `xml:"SubscribeMsgChangeEvent,omitempty"`
+	SentEvent   *SubscribeList `xml:"SubscribeMsgSentEvent,omitempty"`
+}
+
+// SubscribeList holds a subscribe-notice event's items.
+type SubscribeList struct {
+	List []SubscribeItem `xml:"List"`
+}
+
+// SubscribeItem is one <List> of a subscribe-notice event, spelt as WeChat
+// sends it.
+type SubscribeItem struct {
+	TemplateID            string `xml:"TemplateId"`
+	SubscribeStatusString string `xml:"SubscribeStatusString,omitempty"`
+	PopupScene            string `xml:"PopupScene,omitempty"`
+	MsgID                 string `xml:"MsgID,omitempty"`
+	ErrorCode             string `xml:"ErrorCode,omitempty"`
+	ErrorStatus           string `xml:"ErrorStatus,omitempty"`
+}
+
+// SubscribePopup is the subscribe_msg_popup_event of a user answering the
+// popup of wx-open-subscribe (PopupScene 2: a web page) for each template:
+// "accept" or "reject".
+func SubscribePopup(openid string, answers map[string]string) Message {
+	m := Message{ToUserName: Account, FromUserName: openid, MsgType: "event", Event: "subscribe_msg_popup_event",
+		PopupEvent: &SubscribeList{}}
+	for _, id := range sortedKeys(answers) {
+		m.PopupEvent.List = append(m.PopupEvent.List, SubscribeItem{TemplateID: id, SubscribeStatusString: answers[id], PopupScene: "2"})
+	}
+	return m
+}
+
+// SubscribeChange is the subscribe_msg_change_event of a user changing
+// their subscriptions in WeChat's settings.
+func SubscribeChange(openid string, answers map[string]string) Message {
+	m := Message{ToUserName: Account, FromUserName: openid, MsgType: "event", Event: "subscribe_msg_change_event",
+		ChangeEvent: &SubscribeList{}}
+	for _, id := range sortedKeys(answers) {
+		m.ChangeEvent.List = append(m.ChangeEvent.List, SubscribeItem{TemplateID: id, SubscribeStatusString: answers[id]})
+	}
+	return m
+}
+
+// SubscribeSent is the subscribe_msg_sent_event reporting a notice's
+// delivery: errcode 0 and "success", or the failure.
+func SubscribeSent(openid, templateID string, msgID int64, errcode int, status string) Message {
+	return Message{ToUserName: Account, FromUserName: openid, MsgType: "event", Event: "subscribe_msg_sent_event",
+		SentEvent: &SubscribeList{List: []SubscribeItem{{TemplateID: templateID, MsgID: strconv.FormatInt(msgID, 10),
+			ErrorCode: strconv.Itoa(errcode), ErrorStatus: status}}}}
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Account is the ToUserName (原始ID) of the fake account's messages.

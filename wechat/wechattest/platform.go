@@ -10,6 +10,10 @@
 //	GET  /cgi-bin/ticket/getticket      jsapi_ticket
 //	POST /cgi-bin/menu/create, GET /cgi-bin/menu/get
 //	POST /cgi-bin/message/template/send records the message (client_msg_id dedup)
+//	POST /cgi-bin/message/subscribe/bizsend records a subscribe notice to a
+//	                                    user who accepted its template (else 43101)
+//	GET  /cgi-bin/template/get_all_private_template, GET /wxaapi/newtmpl/gettemplate
+//	                                    the templates set with SetTemplate
 //	GET  /cgi-bin/user/info             subscribed user's info
 //	GET  /connect/oauth2/authorize      the OAuth page: issues a code, 302 back
 //	GET  /sns/oauth2/access_token       code → openid (codes are single-use)
@@ -29,6 +33,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +65,24 @@ type SentMessage struct {
 	At          time.Time         `json:"at"`
 }
 
+// SentSubscribe is one subscribe notice the platform accepted.
+type SentSubscribe struct {
+	MsgID      int64             `json:"msgid"`
+	ToUser     string            `json:"touser"`
+	TemplateID string            `json:"template_id"`
+	Page       string            `json:"page,omitempty"`
+	Data       map[string]string `json:"data"`
+	At         time.Time         `json:"at"`
+}
+
+// Template is a template of the account: Content names its fields as the
+// platform does ("案件名称：{{thing1.DATA}}").
+type Template struct {
+	ID, Title, Content string
+	// Subscribe: a subscribe-notice template (listed by gettemplate).
+	Subscribe bool
+}
+
 // Platform is a fake WeChat platform. All methods are safe for concurrent use.
 type Platform struct {
 	appID, secret string
@@ -83,6 +106,11 @@ type Platform struct {
 	menu          json.RawMessage
 	codes         map[string]string // OAuth code → openid
 	subscribers   map[string]bool
+	// consents are the subscribe-notice templates each user accepted.
+	consents   map[string]map[string]bool
+	subscribed []SentSubscribe
+	templates  []Template
+	onNotice   func(SentSubscribe)
 }
 
 // New returns a Platform for AppID/Secret.
@@ -93,7 +121,7 @@ func NewFor(appID, secret string) *Platform {
 	p := &Platform{
 		appID: appID, secret: secret,
 		tokens: map[string]time.Time{}, stable: map[string]bool{}, byClientMsgID: map[string]int64{},
-		codes: map[string]string{}, subscribers: map[string]bool{}, nextMsgID: 1000,
+		codes: map[string]string{}, subscribers: map[string]bool{}, consents: map[string]map[string]bool{}, nextMsgID: 1000,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/token", p.token)
@@ -102,6 +130,9 @@ func NewFor(appID, secret string) *Platform {
 	mux.HandleFunc("POST /cgi-bin/menu/create", p.authed(p.menuCreate))
 	mux.HandleFunc("GET /cgi-bin/menu/get", p.authed(p.menuGet))
 	mux.HandleFunc("POST /cgi-bin/message/template/send", p.authed(p.templateSend))
+	mux.HandleFunc("POST /cgi-bin/message/subscribe/bizsend", p.authed(p.subscribeSend))
+	mux.HandleFunc("GET /cgi-bin/template/get_all_private_template", p.authed(p.privateTemplates))
+	mux.HandleFunc("GET /wxaapi/newtmpl/gettemplate", p.authed(p.subscribeTemplates))
 	mux.HandleFunc("GET /cgi-bin/user/info", p.authed(p.userInfo))
 	mux.HandleFunc("GET /connect/oauth2/authorize", p.authorize)
 	mux.HandleFunc("GET /sns/oauth2/access_token", p.oauthAccessToken)
@@ -167,8 +198,9 @@ func (p *Platform) Latency() time.Duration {
 	return p.latency
 }
 
-// FailNext makes the next n template sends answer errcode instead of
-// sending (40001, 43004, 45009 …); calls queue up in order.
+// FailNext makes the next n sends (template messages and subscribe
+// notices) answer errcode instead of sending (40001, 43004, 45009 …);
+// calls queue up in order.
 func (p *Platform) FailNext(errcode, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -222,6 +254,44 @@ func (p *Platform) TicketRequests() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.ticketReqs
+}
+
+// SetTemplate adds or replaces a template of the account.
+func (p *Platform) SetTemplate(t Template) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.templates = slices.DeleteFunc(p.templates, func(old Template) bool { return old.ID == t.ID })
+	p.templates = append(p.templates, t)
+}
+
+// Consent records the user's answer for subscribe-notice templates, as the
+// popup of wx-open-subscribe or WeChat's settings would: accepted
+// templates may be sent, refused ones answer 43101.
+func (p *Platform) Consent(openid string, accept bool, templateIDs ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.consents[openid] == nil {
+		p.consents[openid] = map[string]bool{}
+	}
+	for _, id := range templateIDs {
+		p.consents[openid][id] = accept
+	}
+}
+
+// OnSubscribeSent calls f (in its own goroutine) after each accepted
+// subscribe notice, as the platform then reports the delivery with
+// subscribe_msg_sent_event.
+func (p *Platform) OnSubscribeSent(f func(SentSubscribe)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onNotice = f
+}
+
+// SentSubscribes returns a copy of every subscribe notice accepted so far.
+func (p *Platform) SentSubscribes() []SentSubscribe {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.subscribed)
 }
 
 // Menu returns the last menu created ({"button":[...]}), nil if none.
@@ -438,6 +508,96 @@ func (p *Platform) templateSend(w http.ResponseWriter, r *http.Request) {
 		p.byClientMsgID[dedup] = msg.MsgID
 	}
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": msg.MsgID})
+}
+
+// errSubscribeRefused answers a notice whose template the user did not accept.
+const errSubscribeRefused = 43101
+
+// subscribeSend records a subscribe notice. The platform has no
+// idempotency key for these: every accepted call is a notice.
+func (p *Platform) subscribeSend(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ToUser     string `json:"touser"`
+		TemplateID string `json:"template_id"`
+		Page       string `json:"page"`
+		Data       map[string]struct {
+			Value string `json:"value"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil || req.TemplateID == "" {
+		writeErr(w, errBadRequest, "data format error")
+		return
+	}
+	p.mu.Lock()
+	if len(p.failures) > 0 {
+		code := p.failures[0]
+		p.failures = p.failures[1:]
+		p.mu.Unlock()
+		writeErr(w, code, "injected by wechattest")
+		return
+	}
+	if req.ToUser == "" {
+		p.mu.Unlock()
+		writeErr(w, errInvalidOpenID, "invalid openid")
+		return
+	}
+	if !p.consents[req.ToUser][req.TemplateID] {
+		p.mu.Unlock()
+		writeErr(w, errSubscribeRefused, "user refuse to accept the msg")
+		return
+	}
+	p.nextMsgID++
+	msg := SentSubscribe{MsgID: p.nextMsgID, ToUser: req.ToUser, TemplateID: req.TemplateID, Page: req.Page,
+		Data: map[string]string{}, At: p.now()}
+	for k, v := range req.Data {
+		msg.Data[k] = v.Value
+	}
+	p.subscribed = append(p.subscribed, msg)
+	notify := p.onNotice
+	p.mu.Unlock()
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": msg.MsgID})
+	if notify != nil {
+		go notify(msg)
+	}
+}
+
+func (p *Platform) privateTemplates(w http.ResponseWriter, _ *http.Request) {
+	type item struct {
+		TemplateID string `json:"template_id"`
+		Title      string `json:"title"`
+		Content    string `json:"content"`
+	}
+	list := []item{}
+	for _, t := range p.listTemplates(false) {
+		list = append(list, item{TemplateID: t.ID, Title: t.Title, Content: t.Content})
+	}
+	writeJSON(w, map[string]any{"template_list": list})
+}
+
+func (p *Platform) subscribeTemplates(w http.ResponseWriter, _ *http.Request) {
+	type item struct {
+		ID      string `json:"priTmplId"`
+		Title   string `json:"title"`
+		Content string `json:"content"`
+		Type    int    `json:"type"`
+	}
+	list := []item{}
+	for _, t := range p.listTemplates(true) {
+		list = append(list, item{ID: t.ID, Title: t.Title, Content: t.Content, Type: 3}) // 3: long-term
+	}
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "data": list})
+}
+
+func (p *Platform) listTemplates(subscribe bool) []Template {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Template
+	for _, t := range p.templates {
+		if t.Subscribe == subscribe {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (p *Platform) userInfo(w http.ResponseWriter, r *http.Request) {
