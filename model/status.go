@@ -27,23 +27,19 @@ const (
 )
 
 var statusLabels = map[Status]string{
-	StatusPending:      "待审核",
-	StatusApproved:     "已通过",
-	StatusRejected:     "已驳回",
-	StatusRevoked:      "已解除",
-	StatusConfirmed:    "已确认",
-	StatusCancelled:    "已取消",
-	StatusCompleted:    "已完成",
-	StatusNoShow:       "未到场",
-	StatusSubmitted:    "待受理",
-	StatusAcknowledged: "已受理",
-	StatusTransferred:  "已移送",
-	StatusResolved:     "已答复",
-	StatusQueued:       "待发送",
-	StatusSending:      "发送中",
-	StatusSent:         "已发送",
-	StatusDelivered:    "已送达",
-	StatusFailed:       "发送失败",
+	StatusPending:   "待审核",
+	StatusApproved:  "已通过",
+	StatusRejected:  "已驳回",
+	StatusRevoked:   "已解除",
+	StatusConfirmed: "已确认",
+	StatusCancelled: "已取消",
+	StatusCompleted: "已完成",
+	StatusNoShow:    "未到场",
+	StatusQueued:    "待发送",
+	StatusSending:   "发送中",
+	StatusSent:      "已发送",
+	StatusDelivered: "已送达",
+	StatusFailed:    "发送失败",
 }
 
 // Label is the Chinese name of the status shown to people.
