@@ -220,7 +220,7 @@ func TestComplaintOverdue(t *testing.T) {
 // while a colleague transfers it leave one consistent result: the transfer
 // always lands; the acknowledgement either lands before it (then it is in
 // the trail and audited once) or finds the complaint gone to the other unit
-// (404) and leaves no trace.
+// (404) and leaves no trace. Of two acknowledgements at once one lands.
 func TestComplaintAcknowledgeTransferRace(t *testing.T) {
 	f := newComplaintFixture(t)
 	u := f.LoginUser(f.Unique("openid-complainant-"))
@@ -249,5 +249,20 @@ func TestComplaintAcknowledgeTransferRace(t *testing.T) {
 		if c.Status != model.StatusTransferred || c.AcknowledgedAt != nil || steps != acked || audits != acked {
 			t.Fatalf("acknowledge %d: status %s, acknowledged_at %v, steps %d, audits %d", ack, c.Status, c.AcknowledgedAt, steps, audits)
 		}
+	}
+	// Two acknowledgements at once: one lands, the other is a 409 naming
+	// the new state.
+	id := idOf(t, f.expect(http.StatusCreated, f.submit(u, map[string]any{"category": "other", "unit_code": "c-a", "content": "同时受理"})))
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i, staff := range []handlertest.Caller{a1, a2} {
+		wg.Go(func() { codes[i] = f.step(staff, id, "acknowledge", map[string]string{}).Code })
+	}
+	wg.Wait()
+	slices.Sort(codes)
+	var steps int64
+	f.DB.Model(&model.ComplaintStep{}).Where("complaint_id = ? AND action = ?", id, model.StatusAcknowledged).Count(&steps)
+	if codes[0] != http.StatusOK || codes[1] != http.StatusConflict || steps != 1 {
+		t.Fatalf("two acknowledgements: %v, %d steps", codes, steps)
 	}
 }

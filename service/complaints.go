@@ -210,7 +210,7 @@ func (s *Service) recordComplaintStep(tx *gorm.DB, c model.Complaint, action mod
 
 // AcknowledgeComplaint is the unit the complaint is with accepting it (受理).
 func (s *Service) AcknowledgeComplaint(ctx context.Context, a Actor, id uint64, note string) (ComplaintView, error) {
-	return s.moveComplaint(ctx, a, id, model.StatusAcknowledged, note, false, func(tx *gorm.DB, c model.Complaint, set map[string]any) error {
+	return s.moveComplaint(ctx, a, id, model.StatusAcknowledged, note, func(tx *gorm.DB, c model.Complaint, set map[string]any) error {
 		set["acknowledged_at"] = s.Now()
 		return nil
 	})
@@ -231,7 +231,7 @@ func (s *Service) TransferComplaint(ctx context.Context, a Actor, id uint64, uni
 	if err := fe.Err(); err != nil {
 		return ComplaintView{}, err
 	}
-	return s.moveComplaint(ctx, a, id, model.StatusTransferred, note, false, func(tx *gorm.DB, c model.Complaint, set map[string]any) error {
+	return s.moveComplaint(ctx, a, id, model.StatusTransferred, note, func(tx *gorm.DB, c model.Complaint, set map[string]any) error {
 		if c.UnitID == target {
 			return errTransferSameUnit
 		}
@@ -255,7 +255,7 @@ func (s *Service) ResolveComplaint(ctx context.Context, a Actor, id uint64, resu
 	if err := fe.Err(); err != nil {
 		return ComplaintView{}, err
 	}
-	return s.moveComplaint(ctx, a, id, model.StatusResolved, result, true, func(tx *gorm.DB, c model.Complaint, set map[string]any) error {
+	return s.moveComplaint(ctx, a, id, model.StatusResolved, result, func(tx *gorm.DB, c model.Complaint, set map[string]any) error {
 		set["resolved_at"], set["result"] = s.Now(), result
 		return nil
 	})
@@ -264,9 +264,9 @@ func (s *Service) ResolveComplaint(ctx context.Context, a Actor, id uint64, resu
 // moveComplaint runs one staff step on a complaint of the actor's scope: a
 // guarded transition under the row's lock (a complaint transferred away
 // meanwhile is out of scope, the same 404 as an absent one), the trail,
-// an audit row, the push to the complainant and, with invite, the rating
+// an audit row, the push to the complainant and, once resolved, the rating
 // invitation — one transaction.
-func (s *Service) moveComplaint(ctx context.Context, a Actor, id uint64, to model.Status, note string, invite bool,
+func (s *Service) moveComplaint(ctx context.Context, a Actor, id uint64, to model.Status, note string,
 	prepare func(tx *gorm.DB, c model.Complaint, set map[string]any) error) (ComplaintView, error) {
 	note = strings.TrimSpace(note)
 	fe := model.FieldErrors{}
@@ -301,9 +301,6 @@ func (s *Service) moveComplaint(ctx context.Context, a Actor, id uint64, to mode
 		actor := a.StaffID
 		if err := s.recordComplaintStep(tx, c, to, &actor, note); err != nil {
 			return err
-		}
-		if !invite {
-			return nil
 		}
 		return s.inviteRating(tx, complaintOwned, c.ID, c.UserID, c.UnitID, to, ComplaintCategoryLabels[c.Category])
 	})

@@ -39,7 +39,8 @@ type ownedKind struct {
 	// handled are the states in which the request is handled: it may be
 	// rated then, and the staff decision reaching one invites the rating.
 	handled []model.Status
-	// extra is a column of the table shown in the request's title.
+	// extra is a column of the table shown in the request's title ("":
+	// none).
 	extra string
 	// title names a request in 我的申请 from its case's name and extra.
 	title func(caseName, extra string) string
@@ -58,9 +59,9 @@ var (
 		title: func(caseName, caseNo string) string { return cmp.Or(caseName, caseNo) },
 		path:  func(uint64) string { return "/h5/requests" }}
 	reviewOwned = ownedKind{name: KindReview, label: "阅卷预约", row: func() any { return &model.ReviewBooking{} },
-		handled: []model.Status{model.StatusRejected, model.StatusCompleted}, extra: "copy_method",
-		title: func(caseName, _ string) string { return caseName },
-		path:  func(uint64) string { return "/h5/requests" }}
+		handled: []model.Status{model.StatusRejected, model.StatusCompleted},
+		title:   func(caseName, _ string) string { return caseName },
+		path:    func(uint64) string { return "/h5/requests" }}
 	meetingOwned = ownedKind{name: KindMeeting, label: "会见申请", row: func() any { return &model.MeetingRequest{} },
 		handled: []model.Status{model.StatusConfirmed, model.StatusRejected}, extra: "type",
 		title: func(caseName, typ string) string { return caseName + " · " + typ },
@@ -236,7 +237,8 @@ func (s *Service) MyRequests(ctx context.Context, userID uint64) ([]MyRequest, e
 			CaseID    uint64
 			Extra     string
 		}
-		err := db.Model(k.row()).Select("id", "status", "created_at", "COALESCE(case_id, 0) AS case_id", k.extra+" AS extra").
+		extra := cmp.Or(k.extra, "''")
+		err := db.Model(k.row()).Select("id", "status", "created_at", "COALESCE(case_id, 0) AS case_id", extra+" AS extra").
 			Where("user_id = ?", userID).Order("id DESC").Limit(maxQueueRows).Scan(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("%ss of user %d: %w", k.name, userID, err)

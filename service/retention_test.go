@@ -22,7 +22,8 @@ import (
 // TestRetentionRemovesExactlyWhatIsPastItsPeriod ages every kind of record
 // on a controlled clock to either side of its period and checks that the
 // dry run counts, and the pass removes, exactly the expired ones — files
-// included — and that of two instances only one runs the day's pass.
+// included, complaint attachments kept while the complaint is open or
+// recently resolved — and that of two instances only one runs the day's pass.
 func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.DB(t)
@@ -74,14 +75,30 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 		}
 		return up
 	}
+	// attached is an upload of ageDays attached to a complaint in status,
+	// last changed complaintAgeDays ago.
+	attached := func(ageDays int, status model.Status, complaintAgeDays int) model.Upload {
+		t.Helper()
+		up := upload(ageDays, "", 0)
+		c := model.Complaint{UserID: user.ID, Category: "other", Content: "附件", Status: status, AcknowledgeBy: now, ResultBy: now}
+		if err := db.Create(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		db.Create(&model.ComplaintAttachment{ComplaintID: c.ID, UploadID: up.ID})
+		db.Model(&model.Complaint{}).Where("id = ?", c.ID).UpdateColumn("updated_at", daysAgo(complaintAgeDays))
+		return up
+	}
 	uploads := map[string]model.Upload{
-		"gone: never attached, 200 days":   upload(200, "", 0),
-		"kept: never attached, 10 days":    upload(10, "", 0),
-		"kept: pending binding, 400 days":  upload(400, model.StatusPending, 400),
-		"kept: approved binding, 400 days": upload(400, model.StatusApproved, 400),
-		"gone: rejected 200 days ago":      upload(300, model.StatusRejected, 200),
-		"kept: revoked 10 days ago":        upload(300, model.StatusRevoked, 10),
-		"gone: revoked 181 days ago":       upload(300, model.StatusRevoked, 181),
+		"kept: open complaint, 400 days":        attached(400, model.StatusAcknowledged, 400),
+		"kept: complaint resolved 10 days ago":  attached(300, model.StatusResolved, 10),
+		"gone: complaint resolved 200 days ago": attached(300, model.StatusResolved, 200),
+		"gone: never attached, 200 days":        upload(200, "", 0),
+		"kept: never attached, 10 days":         upload(10, "", 0),
+		"kept: pending binding, 400 days":       upload(400, model.StatusPending, 400),
+		"kept: approved binding, 400 days":      upload(400, model.StatusApproved, 400),
+		"gone: rejected 200 days ago":           upload(300, model.StatusRejected, 200),
+		"kept: revoked 10 days ago":             upload(300, model.StatusRevoked, 10),
+		"gone: revoked 181 days ago":            upload(300, model.StatusRevoked, 181),
 	}
 	pushes := map[string]model.PushMessage{}
 	for name, p := range map[string]struct {
@@ -101,7 +118,7 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 		db.Create(&model.AuditLog{Action: name, At: daysAgo(age)})
 	}
 
-	want := service.RetentionReport{Uploads: 3, Pushes: 3, Callbacks: 1, Audit: 1}
+	want := service.RetentionReport{Uploads: 4, Pushes: 3, Callbacks: 1, Audit: 1}
 	dry, err := svc.ApplyRetention(ctx, true)
 	if err != nil || dry != want {
 		t.Fatalf("dry run = %+v, %v; want %+v", dry, err, want)
@@ -157,6 +174,10 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 	db.Model(&model.BindingMaterial{}).Count(&links)
 	if links != 3 {
 		t.Errorf("%d binding materials left, want the 3 kept", links)
+	}
+	db.Model(&model.ComplaintAttachment{}).Count(&links)
+	if links != 2 {
+		t.Errorf("%d complaint attachments left, want the 2 kept", links)
 	}
 	for name, p := range pushes {
 		err := db.Take(&model.PushMessage{}, p.ID).Error

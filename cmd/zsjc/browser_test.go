@@ -663,13 +663,14 @@ func complaintJourney(b *browser, phone, staff context.Context, base string) {
 		chromedp.Click(css(`#complaint-form button[type=submit]`)), chromedp.WaitVisible(css(`#complaint-steps li`)),
 		waitContains(`#complaint`, "应公开未公开"))
 	complaintURL := step(b, phone, "complaint url", chromedp.Location())
-	b.do(staff, "acknowledge the complaint",
+	b.do(staff, "the 控申 queue",
 		chromedp.Navigate(base+"/staff/complaints"), chromedp.WaitVisible(css(`#complaints button.acknowledge`)),
-		waitContains(`#complaints`, "本案起诉书未向辩护律师公开"),
+		waitContains(`#complaints`, "本案起诉书未向辩护律师公开"))
+	b.shot(staff, "staff-complaints")
+	b.do(staff, "acknowledge the complaint",
 		chromedp.Click(css(`#complaints button.acknowledge`)), chromedp.WaitVisible(css(`#complaint-note`)),
 		chromedp.SetValue(css(`#complaint-note`), "已受理，将在期限内答复"),
 		chromedp.Click(css(`dialog[open] button[type=submit]`)), chromedp.WaitVisible(css(`#queue .state.empty`)))
-	b.shot(staff, "staff-complaints")
 	b.do(phone, "the timeline shows the acknowledgement", chromedp.Navigate(complaintURL),
 		waitContains(`#complaint-steps`, "已受理，将在期限内答复"))
 	b.shot(phone, "h5-complaint")
@@ -682,4 +683,5 @@ func complaintJourney(b *browser, phone, staff context.Context, base string) {
 	b.shot(phone, "h5-requests")
 	b.do(staff, "the rating in the console", chromedp.Navigate(base+"/staff/ratings"),
 		waitContains(`#ratings`, "审核很快"), waitContains(`#ratings`, "律师 王**"))
+	b.shot(staff, "staff-ratings")
 }

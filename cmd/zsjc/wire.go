@@ -171,14 +171,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
 		OAuth: a.wx.client, JSTicket: a.wx.client},
 		service.Options{
-			Location:              cfg.Location(),
-			Calendar:              model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
-			ReplyWorkingDays:      cfg.Business.ReplyWorkingDays,
-			ReplyLead:             time.Duration(cfg.Business.ReplyLeadMinutes) * time.Minute,
-			ReviewCancelCutoff:    minutes,
-			ReminderTime:          reminderMinutes,
-			ComplaintResultMonths: cfg.Business.ComplaintResultMonths,
-			ReportThreshold:       cfg.ReportThreshold,
+			Location:           cfg.Location(),
+			Calendar:           model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
+			ReplyWorkingDays:   cfg.Business.ReplyWorkingDays,
+			ReplyLead:          time.Duration(cfg.Business.ReplyLeadMinutes) * time.Minute,
+			ReviewCancelCutoff: minutes,
+			ReminderTime:       reminderMinutes,
+			ReportThreshold:    cfg.ReportThreshold,
 			Retention: service.RetentionDays{Audit: cfg.Retention.AuditDays, Uploads: cfg.Retention.UploadsDays,
 				Pushes: cfg.Retention.PushesDays, Callbacks: cfg.Retention.CallbacksDays},
 			UnrecognisedReply: replies.Unrecognised,
@@ -195,6 +194,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			SMSKinds:               a.sms.kinds(),
 			PushQuota:              model.QuotaPlan{Daily: int64(cfg.Push.DailyQuota), LowWater: cfg.Push.QuotaLowWater},
 			SubscribeTemplates:     subscribeKinds(a.pushTemplates),
+			ComplaintResultMonths:  cfg.Business.ComplaintResultMonths,
 		})
 	a.push = newPushWorker(a)
 	return a, nil
