@@ -3,6 +3,7 @@ package handler_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -521,6 +522,10 @@ func TestDeleteAccountLeavesNoPersonalData(t *testing.T) {
 		}
 	}
 
+	// A login that read the account just before the deletion gets no session.
+	if _, err := f.Svc.NewUserSession(context.Background(), model.WeChatUser{ID: u.UserID, OpenID: openid}); !errors.Is(err, model.ErrUnauthorized) {
+		t.Errorf("session for a deleted account: %v", err)
+	}
 	// Idempotent: once more changes nothing and fails nothing.
 	if err := f.Svc.DeleteAccount(context.Background(), service.UserSession{UserID: u.UserID, OpenID: openid}, ""); err != nil {
 		t.Errorf("second deletion: %v", err)
