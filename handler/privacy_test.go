@@ -3,6 +3,7 @@ package handler_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -539,6 +540,10 @@ func TestDeleteAccountLeavesNoPersonalData(t *testing.T) {
 		}
 	}
 
+	// A login that read the account just before the deletion gets no session.
+	if _, err := f.Svc.NewUserSession(context.Background(), model.WeChatUser{ID: u.UserID, OpenID: openid}); !errors.Is(err, model.ErrUnauthorized) {
+		t.Errorf("session for a deleted account: %v", err)
+	}
 	// Idempotent: once more changes nothing and fails nothing.
 	if err := f.Svc.DeleteAccount(context.Background(), service.UserSession{UserID: u.UserID, OpenID: openid}, ""); err != nil {
 		t.Errorf("second deletion: %v", err)
@@ -589,6 +594,31 @@ func TestDeleteAccountWhileBinding(t *testing.T) {
 		}
 		if n := f.count(&model.LawyerProfile{}, "user_id = ?", u.UserID); n != 0 {
 			t.Errorf("round %d: the lawyer profile survived", i)
+		}
+	}
+}
+
+// TestWithdrawWhileSaving: a phone number saved while its consent is
+// withdrawn is either erased by the withdrawal or refused after it: once
+// the consent has ended, no phone number is stored.
+func TestWithdrawWhileSaving(t *testing.T) {
+	f := newPrivacyFixture(t)
+	for i := range 6 {
+		u := f.LoginUser(fmt.Sprintf("o-race-withdraw-%d", i))
+		licence := fmt.Sprintf("111012018102%05d", i)
+		f.must(http.StatusOK, f.Do(u, http.MethodPut, "/api/h5/me/lawyer", profileBody(licence, "13900002000")))
+		var wg sync.WaitGroup
+		var saved int
+		wg.Go(func() { saved = f.Do(u, http.MethodPut, "/api/h5/me/lawyer", profileBody(licence, "13900002001")).Code })
+		wg.Go(func() { f.must(http.StatusNoContent, f.Do(u, http.MethodDelete, "/api/h5/consents/phone", nil)) })
+		wg.Wait()
+		if saved != http.StatusOK && saved != http.StatusForbidden {
+			t.Errorf("round %d: save answered %d", i, saved)
+		}
+		var p model.LawyerProfile
+		f.DB.Where("user_id = ?", u.UserID).Take(&p)
+		if len(p.PhoneEnc) != 0 || p.PhoneMasked != "" {
+			t.Errorf("round %d (save %d): a phone number is stored after the withdrawal", i, saved)
 		}
 	}
 }

@@ -158,13 +158,23 @@ func (s *Service) GiveConsent(ctx context.Context, u UserSession, ip string, in 
 }
 
 // endConsents ends the consents in force of subjects to purpose ("" for
-// every purpose) for reason.
+// every purpose) for reason. The caller holds the user's lock, so the rows
+// are found by a plain read and updated by key: an UPDATE by condition
+// would lock index ranges and deadlock with other users' new consents.
 func endConsents(tx *gorm.DB, subjects []string, purpose string, now time.Time, reason string) error {
 	q := tx.Model(&model.Consent{}).Where("subject IN ? AND ended_at IS NULL", subjects)
 	if purpose != "" {
 		q = q.Where("purpose = ?", purpose)
 	}
-	if err := q.Updates(map[string]any{"ended_at": now, "end_reason": reason}).Error; err != nil {
+	var ids []uint64
+	if err := q.Order("id").Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("consents to end (%s): %w", reason, err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.Model(&model.Consent{}).Where("id IN ? AND ended_at IS NULL", ids).
+		Updates(map[string]any{"ended_at": now, "end_reason": reason}).Error; err != nil {
 		return fmt.Errorf("end consents (%s): %w", reason, err)
 	}
 	return nil

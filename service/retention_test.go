@@ -118,7 +118,18 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 		db.Create(&model.AuditLog{Action: name, At: daysAgo(age)})
 	}
 
-	want := service.RetentionReport{Uploads: 4, Pushes: 3, Callbacks: 1, Audit: 1}
+	// Consent records: kept three years after they ended; those in force kept.
+	for name, c := range map[string]struct{ given, ended int }{
+		"gone-consent": {1500, 3*365 + 2}, "kept-consent-ended": {1500, 3*365 - 2}, "kept-consent-live": {2000, -1}} {
+		row := model.Consent{Subject: name, Purpose: "phone", Version: "v0", GivenAt: daysAgo(c.given)}
+		if c.ended >= 0 {
+			ended := daysAgo(c.ended)
+			row.EndedAt, row.EndReason = &ended, model.ConsentWithdrawn
+		}
+		db.Create(&row)
+	}
+
+	want := service.RetentionReport{Uploads: 4, Pushes: 3, Callbacks: 1, Audit: 1, Consents: 1}
 	dry, err := svc.ApplyRetention(ctx, true)
 	if err != nil || dry != want {
 		t.Fatalf("dry run = %+v, %v; want %+v", dry, err, want)
@@ -189,7 +200,9 @@ func TestRetentionRemovesExactlyWhatIsPastItsPeriod(t *testing.T) {
 	db.Model(&model.WeChatCallback{}).Order("created_at").Pluck("key", &keys)
 	var actions []string
 	db.Model(&model.AuditLog{}).Where("action LIKE ?", "%-audit").Pluck("action", &actions)
-	if fmt.Sprint(keys) != "[kept-callback]" || fmt.Sprint(actions) != "[kept-audit]" {
-		t.Errorf("callbacks %v, audit %v left", keys, actions)
+	var subjects []string
+	db.Model(&model.Consent{}).Where("subject LIKE ?", "%-consent%").Order("subject").Pluck("subject", &subjects)
+	if fmt.Sprint(keys) != "[kept-callback]" || fmt.Sprint(actions) != "[kept-audit]" || fmt.Sprint(subjects) != "[kept-consent-ended kept-consent-live]" {
+		t.Errorf("callbacks %v, audit %v, consents %v left", keys, actions, subjects)
 	}
 }

@@ -70,6 +70,16 @@ func (s *Service) NewUserSession(ctx context.Context, u model.WeChatUser) (strin
 	if err := s.indexUserSession(ctx, u.ID, id); err != nil {
 		return "", err
 	}
+	// A login racing the account's deletion: either the deletion finds
+	// this session in the index, or this finds the account deleted.
+	var erased int64
+	if err := s.db.WithContext(ctx).Model(&model.WeChatUser{}).Where("id = ? AND erased_at IS NOT NULL", u.ID).Count(&erased).Error; err != nil {
+		return "", fmt.Errorf("check user %d: %w", u.ID, err)
+	}
+	if erased > 0 {
+		_ = s.cache.Del(ctx, userSessionKey(id))
+		return "", model.ErrUnauthorized
+	}
 	return id, nil
 }
 
