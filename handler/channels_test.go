@@ -166,7 +166,9 @@ func TestPushRoutingByReach(t *testing.T) {
 	codes := make([]int, 2)
 	var wg sync.WaitGroup
 	for i := range codes {
-		wg.Go(func() { codes[i] = f.Do(f.clerk, http.MethodPost, fmt.Sprintf("/api/staff/pushes/%d/retry", pushID), nil).Code })
+		wg.Go(func() {
+			codes[i] = f.Do(f.clerk, http.MethodPost, fmt.Sprintf("/api/staff/pushes/%d/retry", pushID), nil).Code
+		})
 	}
 	wg.Wait()
 	if codes[0]+codes[1] != http.StatusOK+http.StatusConflict {
