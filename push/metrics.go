@@ -67,21 +67,26 @@ func (m *Metrics) count(channel, kind, result, errcode string) {
 	m.byKind.WithLabelValues(channel, kind, result, errcode).Inc()
 }
 
-// RegisterQueueDepth registers zsjc_push_queue_depth: the outbox rows
-// waiting or being sent, fleet-wide (every instance reports the same
-// number; aggregate with max). It is counted when scraped.
+// RegisterQueueDepth registers zsjc_push_queue_depth, the outbox rows
+// waiting or being sent, and zsjc_push_unreachable, the pushes no channel
+// could carry, fleet-wide (every instance reports the same numbers;
+// aggregate with max). They are counted when scraped.
 func RegisterQueueDepth(reg prometheus.Registerer, db *gorm.DB) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "zsjc_push_queue_depth", Help: "Push messages queued or being sent (all instances).",
-	}, func() float64 {
+	reg.MustRegister(rowGauge(db, "zsjc_push_queue_depth", "Push messages queued or being sent (all instances).",
+		model.StatusQueued, model.StatusSending))
+	reg.MustRegister(rowGauge(db, "zsjc_push_unreachable", "Pushes no channel could carry: the user unfollowed and gave no phone for SMS (all instances, kept rows).",
+		model.StatusUnreachable))
+}
+
+// rowGauge counts the outbox rows in states at each scrape.
+func rowGauge(db *gorm.DB, name, help string, states ...model.Status) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		var n int64
-		err := db.WithContext(ctx).Model(&model.PushMessage{}).
-			Where("status IN ?", []model.Status{model.StatusQueued, model.StatusSending}).Count(&n).Error
-		if err != nil { // unknown, not zero: an alert on depth must not clear
-			return math.NaN()
+		if err := db.WithContext(ctx).Model(&model.PushMessage{}).Where("status IN ?", states).Count(&n).Error; err != nil {
+			return math.NaN() // unknown, not zero: an alert must not clear
 		}
 		return float64(n)
-	}))
+	})
 }

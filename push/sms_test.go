@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"zsjc/cache"
+	"zsjc/handler/handlertest"
 	"zsjc/model"
 	"zsjc/push"
 	"zsjc/secure"
@@ -368,5 +371,87 @@ func TestNotFollowingFallsBackToSMS(t *testing.T) {
 	db.Model(&model.WeChatUser{}).Where("subscribed = ?", true).Count(&following)
 	if following != 0 {
 		t.Errorf("%d users still marked following after 43004", following)
+	}
+}
+
+// TestUnfollowedPartyIsTextedTheCaseProgress is the journey: a party who
+// gave a phone number with SMS consent and then unfollowed the account is
+// texted the next step of their case, once, with the case number and the
+// stage; a party without a number is recorded unreachable.
+func TestUnfollowedPartyIsTextedTheCaseProgress(t *testing.T) {
+	env := handlertest.New(t, handlertest.WithSMS(model.PushCaseEvent))
+	fake, apiBase := startSMS(t)
+	clerk := env.LoginStaff(model.StaffCaseManager)
+	no := env.Unique("京检刑诉〔2026〕") + "号"
+	res := env.Do(clerk, http.MethodPost, "/api/staff/cases", map[string]any{
+		"case_no": no, "name": "测试案", "cause": "盗窃罪", "unit": "第一检察部",
+		"accepted_at": "2026-11-20T09:00:00+08:00", "stage": "审查起诉",
+	})
+	var c struct{ ID uint64 }
+	res.JSON(t, &c)
+	if res.Code != http.StatusCreated {
+		t.Fatalf("case: %d %s", res.Code, res.Body)
+	}
+	for i, name := range []string{"张三", "李四"} {
+		if r := env.Do(clerk, http.MethodPost, fmt.Sprintf("/api/staff/cases/%d/parties", c.ID),
+			map[string]string{"name": name, "role": "被害人", "id_number": handlertest.IDNumber(i + 1)}); r.Code != http.StatusCreated {
+			t.Fatalf("party: %d %s", r.Code, r.Body)
+		}
+	}
+	for i, who := range []string{"o-texted", "o-silent"} {
+		u := env.LoginUser(who)
+		name := []string{"张三", "李四"}[i]
+		if r := env.Do(u, http.MethodPost, "/api/h5/bindings", map[string]string{"case_no": no, "role": "party", "name": name,
+			"id_number": handlertest.IDNumber(i + 1)}); r.Code != http.StatusCreated {
+			t.Fatalf("bind %s: %d %s", who, r.Code, r.Body)
+		}
+	}
+	if r := env.Do(env.LoginUser("o-texted"), http.MethodPut, "/api/h5/me/phone", map[string]any{"phone": "13712345678", "sms_consent": true}); r.Code != http.StatusOK {
+		t.Fatalf("phone: %d %s", r.Code, r.Body)
+	}
+	if err := env.DB.Model(&model.WeChatUser{}).Where("open_id IN ?", []string{"o-texted", "o-silent"}).
+		Updates(map[string]any{"subscribed": false, "unsubscribed_at": env.Clock.Now()}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Where("1 = 1").Delete(&model.PushMessage{}).Error; err != nil { // the binding results
+		t.Fatal(err)
+	}
+	if r := env.Do(clerk, http.MethodPost, fmt.Sprintf("/api/staff/cases/%d/events", c.ID), map[string]any{"stage": "提起公诉"}); r.Code != http.StatusCreated {
+		t.Fatalf("event: %d %s", r.Code, r.Body)
+	}
+
+	client, err := sms.NewClient(sms.Config{SecretID: smstest.SecretID, SecretKey: smstest.SecretKey,
+		SDKAppID: smstest.SDKAppID, Sign: smstest.Sign, APIBase: apiBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := push.New(env.DB, env.Cache, noWeChat(t), push.NewMetrics(prometheus.NewRegistry()), nil, push.Options{
+		Poll: 5 * time.Millisecond, Now: env.Clock.Now, Fallback: env.Svc,
+		Channels: map[string]push.ChannelSender{model.ChannelSMS: sms.NewSender(client, env.DB, env.Sealer, env.Cache,
+			sms.SenderOptions{Templates: map[string]string{model.PushCaseEvent: "CE1"}, Now: env.Clock.Now})},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		w.Run(ctx)
+	}()
+	push.WaitFor(t, 10*time.Second, func() bool { return push.CountRows(t, env.DB, "status = ?", model.StatusSent) == 1 }, env.DB)
+	cancel()
+	<-stopped
+
+	sent := fake.Sent()
+	if len(sent) != 1 || sent[0].Phone != "+8613712345678" || sent[0].Params[0] != no || sent[0].Params[1] != "提起公诉" {
+		t.Fatalf("texts %+v", sent)
+	}
+	var silent model.PushMessage
+	if err := env.DB.Where("open_id = ?", "o-silent").Take(&silent).Error; err != nil {
+		t.Fatal(err)
+	}
+	if silent.Status != model.StatusUnreachable {
+		t.Fatalf("the party without a number: %s", silent.Status)
+	}
+	if strings.Contains(env.Logs.String(), "13712345678") {
+		t.Fatal("the number is in the log")
 	}
 }

@@ -61,7 +61,7 @@ const (
 
 // finalErrcodes fail a push at once: sending it again cannot succeed.
 var finalErrcodes = map[int]bool{
-	ErrcodeInvalidOpenID: true, ErrcodeNotSubscribed: true, ErrcodeBadTemplateData: true,
+	ErrcodeInvalidOpenID: true, ErrcodeBadTemplateData: true,
 }
 
 // Options tune a Worker; zero values take the defaults.

@@ -522,7 +522,7 @@ func (s *Service) addEvent(tx *gorm.DB, c model.Case, ev *model.CaseEvent) error
 	for i, oid := range openids {
 		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, UnitID: c.UnitID, Cause: fmt.Sprintf("event:%d", ev.ID),
 			Path: casePath(c.ID), Data: map[string]string{
-				"case_name": c.Name, "stage": ev.Stage,
+				"case_name": c.Name, "case_no": c.CaseNo, "stage": ev.Stage, "description": ev.Description,
 				"time": ev.OccurredAt.In(s.opt.Location).Format("2006-01-02 15:04"),
 			}}
 	}

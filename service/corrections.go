@@ -128,7 +128,7 @@ func (s *Service) queueCorrection(tx *gorm.DB, c model.Case, ev model.CaseEvent)
 	for i, oid := range openids {
 		pushes[i] = Push{OpenID: oid, Kind: model.PushCaseEvent, UnitID: c.UnitID, Cause: fmt.Sprintf("correction:%d:%d", ev.ID, at.UnixMilli()),
 			Path: casePath(c.ID), Data: map[string]string{
-				"case_name": c.Name, "stage": "更正：" + ev.Stage, "description": ev.Description,
+				"case_name": c.Name, "case_no": c.CaseNo, "stage": "更正：" + ev.Stage, "description": ev.Description,
 				"time": ev.OccurredAt.In(s.opt.Location).Format("2006-01-02 15:04"),
 			}}
 	}

@@ -70,6 +70,10 @@ func NewSender(client *Client, db *gorm.DB, sealer *secure.Sealer, store cache.S
 	return &Sender{client: client, db: db, sealer: sealer, cache: store, opt: opt}
 }
 
+// statusWindow is how far back the status records are searched; the API
+// keeps seven days.
+const statusWindow = 6 * 24 * time.Hour
+
 // errNoPhone: the recipient gave no phone number or withdrew their consent.
 var errNoPhone = errors.New("sms: the recipient has no phone number with SMS consent")
 
@@ -95,9 +99,13 @@ func (s *Sender) Send(ctx context.Context, row *model.PushMessage) (push.Receipt
 		return push.Receipt{}, err
 	}
 	if row.Attempts > 1 {
-		serial, err := s.client.SentBefore(ctx, phone, row.ClientMsgID, row.CreatedAt.Add(-time.Minute))
-		if err != nil {
-			return push.Receipt{}, classify(err)
+		since := row.CreatedAt.Add(-time.Minute)
+		if oldest := s.opt.Now().Add(-statusWindow); since.Before(oldest) {
+			since = oldest
+		}
+		serial, err := s.client.SentBefore(ctx, phone, row.ClientMsgID, since)
+		if err != nil { // whether it went out is unknown: retried, never failed
+			return push.Receipt{}, fmt.Errorf("sms: look for an earlier send: %w", err)
 		}
 		if serial != "" {
 			return push.Receipt{ProviderMsgID: serial}, nil
