@@ -74,7 +74,22 @@ func TestEfileHTTPJourney(t *testing.T) {
 		t.Errorf("second view shows the password: %s", again.Body)
 	}
 
+	// Answered, the request is rated once, by its lawyer only, and 我的申请 lists it.
+	var invites int64
+	if err := f.DB.Model(&model.PushMessage{}).Where("kind = ? AND dedup_key LIKE ?", model.PushRatingInvite, fmt.Sprintf("rating:efile:%d:%%", id)).
+		Count(&invites).Error; err != nil || invites != 1 {
+		t.Errorf("approval invited %d ratings (%v), want 1", invites, err)
+	}
+	rating := map[string]any{"kind": "efile", "id": id, "stars": 5, "tags": []string{"效率高"}}
 	other := f.lawyer(caseID)
+	f.expectError(http.StatusNotFound, "not_found", f.Do(other, http.MethodPost, "/api/h5/ratings", rating))
+	f.expect(http.StatusCreated, f.Do(lawyer, http.MethodPost, "/api/h5/ratings", rating))
+	f.expectError(http.StatusConflict, "already_rated", f.Do(lawyer, http.MethodPost, "/api/h5/ratings", rating))
+	mine := f.expect(http.StatusOK, f.Do(lawyer, http.MethodGet, "/api/h5/requests", nil))
+	if !strings.Contains(string(mine.Body), `"kind":"efile"`) || !strings.Contains(string(mine.Body), `"stars":5`) {
+		t.Errorf("我的申请 lacks the rated online file review: %s", mine.Body)
+	}
+
 	f.expectError(http.StatusNotFound, "not_found", f.Do(other, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d", id), nil))
 	f.expectError(http.StatusNotFound, "not_found", f.Do(other, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID), nil))
 	f.expectError(http.StatusNotFound, "not_found", f.Env.Do(fresh, http.MethodGet, fmt.Sprintf("/api/h5/efile-requests/%d/files/%d", id, fileID+100), nil))

@@ -64,7 +64,7 @@ func TestRatingOncePerHandledRequest(t *testing.T) {
 		"stars":   {"kind": "meeting", "id": id, "stars": 6},
 		"tags":    {"kind": "meeting", "id": id, "stars": 3, "tags": []string{"很好"}},
 		"comment": {"kind": "meeting", "id": id, "stars": 3, "comment": strings.Repeat("评", 301)},
-		"kind":    {"kind": "efile", "id": id, "stars": 3},
+		"kind":    {"kind": "docket", "id": id, "stars": 3},
 	} {
 		r := f.expectError(http.StatusUnprocessableEntity, "invalid_input", f.Do(u, http.MethodPost, "/api/h5/ratings", body))
 		if !strings.Contains(string(r.Body), `"`+name+`"`) {

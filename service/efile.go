@@ -593,8 +593,12 @@ func (s *Service) decideEfile(ctx context.Context, a Actor, id uint64, to model.
 			// Through a fresh WeChat login: its first view shows the password.
 			path = "/h5/login?next=" + url.QueryEscape(path)
 		}
-		return s.lawyerPush(tx, r.UserID, Push{Kind: model.PushEfileResult, UnitID: r.UnitID, Cause: target + ":" + string(to),
+		err = s.lawyerPush(tx, r.UserID, Push{Kind: model.PushEfileResult, UnitID: r.UnitID, Cause: target + ":" + string(to),
 			Path: path, Data: data})
+		if err != nil {
+			return err
+		}
+		return s.inviteRating(tx, efileOwned, id, r.UserID, r.UnitID, to, c.Name)
 	})
 	if err != nil {
 		return EfileView{}, fmt.Errorf("%s efile %d: %w", to, id, err)

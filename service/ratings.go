@@ -52,7 +52,8 @@ type ownedKind struct {
 // The handled states, per state machine (docs/design.md §3): a binding
 // answered (approved — also when later revoked — or rejected); a review
 // rejected or completed (a no-show used no service); a meeting answered
-// (confirmed with time and place, or rejected); a complaint resolved.
+// (confirmed with time and place, or rejected); an online file review
+// answered (approved, also once expired, or rejected); a complaint resolved.
 var (
 	bindingOwned = ownedKind{name: "binding", label: "绑定申请", row: func() any { return &model.Binding{} },
 		handled: []model.Status{model.StatusApproved, model.StatusRejected, model.StatusRevoked}, extra: "case_no",
@@ -66,12 +67,16 @@ var (
 		handled: []model.Status{model.StatusConfirmed, model.StatusRejected}, extra: "type",
 		title: func(caseName, typ string) string { return caseName + " · " + typ },
 		path:  func(uint64) string { return "/h5/requests" }}
+	efileOwned = ownedKind{name: KindEfile, label: "线上阅卷申请", row: func() any { return &model.EfileRequest{} },
+		handled: []model.Status{model.StatusApproved, model.StatusRejected, model.StatusExpired}, extra: "note",
+		title: func(caseName, _ string) string { return caseName },
+		path:  func(uint64) string { return "/h5/requests" }}
 	complaintOwned = ownedKind{name: "complaint", label: "控告申诉", row: func() any { return &model.Complaint{} },
 		handled: []model.Status{model.StatusResolved}, extra: "category",
 		title: func(_, category string) string { return ComplaintCategoryLabels[category] },
 		path:  func(id uint64) string { return fmt.Sprintf("/h5/complaints/%d", id) }}
 	// ownedKinds is every kind 我的申请 lists and a rating may name.
-	ownedKinds = []ownedKind{bindingOwned, reviewOwned, meetingOwned, complaintOwned}
+	ownedKinds = []ownedKind{bindingOwned, reviewOwned, meetingOwned, efileOwned, complaintOwned}
 )
 
 // ownedKindNamed finds the kind called name.
