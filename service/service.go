@@ -56,6 +56,9 @@ type Options struct {
 	IntegrationSecret string
 	// Limits cap live requests per user and the rate of new ones (see limits.go).
 	Limits Limits
+	// StaffTwoFactor says which staff need a TOTP code after their password
+	// (twofactor.go); unset: administrators.
+	StaffTwoFactor TwoFactorPolicy
 }
 
 // Deps are the Service's collaborators.

@@ -167,7 +167,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			IntegrationSecret: cfg.IntegrationSecret,
 			Limits: service.Limits{PendingBindings: cfg.Limits.PendingBindings, LiveMeetings: cfg.Limits.LiveMeetings,
 				LiveReviews: cfg.Limits.LiveReviews, CreationsPerUser: cfg.Limits.CreationsPerUser, CreationsPerIP: cfg.Limits.CreationsPerIP},
+			StaffTwoFactor: service.TwoFactorPolicy(cfg.Staff2FA),
 		})
+	log.Info("staff login", "second_factor", cfg.Staff2FA)
 	if a.push, err = newPushWorker(a); err != nil {
 		a.close()
 		return nil, err
