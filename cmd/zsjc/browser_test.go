@@ -449,9 +449,13 @@ func consoleLogin(b *browser, tab context.Context, base, username, password stri
 	if err != nil {
 		b.t.Fatalf("totp code of %q: %v", *secret, err)
 	}
+	// An enrolment shows the recovery codes first; a code goes on to the dashboard.
+	shown := css(`#stats`)
+	if enrol == "enrol" {
+		shown = css(`#recovery-codes`)
+	}
 	b.do(tab, "send the code", chromedp.SetValue(css(`#totp-code`), code), chromedp.Click(css(`#code-form button[type=submit]`)),
-		chromedp.Poll[chromedp.Void](`!!document.querySelector('#stats, #recovery-codes')`,
-			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+		chromedp.WaitVisible(shown))
 	if enrol == "enrol" {
 		codes := step(b, tab, "the recovery codes", chromedp.Evaluate[int](`document.querySelectorAll('#recovery-codes li').length`))
 		if codes != service.RecoveryCodeCount {
