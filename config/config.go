@@ -65,6 +65,9 @@ type Config struct {
 	// none, the client address is the TCP peer's (login rate limits and
 	// the audit log rely on it).
 	TrustedProxies string `yaml:"trusted_proxies"`
+	// Staff2FA says which staff accounts need a TOTP code after their
+	// password: "admins" (prod default), "all" or "off" (dev default).
+	Staff2FA string `yaml:"staff_2fa"`
 	// UnitName names the root unit (the procuratorate itself in a
 	// single-unit deployment) when a database first gets it.
 	UnitName string `yaml:"unit_name"`
@@ -302,6 +305,14 @@ func Load(getenv func(string) string, yamlPath string) (*Config, error) {
 	if cfg.MetricsAddr == "" && cfg.Mode == ModeProd {
 		cfg.MetricsAddr = DefaultMetricsAddr
 	}
+	if cfg.Staff2FA == "" {
+		// The sandbox's demo admin logs in with the printed password alone;
+		// production asks administrators for a second factor.
+		cfg.Staff2FA = "off"
+		if cfg.Mode == ModeProd {
+			cfg.Staff2FA = "admins"
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -346,6 +357,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		"ZSJC_SMS_SDK_APP_ID":            &cfg.SMS.SDKAppID,
 		"ZSJC_SMS_SIGN":                  &cfg.SMS.Sign,
 		"ZSJC_SMS_API_BASE":              &cfg.SMS.APIBase,
+		"ZSJC_STAFF_2FA":                 &cfg.Staff2FA,
 	}
 	for name, dst := range strs {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -455,6 +467,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Crypto != "aes" && c.Crypto != "sm" {
 		return &Error{Var: "ZSJC_CRYPTO", Reason: fmt.Sprintf("must be aes (AES-256-GCM + HMAC-SHA256) or sm (SM4-GCM + HMAC-SM3), got %q", c.Crypto)}
+	}
+	if c.Staff2FA != "admins" && c.Staff2FA != "all" && c.Staff2FA != "off" {
+		return &Error{Var: "ZSJC_STAFF_2FA", Reason: fmt.Sprintf("must be admins, all or off, got %q", c.Staff2FA)}
 	}
 	// A short shared secret could be guessed from signed requests offline.
 	if c.IntegrationSecret != "" && len(c.IntegrationSecret) < 16 {

@@ -80,6 +80,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{"bad log level", "ZSJC_LOG_LEVEL", map[string]string{"ZSJC_LOG_LEVEL": "loud"}},
 		{"bad trusted proxy", "ZSJC_TRUSTED_PROXIES", map[string]string{"ZSJC_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}},
 		{"unknown crypto suite", "ZSJC_CRYPTO", map[string]string{"ZSJC_CRYPTO": "des"}},
+		{"unknown staff 2fa policy", "ZSJC_STAFF_2FA", map[string]string{"ZSJC_STAFF_2FA": "yes"}},
 		{"bad old data key", "ZSJC_OLD_DATA_KEYS", map[string]string{"ZSJC_OLD_DATA_KEYS": strings.Repeat("ab", 32) + ",xyz"}},
 		{"audit kept under six months", "ZSJC_RETENTION_AUDIT_DAYS", map[string]string{"ZSJC_RETENTION_AUDIT_DAYS": "179"}},
 		{"pushes kept no day", "ZSJC_RETENTION_PUSHES_DAYS", map[string]string{"ZSJC_RETENTION_PUSHES_DAYS": "0"}},
@@ -207,4 +208,35 @@ func TestPrivacyNotice(t *testing.T) {
 	if _, err := Load(env(map[string]string{"ZSJC_PRIVACY_FILE": bad}), ""); !errors.As(err, &ce) || ce.Var != "ZSJC_PRIVACY_FILE" || !strings.Contains(ce.Reason, "id_number") {
 		t.Errorf("a notice without id_number: %v", err)
 	}
+}
+
+// ZSJC_STAFF_2FA defaults to admins in prod and off in dev (the sandbox's
+// demo admin logs in with its printed password); a set value wins in both.
+func TestStaffTwoFactorDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"prod default", prodEnv(), "admins"},
+		{"dev default", map[string]string{}, "off"},
+		{"prod all", merged(prodEnv(), map[string]string{"ZSJC_STAFF_2FA": "all"}), "all"},
+		{"prod off", merged(prodEnv(), map[string]string{"ZSJC_STAFF_2FA": "off"}), "off"},
+		{"dev admins", map[string]string{"ZSJC_STAFF_2FA": "admins"}, "admins"},
+	} {
+		cfg, err := Load(env(tc.env), "")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if cfg.Staff2FA != tc.want {
+			t.Errorf("%s: ZSJC_STAFF_2FA = %q, want %q", tc.name, cfg.Staff2FA, tc.want)
+		}
+	}
+}
+
+func merged(a, b map[string]string) map[string]string {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
 }

@@ -13,7 +13,7 @@ import (
 
 // FuzzJSONBodies sends arbitrary bodies to the routes that decode JSON
 // (bindings, profile, cases and events, appointments, staff accounts,
-// login): whatever arrives, the answer is a 2xx or a 4xx with an error
+// login and its second step): whatever arrives, the answer is a 2xx or a 4xx with an error
 // body, never a 500 or a panic.
 func FuzzJSONBodies(f *testing.F) {
 	env := handlertest.New(f)
@@ -27,6 +27,10 @@ func FuzzJSONBodies(f *testing.F) {
 		Status: model.StatusApproved, LiveKey: model.LiveKey(lawyer.UserID, c.ID)}).Error; err != nil {
 		f.Fatal(err)
 	}
+	second := env.LoginStaff(model.StaffAdmin) // a pending login of an enrolled administrator
+	var account model.Staff
+	env.DB.Take(&account, second.StaffID)
+	pending := handlertest.Caller{Cookie: env.PostStaffLogin(account.Username, handlertest.StaffPassword).Cookie("zsjc_staff")}
 	routes := []struct {
 		caller       handlertest.Caller
 		method, path string
@@ -46,6 +50,7 @@ func FuzzJSONBodies(f *testing.F) {
 		{staff, http.MethodPost, fmt.Sprintf("/api/staff/cases/%d/events", c.ID)},
 		{staff, http.MethodPost, "/api/staff/users"},
 		{handlertest.Anonymous, http.MethodPost, "/api/staff/login"},
+		{pending, http.MethodPost, "/api/staff/login/2fa"},
 	}
 	for _, seed := range []string{
 		fmt.Sprintf(`{"case_id":%d,"slot_id":1,"copy_method":"复印","note":"x"}`, c.ID),
@@ -62,6 +67,7 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"stage":"提起公诉","description":"已提起公诉","occurred_at":"2026-12-01T09:00:00+08:00"}`,
 		`{"username":"fuzzer","role":"admin","password":"Aa1!aaaa"}`,
 		`{"username":"admin","password":"x"}`,
+		`{"code":"123456"}`, `{"code":"ABCDE-23456"}`, `{"code":" 12 34 56 "}`,
 		`{"case_no":"京检刑受〔2026〕10号","name":"案","accepted_at":"0000-01-01T00:00:00Z","deadline":"0001-01-01","stage":"受理"}`,
 		`{"name":"案","accepted_at":"9999-12-31T23:59:59-23:59","deadline":"9999-12-31","stage":"受理"}`,
 		`{"stage":"提起公诉","occurred_at":"9999-12-31T23:59:59-23:59"}`,

@@ -2,15 +2,19 @@ package handler
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"zsjc/model"
 	"zsjc/service"
 )
 
-// staffLoginRoutes mounts the one staff route outside the session: login.
+// staffLoginRoutes mounts the staff routes outside the session: login and
+// its second step.
 func (s *Server) staffLoginRoutes(staff *gin.RouterGroup) {
 	staff.POST("/login", must(s.staffLogin))
+	staff.POST("/login/2fa", must(s.staffLoginSecondFactor))
 }
 
 // identityStaffRoutes are the staff routes of accounts and the audit log.
@@ -41,12 +45,33 @@ type staffLoginBody struct {
 // token the console sends as X-CSRF-Token, the account, the staff routes
 // ("POST /bindings/:id/approve") the account's role may call, and the
 // office time zone, in which the console shows and edits every date
-// (whatever the browser's own zone).
+// (whatever the browser's own zone). A login completing an enrolment adds
+// the recovery codes, shown this once.
 type staffSessionBody struct {
-	CSRFToken   string   `json:"csrf_token"`
-	User        any      `json:"user"`
-	Permissions []string `json:"permissions"`
-	TimeZone    string   `json:"time_zone"`
+	CSRFToken     string   `json:"csrf_token"`
+	User          any      `json:"user"`
+	Permissions   []string `json:"permissions"`
+	TimeZone      string   `json:"time_zone"`
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
+}
+
+// secondFactorBody answers a right password of an account that needs a
+// second factor: need_2fa (enrolled: send a code), or need_2fa_enrolment
+// with the new secret as an otpauth:// URL, as text and as a QR code.
+type secondFactorBody struct {
+	NeedCode      bool   `json:"need_2fa,omitempty"`
+	NeedEnrolment bool   `json:"need_2fa_enrolment,omitempty"`
+	OTPAuthURL    string `json:"otpauth_url,omitempty"`
+	Secret        string `json:"secret,omitempty"`
+	QRDataURL     string `json:"qr_data_url,omitempty"`
+}
+
+// openSession sets the console session's cookie and answers its body.
+func (s *Server) openSession(c *gin.Context, sid string, sess service.StaffSession, st model.Staff, recovery []string) {
+	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
+	c.Header("Cache-Control", "no-store")
+	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role],
+		TimeZone: s.svc.Location().String(), RecoveryCodes: recovery})
 }
 
 func (s *Server) staffLogin(c *gin.Context) error {
@@ -54,13 +79,44 @@ func (s *Server) staffLogin(c *gin.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	sid, sess, st, err := s.svc.StaffLogin(c.Request.Context(), in.Username, in.Password, c.ClientIP())
+	res, err := s.svc.StaffLogin(c.Request.Context(), in.Username, in.Password, c.ClientIP())
 	if err != nil {
 		return err
 	}
-	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
-	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role], TimeZone: s.svc.Location().String()})
+	if step := res.SecondFactor; step != nil {
+		// The cookie holds the pending login, which no staff route accepts.
+		s.setCookie(c, staffCookie, res.SessionID, int(service.SecondFactorWindow.Seconds()))
+		c.Header("Cache-Control", "no-store")
+		ok(c, http.StatusOK, secondFactorBody{NeedCode: !step.Enrol, NeedEnrolment: step.Enrol,
+			OTPAuthURL: step.OTPAuthURL, Secret: step.Secret, QRDataURL: step.QRDataURL})
+		return nil
+	}
+	s.openSession(c, res.SessionID, res.Session, res.Staff, nil)
+	return nil
+}
+
+type secondFactorCodeBody struct {
+	Code string `json:"code"`
+}
+
+// staffLoginSecondFactor completes a pending login with a TOTP or recovery code.
+func (s *Server) staffLoginSecondFactor(c *gin.Context) error {
+	var in secondFactorCodeBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.Code) == "" {
+		return model.Invalid(map[string]string{"code": "请输入动态口令"})
+	}
+	pending, err := c.Cookie(staffCookie)
+	if err != nil {
+		return service.ErrLoginExpired
+	}
+	done, err := s.svc.CompleteStaffLogin(c.Request.Context(), pending, in.Code, c.ClientIP())
+	if err != nil {
+		return err
+	}
+	s.openSession(c, done.SessionID, done.Session, done.Staff, done.RecoveryCodes)
 	return nil
 }
 
@@ -105,8 +161,6 @@ func (s *Server) changeOwnPassword(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.setCookie(c, staffCookie, sid, int(service.StaffSessionLifetime.Seconds()))
-	c.Header("Cache-Control", "no-store")
-	ok(c, http.StatusOK, staffSessionBody{CSRFToken: sess.CSRFToken, User: s.svc.StaffView(st), Permissions: s.permissions[st.Role], TimeZone: s.svc.Location().String()})
+	s.openSession(c, sid, sess, st, nil)
 	return nil
 }

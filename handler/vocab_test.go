@@ -76,7 +76,7 @@ func TestNoVocabularyLiteralInPages(t *testing.T) {
 
 // auditCall finds the actions the code writes to the audit log: literal
 // ones, and "area."+string(status) ones naming a state machine's targets.
-var auditCall = regexp.MustCompile(`[aA]udit\((?:tx|ctx), [^,]+, "([a-z_.]+)"(\+string\(to\))?`)
+var auditCall = regexp.MustCompile(`[aA]udit\((?:tx|ctx), [^,]+, "([a-z0-9_.]+)"(\+string\(to\))?`)
 
 func TestEveryAuditActionHasALabel(t *testing.T) {
 	var found int

@@ -365,8 +365,23 @@ type Staff struct {
 	FailedAttempts int        `gorm:"not null;default:0" json:"-"`
 	LockedUntil    *time.Time `json:"locked_until,omitempty"`
 	LastLoginAt    *time.Time `json:"last_login_at,omitempty"`
+	// TOTPSecretEnc is the sealed TOTP secret (RFC 6238) of the second
+	// login factor, TOTPEnrolledAt when it was confirmed; both nil until
+	// the account enrols, and again after a reset.
+	TOTPSecretEnc  []byte     `gorm:"column:totp_secret_enc;type:varbinary(128)" json:"-"`
+	TOTPEnrolledAt *time.Time `gorm:"column:totp_enrolled_at" json:"-"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// StaffRecoveryCode is one of the single-use codes a staff member may give
+// instead of a TOTP code, stored as a bcrypt hash; UsedAt is set once.
+type StaffRecoveryCode struct {
+	ID        uint64 `gorm:"primaryKey"`
+	StaffID   uint64 `gorm:"not null;index"`
+	Hash      string `gorm:"size:255;not null"`
+	UsedAt    *time.Time
+	CreatedAt time.Time
 }
 
 // AuditLog records who did what to which record, from where.
@@ -423,7 +438,7 @@ func All() []any {
 		&Binding{}, &BindingMaterial{},
 		&ReviewSlot{}, &ReviewBooking{}, &MeetingRequest{},
 		&EfileRequest{}, &EfileFile{}, &EfileDownload{},
-		&PushMessage{}, &Staff{}, &AuditLog{},
+		&PushMessage{}, &Staff{}, &StaffRecoveryCode{}, &AuditLog{},
 		&WeChatCallback{}, &Consent{}, &SubscribeConsent{},
 		&MonthlyPlan{}, &ReportSnapshot{},
 		&Complaint{}, &ComplaintStep{}, &ComplaintAttachment{}, &Rating{},

@@ -21,13 +21,14 @@ type sealedColumn struct {
 	normalize func(string) string
 }
 
-// sealedColumns lists every sealed column: rekey and its report cover
-// exactly these.
+// sealedColumns lists every sealed column (personal data, and the staff's
+// TOTP secrets): rekey and its report cover exactly these.
 var sealedColumns = []sealedColumn{
 	{model: &model.Party{}, table: "parties", column: "id_number_enc", hashColumn: "id_number_hash", normalize: secure.NormalizeIDNumber},
 	{model: &model.LawyerProfile{}, table: "lawyer_profiles", column: "phone_enc"},
 	{model: &model.EfileRequest{}, table: "efile_requests", column: "password_enc"},
 	{model: &model.WeChatUser{}, table: "we_chat_users", column: "phone_enc"},
+	{model: &model.Staff{}, table: "staffs", column: "totp_secret_enc"},
 }
 
 // SealedCount is how many values of a column are sealed with one suite

@@ -83,6 +83,9 @@ type Options struct {
 	// SubscribeTemplates are the push kinds sent as subscribe notices
 	// (订阅通知) to users who accepted the template: kind → template id.
 	SubscribeTemplates map[string]string
+	// StaffTwoFactor says which staff need a TOTP code after their password
+	// (twofactor.go); unset: administrators.
+	StaffTwoFactor TwoFactorPolicy
 }
 
 // Deps are the Service's collaborators.

@@ -43,8 +43,9 @@ type StaffSession struct {
 	CSRFToken string    `json:"csrf"`
 	CreatedAt time.Time `json:"at"`
 	SeenAt    time.Time `json:"seen"`
-	// Epoch is the account's session epoch at login; disabling the account
-	// or resetting its password starts a new epoch, ending older sessions.
+	// Epoch is the account's session epoch at login; disabling the account,
+	// resetting its password or its second factor starts a new epoch,
+	// ending older sessions.
 	Epoch string `json:"ep"`
 	// scope is resolved from UnitID on every load (units.go), so a unit
 	// added below is in scope without a new login.

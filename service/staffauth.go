@@ -42,14 +42,41 @@ var (
 // the hash (at bcrypt.DefaultCost) of a random password nobody kept.
 var dummyHash = []byte("$2a$10$eFI2P7/rWbjo.mLc.dRWdOtzhLwCFR4nRyPCxZJEArjrTQpmASQVq")
 
-func loginFailKey(username string) string { return "login:fail:" + username }
-func loginLockKey(username string) string { return "login:lock:" + username }
-func loginIPKey(ip string) string         { return "login:ip:" + ip }
-func staffEpochKey(id uint64) string      { return "sess:epoch:" + strconv.FormatUint(id, 10) }
+func loginIPKey(ip string) string    { return "login:ip:" + ip }
+func staffEpochKey(id uint64) string { return "sess:epoch:" + strconv.FormatUint(id, 10) }
 
-// StaffLogin checks a username and password and opens a console session.
+// loginAttempts are the cache keys of one account's count of attempts at
+// one login factor and of its lock.
+type loginAttempts struct{ fail, lock string }
+
+// passwordAttempts counts the passwords tried for a username (known or not).
+func passwordAttempts(username string) loginAttempts {
+	return loginAttempts{fail: "login:fail:" + username, lock: "login:lock:" + username}
+}
+
+// codeAttempts counts the second-factor codes tried for an account. It is
+// apart from the password's count, which a right password clears: a
+// thief who has the password cannot reset it by logging in again.
+func codeAttempts(staffID uint64) loginAttempts {
+	id := strconv.FormatUint(staffID, 10)
+	return loginAttempts{fail: "login:2fa:fail:" + id, lock: "login:2fa:lock:" + id}
+}
+
+// StaffLoginResult is what a right password opens: a console session, or,
+// when the account needs a second factor (SecondFactor set), a pending
+// login that only CompleteStaffLogin turns into one. SessionID is the id
+// of either; Session is zero while the second factor is due.
+type StaffLoginResult struct {
+	SessionID    string
+	Session      StaffSession
+	Staff        model.Staff
+	SecondFactor *SecondFactorStep
+}
+
+// StaffLogin checks a username and password and opens a console session,
+// or the second step of the login when the account needs one (twofactor.go).
 // Every attempt is audited, without the password.
-func (s *Service) StaffLogin(ctx context.Context, username, password, ip string) (string, StaffSession, model.Staff, error) {
+func (s *Service) StaffLogin(ctx context.Context, username, password, ip string) (StaffLoginResult, error) {
 	username = strings.TrimSpace(strings.ToLower(username))
 	fe := model.FieldErrors{}
 	if username == "" {
@@ -59,43 +86,52 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, ip string)
 		fe.Add("password", "请输入密码")
 	}
 	if err := fe.Err(); err != nil {
-		return "", StaffSession{}, model.Staff{}, err
+		return StaffLoginResult{}, err
 	}
 	if len(username) > 64 {
 		username = username[:64]
 	}
 	who := Actor{Name: username, IP: ip}
-	sid, sess, st, reason, err := s.staffLogin(ctx, username, password, ip)
+	st, epoch, reason, err := s.staffLogin(ctx, username, password, ip)
 	if err != nil {
 		if reason == "" { // an outage, not a verdict on the credentials
-			return "", StaffSession{}, model.Staff{}, err
+			return StaffLoginResult{}, err
 		}
-		if aerr := s.auditFailedLogin(ctx, who, reason); aerr != nil {
-			return "", StaffSession{}, model.Staff{}, aerr
+		if aerr := s.auditFailedLogin(ctx, who, "staff.login_failed", reason); aerr != nil {
+			return StaffLoginResult{}, aerr
 		}
-		return "", StaffSession{}, model.Staff{}, err
+		return StaffLoginResult{}, err
+	}
+	if s.needsSecondFactor(st) {
+		id, step, err := s.startSecondFactor(ctx, st, epoch)
+		return StaffLoginResult{SessionID: id, Staff: st, SecondFactor: step}, err
+	}
+	sid, sess, err := s.newStaffSession(ctx, st, epoch)
+	if err != nil {
+		return StaffLoginResult{}, err
 	}
 	who.StaffID, who.Role, who.UnitID = st.ID, st.Role, st.UnitID
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
-		if err := tx.Model(&model.Staff{}).Where("id = ?", st.ID).Update("last_login_at", now).Error; err != nil {
-			return fmt.Errorf("record login of staff %d: %w", st.ID, err)
-		}
-		return s.audit(tx, who, "staff.login", fmt.Sprintf("staff:%d", st.ID), "")
-	})
-	if err != nil {
+	if err := s.tx(ctx, func(tx *gorm.DB) error { return s.recordLogin(tx, who, "staff.login", "") }); err != nil {
 		_ = s.EndStaffSession(ctx, sid)
-		return "", StaffSession{}, model.Staff{}, err
+		return StaffLoginResult{}, err
 	}
-	return sid, sess, st, nil
+	return StaffLoginResult{SessionID: sid, Session: sess, Staff: st}, nil
 }
 
-// auditFailedLogin writes the audit row of a refused login. The username
-// is recorded only when it names an account: what is typed into the
-// username field of a failed login may be a password. While the address is
-// blocked, one row per block window counts the attempts instead of a row
-// each.
-func (s *Service) auditFailedLogin(ctx context.Context, who Actor, reason string) error {
+// recordLogin notes the opened session on the account and in the audit log.
+func (s *Service) recordLogin(tx *gorm.DB, who Actor, action, detail string) error {
+	if err := tx.Model(&model.Staff{}).Where("id = ?", who.StaffID).Update("last_login_at", s.Now()).Error; err != nil {
+		return fmt.Errorf("record login of staff %d: %w", who.StaffID, err)
+	}
+	return s.audit(tx, who, action, fmt.Sprintf("staff:%d", who.StaffID), detail)
+}
+
+// auditFailedLogin writes the audit row (action) of a refused login step.
+// The username is recorded only when it names an account: what is typed
+// into the username field of a failed login may be a password. While the
+// address is blocked, one row per block window counts the attempts of
+// either step instead of a row each.
+func (s *Service) auditFailedLogin(ctx context.Context, who Actor, action, reason string) error {
 	if reason != "ip_rate_limited" {
 		target := "staff:unknown"
 		var st model.Staff
@@ -109,7 +145,7 @@ func (s *Service) auditFailedLogin(ctx context.Context, who Actor, reason string
 		default:
 			return fmt.Errorf("audit failed login: %w", err)
 		}
-		return s.Audit(ctx, who, "staff.login_failed", target, "reason="+reason)
+		return s.Audit(ctx, who, action, target, "reason="+reason)
 	}
 	who.Name = "?"
 	key := "login:blocked:" + who.IP
@@ -143,35 +179,21 @@ func (s *Service) auditFailedLogin(ctx context.Context, who Actor, reason string
 	return nil
 }
 
-// staffLogin is StaffLogin without the audit; reason names why a login
+// staffLogin is StaffLogin without the audit and the session: the account
+// whose password is right, and its session epoch. reason names why a login
 // was refused ("" when it failed for a technical reason).
-func (s *Service) staffLogin(ctx context.Context, username, password, ip string) (sid string, sess StaffSession, st model.Staff, reason string, err error) {
-	// Every attempt is counted before its password is checked: guesses
-	// sent at once cannot all pass a check made before any of them counted.
-	// A successful login takes its count back from the address.
-	if n, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
-		return "", sess, st, "", unavailable(err)
-	} else if n > LoginIPMaxFailures {
-		return "", sess, st, "ip_rate_limited", model.ErrRateLimited
-	}
-	if locked, err := s.loginLocked(ctx, username); err != nil {
-		return "", sess, st, "", err
-	} else if locked {
-		return "", sess, st, "locked", ErrAccountLocked
-	}
-	attempt, err := s.cache.Incr(ctx, loginFailKey(username), LoginLockout)
+func (s *Service) staffLogin(ctx context.Context, username, password, ip string) (st model.Staff, epoch, reason string, err error) {
+	attempts := passwordAttempts(username)
+	attempt, reason, err := s.countAttempt(ctx, ip, attempts)
 	if err != nil {
-		return "", sess, st, "", unavailable(err)
-	}
-	if attempt > LoginMaxFailures {
-		return "", sess, st, "locked", ErrAccountLocked
+		return st, "", reason, err
 	}
 	found := false
 	if usernamePattern.MatchString(username) {
 		err = s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error
 		found = err == nil
 		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return "", sess, st, "", fmt.Errorf("load staff %q: %w", username, err)
+			return st, "", "", fmt.Errorf("load staff %q: %w", username, err)
 		}
 	}
 	hash := dummyHash
@@ -183,42 +205,75 @@ func (s *Service) staffLogin(ctx context.Context, username, password, ip string)
 		if !found {
 			reason = "unknown_user"
 		}
-		if err := s.lockAfterLastAttempt(ctx, username, attempt); err != nil {
-			return "", sess, st, "", err
+		if err := s.lockAfterLastAttempt(ctx, attempts, attempt); err != nil {
+			return st, "", "", err
 		}
-		return "", sess, st, reason, ErrBadCredentials
+		return st, "", reason, ErrBadCredentials
 	}
 	// The epoch is read before the account is checked again: an account
 	// disabled or reset after this read gets a new epoch, which ends the
 	// session opened here; one disabled before it is refused below.
-	epoch, err := s.staffEpoch(ctx, st.ID)
+	epoch, err = s.staffEpoch(ctx, st.ID)
 	if err != nil {
-		return "", sess, st, "", err
+		return st, "", "", err
 	}
 	var current model.Staff
 	if err := s.db.WithContext(ctx).Take(&current, st.ID).Error; err != nil {
-		return "", sess, st, "", fmt.Errorf("load staff %d: %w", st.ID, err)
+		return st, "", "", fmt.Errorf("load staff %d: %w", st.ID, err)
 	}
 	if current.Disabled {
-		return "", sess, st, "disabled", ErrAccountDisabled
+		return st, "", "disabled", ErrAccountDisabled
 	}
 	if current.PasswordHash != st.PasswordHash { // reset meanwhile
-		return "", sess, st, "bad_password", ErrBadCredentials
+		return st, "", "bad_password", ErrBadCredentials
 	}
-	if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
-		return "", sess, st, "", unavailable(err)
+	if err := s.attemptSucceeded(ctx, ip, attempts); err != nil {
+		return st, "", "", err
 	}
-	if err := s.cache.Decr(ctx, loginIPKey(ip)); err != nil {
-		return "", sess, st, "", unavailable(err)
-	}
-	sid, sess, err = s.newStaffSession(ctx, current, epoch)
-	return sid, sess, current, "", err
+	return current, epoch, "", nil
 }
 
-// loginLocked reports whether username is locked out. The lock holds its
-// end time, checked against the service clock.
-func (s *Service) loginLocked(ctx context.Context, username string) (bool, error) {
-	raw, err := s.cache.Get(ctx, loginLockKey(username))
+// countAttempt counts an attempt from ip at one login factor before the
+// factor is checked: guesses sent at once cannot all pass a check made
+// before any of them counted. It answers the attempt's number for the
+// account, or why the attempt is refused unchecked (reason, err).
+func (s *Service) countAttempt(ctx context.Context, ip string, attempts loginAttempts) (attempt int64, reason string, err error) {
+	if n, err := s.cache.Incr(ctx, loginIPKey(ip), LoginIPWindow); err != nil {
+		return 0, "", unavailable(err)
+	} else if n > LoginIPMaxFailures {
+		return 0, "ip_rate_limited", model.ErrRateLimited
+	}
+	if locked, err := s.loginLocked(ctx, attempts); err != nil {
+		return 0, "", err
+	} else if locked {
+		return 0, "locked", ErrAccountLocked
+	}
+	attempt, err = s.cache.Incr(ctx, attempts.fail, LoginLockout)
+	if err != nil {
+		return 0, "", unavailable(err)
+	}
+	if attempt > LoginMaxFailures {
+		return 0, "locked", ErrAccountLocked
+	}
+	return attempt, "", nil
+}
+
+// attemptSucceeded clears the account's count of the factor and takes the
+// attempt back from the address, which counts failures only.
+func (s *Service) attemptSucceeded(ctx context.Context, ip string, attempts loginAttempts) error {
+	if err := s.cache.Del(ctx, attempts.fail); err != nil {
+		return unavailable(err)
+	}
+	if err := s.cache.Decr(ctx, loginIPKey(ip)); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// loginLocked reports whether the account is locked out of the factor.
+// The lock holds its end time, checked against the service clock.
+func (s *Service) loginLocked(ctx context.Context, attempts loginAttempts) (bool, error) {
+	raw, err := s.cache.Get(ctx, attempts.lock)
 	if errors.Is(err, cache.ErrMiss) {
 		return false, nil
 	}
@@ -231,24 +286,24 @@ func (s *Service) loginLocked(ctx context.Context, username string) (bool, error
 	}
 	// The lock is over: whoever removes it (once, across instances) also
 	// clears the attempts counted while it held.
-	if removed, err := s.cache.DelIfEqual(ctx, loginLockKey(username), raw); err != nil {
+	if removed, err := s.cache.DelIfEqual(ctx, attempts.lock, raw); err != nil {
 		return false, unavailable(err)
 	} else if removed {
-		if err := s.cache.Del(ctx, loginFailKey(username)); err != nil {
+		if err := s.cache.Del(ctx, attempts.fail); err != nil {
 			return false, unavailable(err)
 		}
 	}
 	return false, nil
 }
 
-// lockAfterLastAttempt locks the username when the failed attempt was the
-// last one it had (the LoginMaxFailures-th counted).
-func (s *Service) lockAfterLastAttempt(ctx context.Context, username string, attempt int64) error {
+// lockAfterLastAttempt locks the account out of the factor when the failed
+// attempt was the last one it had (the LoginMaxFailures-th counted).
+func (s *Service) lockAfterLastAttempt(ctx context.Context, attempts loginAttempts, attempt int64) error {
 	if attempt < LoginMaxFailures {
 		return nil
 	}
 	until := s.Now().Add(LoginLockout).Unix()
-	if err := s.cache.Set(ctx, loginLockKey(username), strconv.FormatInt(until, 10), LoginLockout); err != nil {
+	if err := s.cache.Set(ctx, attempts.lock, strconv.FormatInt(until, 10), LoginLockout); err != nil {
 		return unavailable(err)
 	}
 	return nil
@@ -401,7 +456,7 @@ func (s *Service) ResetStaffPassword(ctx context.Context, a Actor, id uint64, pa
 	if err != nil {
 		return model.Staff{}, err
 	}
-	if err := s.cache.Del(ctx, loginLockKey(st.Username), loginFailKey(st.Username)); err != nil {
+	if err := s.cache.Del(ctx, passwordAttempts(st.Username).lock, passwordAttempts(st.Username).fail); err != nil {
 		return model.Staff{}, unavailable(err)
 	}
 	return st, s.endStaffSessions(ctx, id)

@@ -102,6 +102,12 @@ var AuditActionLabels = map[string]string{
 	"complaint.transferred":     "移送控告申诉",
 	"complaint.resolved":        "办结控告申诉",
 	"complaint.attachment_view": "查看控告申诉附件",
+	// The second login factor (twofactor.go).
+	"staff.login_2fa_ok":      "登录（已验证动态口令）",
+	"staff.login_2fa_failed":  "动态口令验证失败",
+	"staff.2fa_enrol":         "绑定动态口令",
+	"staff.2fa_recovery_used": "使用恢复码登录",
+	"staff.2fa_reset":         "重置动态口令",
 }
 
 // Vocabulary is every fixed list and label the pages show, served once by

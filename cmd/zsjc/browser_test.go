@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"zsjc/config"
 	"zsjc/service"
@@ -123,11 +124,10 @@ func TestBrowserJourney(t *testing.T) {
 	// The console runs in New York: every date it shows and saves must still
 	// be the office's (Asia/Shanghai) date.
 	b.do(staff, "New York time zone", timeZone("America/New_York"))
-	b.do(staff, "staff login", chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(base+"/staff/login"), chromedp.WaitVisible(css(`#login-form`)),
-		chromedp.SendKeys(css(`#username`), "admin"), chromedp.SendKeys(css(`#password`), password),
-		chromedp.Click(css(`#login-form button[type=submit]`)),
-		chromedp.WaitVisible(css(`#stats`)), waitText(`#pending-bindings .n`, "1"))
+	b.do(staff, "staff login page", chromedp.EmulateViewport(1280, 900))
+	var totpSecret string
+	consoleLogin(b, staff, base, "admin", password, &totpSecret)
+	b.do(staff, "staff dashboard", chromedp.WaitVisible(css(`#stats`)), waitText(`#pending-bindings .n`, "1"))
 	b.do(staff, "dashboard at 375 px", chromedp.EmulateViewport(375, 812), waitText(`#overdue .n`, "0"))
 	b.shot(staff, "staff-dashboard")
 	b.do(staff, "binding queue", chromedp.EmulateViewport(1280, 900),
@@ -359,6 +359,10 @@ func TestBrowserJourney(t *testing.T) {
 		t.Errorf("东湖区's case manager sees %s pending bindings of another county, want 0", donghu)
 	}
 	b.shot(staff, "staff-county-dashboard")
+	// The administrator again: a code of the app, now the account is enrolled.
+	b.do(staff, "log out", chromedp.Click(css(`#logout`)), chromedp.WaitVisible(css(`#login-form`)))
+	consoleLogin(b, staff, base, "admin", password, &totpSecret)
+	b.do(staff, "dashboard after the code", chromedp.WaitVisible(css(`#stats`)))
 	checkPrivacyPage(b, phone, base)
 
 	if e := errs.list(); len(e) > 0 {
@@ -397,8 +401,10 @@ func startDevServer(t *testing.T) (base, printed string) {
 	// No ZSJC_PUBLIC_URL, as for a newcomer: the sandbox lives at
 	// http://localhost:PORT, which is what serve prints.
 	base = fmt.Sprintf("http://localhost:%d", addr.Port)
+	// Administrators log in with a second factor, as in production (dev
+	// asks none by default).
 	env := map[string]string{"ZSJC_ADDR": addr.String(), "ZSJC_DATA_DIR": t.TempDir(), "ZSJC_LOG_LEVEL": "warn",
-		"ZSJC_REVIEW_CANCEL_CUTOFF": browserCancelCutoff}
+		"ZSJC_REVIEW_CANCEL_CUTOFF": browserCancelCutoff, "ZSJC_STAFF_2FA": "admins"}
 	cfg, err := config.Load(func(k string) string { return env[k] }, "")
 	if err != nil {
 		t.Fatal(err)
@@ -432,6 +438,54 @@ func startDevServer(t *testing.T) (base, printed string) {
 		t.Errorf("serve does not print the sandbox URL %s/sandbox:\n%s", base, out.String())
 	}
 	return base, out.String()
+}
+
+// consoleLogin logs username in on the console's login page and, when the
+// account owes a second factor, through its step: at the first login it
+// enrols the secret the page shows (kept in *secret) and saves the recovery
+// codes; later it types a code of *secret. It returns once the console's
+// dashboard shows.
+func consoleLogin(b *browser, tab context.Context, base, username, password string, secret *string) {
+	b.t.Helper()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	b.do(tab, "log in as "+username, chromedp.Navigate(base+"/staff/login"), chromedp.WaitVisible(css(`#login-form`)),
+		chromedp.SetValue(css(`#username`), username), chromedp.SetValue(css(`#password`), password),
+		chromedp.Click(css(`#login-form button[type=submit]`)),
+		chromedp.Poll[chromedp.Void](`!!document.querySelector('#stats, #code-form')`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	enrol := step(b, tab, "second factor asked?", chromedp.Evaluate[string](
+		`document.querySelector('#code-form') ? (document.querySelector('#totp-secret') ? 'enrol' : 'code') : ''`))
+	if enrol == "" {
+		return
+	}
+	at := time.Now()
+	if enrol == "enrol" {
+		b.shot(tab, "staff-2fa-enrol")
+		shown := step(b, tab, "read the secret", chromedp.Text(css(`#totp-secret`)))
+		*secret = strings.ReplaceAll(shown, " ", "")
+	} else {
+		b.shot(tab, "staff-2fa-code")
+		at = at.Add(30 * time.Second) // the enrolment took this step: the next is accepted too (±1)
+	}
+	code, err := totp.GenerateCode(*secret, at)
+	if err != nil {
+		b.t.Fatalf("totp code of %q: %v", *secret, err)
+	}
+	// An enrolment shows the recovery codes first; a code goes on to the dashboard.
+	shown := css(`#stats`)
+	if enrol == "enrol" {
+		shown = css(`#recovery-codes`)
+	}
+	b.do(tab, "send the code", chromedp.SetValue(css(`#totp-code`), code), chromedp.Click(css(`#code-form button[type=submit]`)),
+		chromedp.WaitVisible(shown))
+	if enrol == "enrol" {
+		codes := step(b, tab, "the recovery codes", chromedp.Evaluate[int](`document.querySelectorAll('#recovery-codes li').length`))
+		if codes != service.RecoveryCodeCount {
+			b.t.Errorf("enrolment shows %d recovery codes, want %d", codes, service.RecoveryCodeCount)
+		}
+		b.shot(tab, "staff-2fa-recovery-codes")
+		b.do(tab, "recovery codes saved", chromedp.Click(css(`#recovery-saved`)), chromedp.WaitVisible(css(`#stats`)))
+	}
 }
 
 // openDemoCase clicks the demo case in the console's case list, not one

@@ -4,6 +4,7 @@
 //	zsjc [-config file.yaml] migrate           create or update the tables
 //	zsjc [-config file.yaml] staff add -username NAME -role admin|case_manager|prosecutor|complaints [-unit CODE]
 //	zsjc [-config file.yaml] staff reset-password -username NAME   (password on stdin or prompted)
+//	zsjc [-config file.yaml] staff reset-2fa NAME   drop the account's TOTP secret and recovery codes
 //	zsjc [-config file.yaml] unit add -code CODE -name NAME [-parent CODE] [-level L] [-address …] [-phone …] [-hours …] [-head …]
 //	zsjc [-config file.yaml] unit import FILE.csv   import units (one transaction)
 //	zsjc [-config file.yaml] import FILE.csv   import cases and parties (one transaction)
@@ -45,7 +46,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg + "\n" + usage }
 
-const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | staff reset-password -username NAME | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml] | files migrate | retention [-dry-run] | rekey [-dry-run] [-to aes|sm]]`
+const usage = `usage: zsjc [-config file.yaml] [serve | migrate | staff add -username NAME -role ROLE [-unit CODE] | staff reset-password -username NAME | staff reset-2fa NAME | unit add -code CODE -name NAME [-parent CODE] | unit import FILE.csv | import FILE.csv | menu push [-f menu.yaml] | files migrate | retention [-dry-run] | rekey [-dry-run] [-to aes|sm]]`
 
 // run parses the command line and runs one subcommand until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -85,8 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return staffAdd(ctx, cfg, rest[1:], stdin, stdout)
 		case len(rest) > 0 && rest[0] == "reset-password":
 			return staffResetPassword(ctx, cfg, rest[1:], stdin, stdout)
+		case len(rest) > 0 && rest[0] == "reset-2fa":
+			return staffReset2FA(ctx, cfg, rest[1:], stdout)
 		}
-		return usageError{"staff: expected 'staff add' or 'staff reset-password'"}
+		return usageError{"staff: expected 'staff add', 'staff reset-password' or 'staff reset-2fa'"}
 	case "unit":
 		return unitCommand(ctx, cfg, rest, stdout)
 	case "files":

@@ -197,6 +197,34 @@ func staffResetPassword(ctx context.Context, cfg *config.Config, args []string, 
 	return nil
 }
 
+// staffReset2FA drops an account's TOTP secret and recovery codes (its next
+// login enrols again) and ends its sessions: `staff reset-2fa NAME` or
+// `staff reset-2fa -username NAME`.
+func staffReset2FA(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("staff reset-2fa", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	username := fs.String("username", "", "login name")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"staff reset-2fa: " + err.Error()}
+	}
+	if *username == "" && fs.NArg() == 1 {
+		*username = fs.Arg(0)
+	} else if *username == "" || fs.NArg() > 0 {
+		return usageError{"staff reset-2fa: name one account: staff reset-2fa NAME"}
+	}
+	a, err := wire(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	st, err := a.svc.ResetStaffTwoFactorByName(ctx, cliActor, *username)
+	if err != nil {
+		return cliError("staff reset-2fa", err)
+	}
+	fmt.Fprintf(stdout, "two-factor login of staff %s (id %d) reset: it enrols again at its next login; its sessions ended\n", st.Username, st.ID)
+	return nil
+}
+
 // cliActor is the operator at the command line: unrestricted, audited as "cli".
 var cliActor = service.Actor{Name: "cli", Scope: service.AllUnits}
 

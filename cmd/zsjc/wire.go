@@ -195,7 +195,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			PushQuota:              model.QuotaPlan{Daily: int64(cfg.Push.DailyQuota), LowWater: cfg.Push.QuotaLowWater},
 			SubscribeTemplates:     subscribeKinds(a.pushTemplates),
 			ComplaintResultMonths:  cfg.Business.ComplaintResultMonths,
+			StaffTwoFactor:         service.TwoFactorPolicy(cfg.Staff2FA),
 		})
+	log.Info("staff login", "second_factor", cfg.Staff2FA)
 	a.push = newPushWorker(a)
 	return a, nil
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
@@ -106,6 +107,7 @@ type setup struct {
 	efileOut  []string
 	passwords service.PasswordDeliverer
 	smsKinds  map[string]bool
+	twoFactor service.TwoFactorPolicy
 }
 
 // WithWeChat connects the instance to a (fake) WeChat platform: its OAuth,
@@ -154,6 +156,9 @@ func WithSMS(kinds ...string) Option {
 	}
 }
 
+// WithTwoFactor sets ZSJC_STAFF_2FA (default: admins, as in prod).
+func WithTwoFactor(p service.TwoFactorPolicy) Option { return func(s *setup) { s.twoFactor = p } }
+
 // WithDev runs the instance in dev mode; without WithPlatform it counts
 // as dev mode without WeChat credentials (the sandbox: dev login open).
 func WithDev() Option { return func(s *setup) { s.dev = true } }
@@ -180,7 +185,7 @@ func NewPair(t testing.TB, opts ...Option) (*Env, *Env) {
 // run a second instance sharing them (testenv.Open, CacheWithPrefix).
 func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Option) *Env {
 	t.Helper()
-	var set setup
+	set := setup{twoFactor: service.TwoFactorAdmins}
 	for _, o := range opts {
 		o(&set)
 	}
@@ -216,7 +221,7 @@ func NewOn(t testing.TB, db *gorm.DB, c cache.Store, clock *Clock, opts ...Optio
 		ReviewCancelCutoff: 17 * 60, IntegrationSecret: TestIntegrationSecret,
 		PublicURL: set.publicURL, LinkBase: set.publicURL, AppID: set.appID, Dev: set.dev, SandboxWeChat: set.dev && set.platform == nil,
 		Limits: set.limits, Privacy: set.privacy, EfileExcludedCaseTypes: set.efileOut, EfileTempDir: t.TempDir(),
-		SMSKinds: set.smsKinds,
+		SMSKinds: set.smsKinds, StaffTwoFactor: set.twoFactor,
 	}
 	svc := service.New(service.Deps{DB: db, Cache: c, Sealer: sealer, Files: files, Log: log, Now: clock.Now,
 		OAuth: set.oauth, JSTicket: set.ticket, Passwords: set.passwords}, opt)
@@ -299,7 +304,9 @@ func (e *Env) Consent(c Caller, purposes ...string) {
 const StaffPassword = "Test-Passw0rd"
 
 // LoginStaff creates a staff account with role (in the only unit) and
-// opens a console session.
+// opens a console session: through the login and its second factor
+// (enrolling the account) when the instance's ZSJC_STAFF_2FA asks the role
+// for one, else directly.
 func (e *Env) LoginStaff(role string) Caller {
 	e.T.Helper()
 	return e.LoginStaffIn(role, "")
@@ -313,11 +320,92 @@ func (e *Env) LoginStaffIn(role, unit string) Caller {
 	if err != nil {
 		e.T.Fatalf("create staff: %v", err)
 	}
+	if e.Svc.SecondFactorRequired(role) {
+		c, _ := e.EnrolStaff(st.Username, StaffPassword)
+		return c
+	}
 	id, sess, err := e.Svc.NewStaffSession(context.Background(), st)
 	if err != nil {
 		e.T.Fatalf("staff session: %v", err)
 	}
 	return Caller{Cookie: &http.Cookie{Name: "zsjc_staff", Value: id}, CSRF: sess.CSRFToken, StaffID: st.ID}
+}
+
+// SecondFactorAnswer is the login's answer to a right password of an
+// account that needs a second factor.
+type SecondFactorAnswer struct {
+	NeedCode      bool   `json:"need_2fa"`
+	NeedEnrolment bool   `json:"need_2fa_enrolment"`
+	OTPAuthURL    string `json:"otpauth_url"`
+	Secret        string `json:"secret"`
+	QRDataURL     string `json:"qr_data_url"`
+}
+
+// StaffSessionAnswer is the body of a completed staff login.
+type StaffSessionAnswer struct {
+	CSRFToken     string              `json:"csrf_token"`
+	User          struct{ ID uint64 } `json:"user"`
+	RecoveryCodes []string            `json:"recovery_codes"`
+}
+
+// PostStaffLogin posts a username and password to the login from the
+// default test address.
+func (e *Env) PostStaffLogin(username, password string) Response {
+	e.T.Helper()
+	return e.Do(Anonymous, http.MethodPost, "/api/staff/login", map[string]string{"username": username, "password": password})
+}
+
+// PostSecondFactor posts a code to the login's second step as the pending
+// login pending (the cookie of PostStaffLogin's answer).
+func (e *Env) PostSecondFactor(pending *http.Cookie, code string) Response {
+	e.T.Helper()
+	return e.Do(Caller{Cookie: pending}, http.MethodPost, "/api/staff/login/2fa", map[string]string{"code": code})
+}
+
+// Enrolment is what a login enrolling an account's second factor gave it.
+type Enrolment struct {
+	Secret        string
+	RecoveryCodes []string
+}
+
+// EnrolStaff logs the account in through the login, enrolling its second
+// factor with a code of the secret it is given (the first login of an
+// account that needs one), and returns the session, the secret and the
+// recovery codes.
+func (e *Env) EnrolStaff(username, password string) (Caller, Enrolment) {
+	e.T.Helper()
+	r := e.PostStaffLogin(username, password)
+	var step SecondFactorAnswer
+	r.JSON(e.T, &step)
+	if r.Code != http.StatusOK || !step.NeedEnrolment || step.Secret == "" {
+		e.T.Fatalf("login of %s: %d %s, want an enrolment", username, r.Code, r.Body)
+	}
+	c, codes := e.SessionOf(e.PostSecondFactor(r.Cookie("zsjc_staff"), e.TOTPCode(step.Secret, 0)))
+	return c, Enrolment{Secret: step.Secret, RecoveryCodes: codes}
+}
+
+// SessionOf is the caller of a completed login's answer, and the recovery
+// codes it carries (at enrolment).
+func (e *Env) SessionOf(r Response) (Caller, []string) {
+	e.T.Helper()
+	var a StaffSessionAnswer
+	r.JSON(e.T, &a)
+	cookie := r.Cookie("zsjc_staff")
+	if r.Code != http.StatusOK || a.CSRFToken == "" || cookie == nil {
+		e.T.Fatalf("login: %d %s, want a session", r.Code, r.Body)
+	}
+	return Caller{Cookie: cookie, CSRF: a.CSRFToken, StaffID: a.User.ID}, a.RecoveryCodes
+}
+
+// TOTPCode is the TOTP code of secret for the time step steps away from
+// the instance's clock (as an authenticator app would show it).
+func (e *Env) TOTPCode(secret string, steps int) string {
+	e.T.Helper()
+	code, err := totp.GenerateCodeCustom(secret, e.Clock.Now().Add(time.Duration(steps)*30*time.Second), totp.ValidateOpts{})
+	if err != nil {
+		e.T.Fatalf("totp code: %v", err)
+	}
+	return code
 }
 
 // Response is a recorded answer.
@@ -333,6 +421,16 @@ func (r Response) JSON(t testing.TB, v any) {
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %d response %q: %v", r.Code, r.Body, err)
 	}
+}
+
+// Cookie returns the cookie name the answer sets, or nil.
+func (r Response) Cookie(name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 // ErrorCode returns error.code of an error body ("" if none).

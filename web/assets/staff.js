@@ -148,6 +148,10 @@
   }
 
   // ---- 登录 ---------------------------------------------------------------
+  // After the password an account may owe a second factor: a code of its
+  // authenticator app (or a recovery code), or at its first login the
+  // enrolment of a new secret. The recovery codes of an enrolment are shown
+  // once, before the console opens.
   function loginView() {
     document.title = '登录 · 掌上检察工作台';
     var form = h('form', { id: 'login-form', novalidate: true },
@@ -156,13 +160,68 @@
       h('button', { type: 'submit', class: 'block' }, '登录'));
     Z.onSubmit(form, function (v) {
       return Z.api('POST', '/api/staff/login', { username: v.username, password: v.password }, { noRedirect: true }).then(function (res) {
-        Z.setCSRF(res.csrf_token);
-        remember(res);
-        var next = Z.param('next');
-        location.assign(next && next.indexOf('/staff/') === 0 && next.indexOf('/staff/login') !== 0 ? next : '/staff/');
+        if (res.need_2fa_enrolment) return enrolView(res);
+        if (res.need_2fa) return codeView();
+        loggedIn(res);
       });
     });
     Z.mount(view, h('section', { class: 'card login-box' }, h('h1', null, '工作人员登录'), form));
+  }
+
+  function loggedIn(res) {
+    Z.setCSRF(res.csrf_token);
+    remember(res);
+    if (res.recovery_codes && res.recovery_codes.length) return recoveryCodesView(res.recovery_codes);
+    var next = Z.param('next');
+    location.assign(next && next.indexOf('/staff/') === 0 && next.indexOf('/staff/login') !== 0 ? next : '/staff/');
+  }
+
+  // codeForm sends a code to the login's second step; recovery lets the
+  // form switch to a recovery code instead of the app's code.
+  function codeForm(recovery) {
+    var useRecovery = false;
+    var input = h('input', { name: 'code', id: 'totp-code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, required: true });
+    var label = h('label', { for: 'totp-code' }, '动态口令（6 位数字）');
+    var form = h('form', { id: 'code-form', novalidate: true },
+      h('div', { class: 'field' }, label, input),
+      h('button', { type: 'submit', class: 'block' }, '验证'),
+      recovery ? h('p', null, h('button', { type: 'button', class: 'link', id: 'use-recovery', onclick: function () {
+        useRecovery = !useRecovery;
+        label.textContent = useRecovery ? '恢复码（如 ABCDE-23456）' : '动态口令（6 位数字）';
+        input.setAttribute('inputmode', useRecovery ? 'text' : 'numeric');
+        input.setAttribute('autocomplete', useRecovery ? 'off' : 'one-time-code');
+        input.maxLength = useRecovery ? 11 : 6;
+        input.value = '';
+        this.textContent = useRecovery ? '使用手机上的动态口令' : '手机不在身边？使用恢复码';
+        input.focus();
+      } }, '手机不在身边？使用恢复码')) : null);
+    Z.onSubmit(form, function (v) {
+      return Z.api('POST', '/api/staff/login/2fa', { code: v.code }, { noRedirect: true }).then(loggedIn);
+    });
+    return form;
+  }
+
+  function codeView() {
+    Z.mount(view, h('section', { class: 'card login-box' }, h('h1', null, '两步验证'),
+      h('p', { class: 'muted' }, '请输入手机身份验证器中显示的动态口令。'), codeForm(true)));
+    document.getElementById('totp-code').focus();
+  }
+
+  function enrolView(res) {
+    var secret = (res.secret || '').replace(/(.{4})/g, '$1 ').trim();
+    Z.mount(view, h('section', { class: 'card login-box' }, h('h1', null, '设置两步验证'),
+      h('p', null, '管理账号登录须同时验证手机上的动态口令。请用身份验证器（如腾讯身份验证器、Microsoft Authenticator、Google Authenticator）扫描二维码，或手动输入密钥，然后填写它显示的 6 位动态口令。'),
+      h('img', { id: 'totp-qr', src: res.qr_data_url, alt: '动态口令二维码', width: 240, height: 240 }),
+      h('p', null, '密钥：', h('code', { id: 'totp-secret' }, secret)),
+      codeForm(false)));
+    document.getElementById('totp-code').focus();
+  }
+
+  function recoveryCodesView(codes) {
+    Z.mount(view, h('section', { class: 'card login-box' }, h('h1', null, '保存恢复码'),
+      h('p', null, '手机丢失或无法使用时，可用下列恢复码代替动态口令登录，每个只能用一次。恢复码只显示这一次，请抄写或打印后妥善保管。'),
+      h('ol', { id: 'recovery-codes' }, codes.map(function (c) { return h('li', null, h('code', null, c)); })),
+      h('button', { type: 'button', class: 'block', id: 'recovery-saved', onclick: function () { location.assign('/staff/'); } }, '我已保存，进入工作台')));
   }
 
   // ---- 工作台 -------------------------------------------------------------
