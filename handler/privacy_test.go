@@ -493,6 +493,10 @@ func TestDeleteAccountLeavesNoPersonalData(t *testing.T) {
 	if f.count(&model.PushMessage{}, "open_id = ? AND status = ?", openid, model.StatusQueued) == 0 {
 		t.Fatal("no push queued to the user")
 	}
+	// The user accepted a subscribe notice (the popup event's record names the openid).
+	if err := f.DB.Create(&model.SubscribeConsent{OpenID: openid, TemplateID: "SUB", Status: model.ConsentAccept, ChangedAt: time.Now()}).Error; err != nil {
+		t.Fatal(err)
+	}
 	if left := f.findPersonalData(personOf(f.Sealer, openid, phone, enc, id)); len(left) == 0 {
 		t.Fatal("the search finds nothing even before the deletion")
 	}

@@ -58,6 +58,10 @@ type SendError struct {
 	Class ErrorClass
 	Code  string
 	Err   error
+	// Next is the channel a NoRecipient push goes on instead, when the
+	// sender knows it (a refused subscribe notice: a template message);
+	// "" asks Options.Fallback.
+	Next string
 }
 
 func (e *SendError) Error() string { return e.Err.Error() }

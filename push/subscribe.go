@@ -42,14 +42,14 @@ var errNoSubscribeSender = errors.New("this instance has no subscribe-notice sen
 // since the push was routed — or a kind no longer configured for subscribe
 // notices — has no recipient on this channel: the refusal is recorded, so
 // later pushes go as template messages, and the worker routes this one
-// again (a follower gets it as a template message).
+// again as a template message.
 func (s subscribeSender) Send(ctx context.Context, row *model.PushMessage) (Receipt, error) {
 	if s.api == nil {
-		return Receipt{}, &SendError{Class: NoRecipient, Code: "subscribe", Err: errNoSubscribeSender}
+		return Receipt{}, &SendError{Class: NoRecipient, Code: "subscribe", Err: errNoSubscribeSender, Next: model.ChannelWeChatTemplate}
 	}
 	msg, err := s.render.subscribeMessage(*row)
 	if errors.Is(err, errNoSubscribeTemplate) {
-		return Receipt{}, &SendError{Class: NoRecipient, Code: "subscribe", Err: err}
+		return Receipt{}, &SendError{Class: NoRecipient, Code: "subscribe", Err: err, Next: model.ChannelWeChatTemplate}
 	}
 	if err != nil {
 		return Receipt{}, &SendError{Class: Final, Code: "render", Err: err}
@@ -58,7 +58,7 @@ func (s subscribeSender) Send(ctx context.Context, row *model.PushMessage) (Rece
 	var coded interface{ ErrCode() int }
 	if errors.As(err, &coded) && coded.ErrCode() == ErrcodeSubscribeRefused {
 		s.recordRefusal(ctx, row, msg.TemplateID)
-		return Receipt{}, &SendError{Class: NoRecipient, Code: fmt.Sprint(ErrcodeSubscribeRefused), Err: err}
+		return Receipt{}, &SendError{Class: NoRecipient, Code: fmt.Sprint(ErrcodeSubscribeRefused), Err: err, Next: model.ChannelWeChatTemplate}
 	}
 	if err != nil {
 		return Receipt{}, classifyWeChat(err)

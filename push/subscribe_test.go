@@ -65,7 +65,7 @@ func TestSubscribeNoticesGoThroughBizsend(t *testing.T) {
 	if rows["o-yes"].WeChatMsgID != n.MsgID || rows["o-yes"].Channel != model.ChannelWeChatSubscribe {
 		t.Fatalf("row %+v, notice msgid %d", rows["o-yes"], n.MsgID)
 	}
-	if r := rows["o-no"]; r.Channel != model.ChannelWeChatTemplate || r.Attempts != 2 {
+	if r := rows["o-no"]; r.Channel != model.ChannelWeChatTemplate || r.Attempts != 1 {
 		t.Fatalf("refused notice: %+v", r)
 	}
 	sent := platform.Sent()

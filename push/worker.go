@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -439,7 +440,10 @@ func (w *Worker) markSent(ctx context.Context, c claimed, r Receipt) {
 // attempt, or records it unreachable when there is none.
 func (w *Worker) fallBack(ctx context.Context, c claimed, code string, cause error) {
 	channel := ""
-	if w.opt.Fallback != nil {
+	var se *SendError
+	if errors.As(cause, &se) && se.Next != "" {
+		channel = se.Next
+	} else if w.opt.Fallback != nil {
 		var err error
 		if channel, err = w.opt.Fallback.FallbackChannel(ctx, c.row); err != nil {
 			w.retryLater(ctx, c, code, fmt.Errorf("pick a fallback channel: %w (after %w)", err, cause))

@@ -46,6 +46,9 @@ func (s *Service) DeleteAccount(ctx context.Context, u UserSession, ip string) e
 		if err := tx.Where("user_id = ?", u.UserID).Delete(&model.LawyerProfile{}).Error; err != nil {
 			return fmt.Errorf("erase lawyer profile of user %d: %w", u.UserID, err)
 		}
+		if err := tx.Where("open_id = ?", user.OpenID).Delete(&model.SubscribeConsent{}).Error; err != nil {
+			return fmt.Errorf("erase subscribe-notice consents of user %d: %w", u.UserID, err)
+		}
 		erased := model.ErasedOpenID(u.UserID)
 		if err := tx.Model(&model.PushMessage{}).Where("open_id = ? AND status = ?", user.OpenID, model.StatusQueued).
 			Updates(map[string]any{"status": model.StatusFailed, "last_error": pushErrRecipientErased, "updated_at": now}).Error; err != nil {
