@@ -272,14 +272,17 @@ func (s *Service) endUserBindings(tx *gorm.DB, u UserSession, ip string, statuse
 // eraseUnneededUploads removes (file first, then row) the user's uploads
 // made up to until that no binding still needs: not material of a pending
 // binding, nor of one staff decided (approved, rejected, revoked: case
-// records, removed by retention). Uploads made after until (the user gave
+// records, removed by retention), nor attached to a complaint (part of its
+// record, likewise). Uploads made after until (the user gave
 // consent again meanwhile) are left alone.
 func (s *Service) eraseUnneededUploads(ctx context.Context, userID uint64, until time.Time) error {
 	_, err := s.deleteInBatches(ctx, uploadRetention(), func(db *gorm.DB) *gorm.DB {
 		needed := db.Table("binding_materials").Select("binding_materials.upload_id").
 			Joins("JOIN bindings ON bindings.id = binding_materials.binding_id").
 			Where("bindings.status <> ?", model.StatusCancelled)
-		return db.Model(&model.Upload{}).Where("user_id = ? AND created_at <= ? AND id NOT IN (?)", userID, until, needed)
+		// A complaint's attachments are part of its record (retention.go).
+		attached := db.Table("complaint_attachments").Select("upload_id")
+		return db.Model(&model.Upload{}).Where("user_id = ? AND created_at <= ? AND id NOT IN (?) AND id NOT IN (?)", userID, until, needed, attached)
 	})
 	if err != nil {
 		return fmt.Errorf("erase uploads of user %d: %w", userID, err)
