@@ -95,24 +95,3 @@ func NextOfficeDay(t time.Time, loc *time.Location) time.Time {
 // next day to keep the rest of the day's template quota for pushes of a
 // higher priority.
 const ReasonHeldForQuota = "held for the next day: the rest of today's template quota is kept for higher-priority pushes"
-
-// PushQuota is the day's template quota as staff see it
-// (GET /api/staff/pushes/quota).
-type PushQuota struct {
-	Day       string  `json:"day"`
-	Daily     int64   `json:"daily"`
-	LowWater  float64 `json:"low_water"`
-	Sent      int64   `json:"sent"`
-	Remaining int64   `json:"remaining"`
-	// Forecast is the day's count if every push due before midnight goes
-	// out: sent plus those waiting.
-	Forecast int64 `json:"forecast"`
-	// Held are the pushes waiting for the next day because of the plan,
-	// by kind.
-	Held       int64            `json:"held"`
-	HeldByKind map[string]int64 `json:"held_by_kind"`
-	// Holding names the kinds held as of now (their priority's reserve is
-	// reached); PausedUntil is set while a 45009 pause lasts.
-	Holding     []string   `json:"holding"`
-	PausedUntil *time.Time `json:"paused_until,omitempty"`
-}

@@ -225,13 +225,16 @@ func markPage(lines []string) ([]byte, error) {
 }
 
 // blankPage is an empty A4 page.
-var blankPage = func() []byte {
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>",
-		"<< /Length 0 >>\nstream\n\nendstream",
-	}
+var blankPage = Assemble([]string{
+	"<< /Type /Catalog /Pages 2 0 R >>",
+	"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+	"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>",
+	"<< /Length 0 >>\nstream\n\nendstream",
+})
+
+// Assemble writes a PDF of objs, numbered from 1 (the first is the
+// catalog), with its cross-reference table.
+func Assemble(objs []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n")
 	offsets := make([]int, len(objs))
@@ -246,4 +249,4 @@ var blankPage = func() []byte {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
 	return b.Bytes()
-}()
+}
