@@ -65,7 +65,7 @@ type PasswordDeliverer interface {
 type PasswordRecipient struct {
 	UserID    uint64
 	Name      string
-	Phone     string // the lawyer's mobile number, opened from its seal
+	Phone     string // the lawyer's mobile number agreed for SMS, opened from its seal
 	RequestID uint64
 	CaseNo    string
 	ExpiresAt time.Time
@@ -521,12 +521,25 @@ func (s *Service) deliverPassword(ctx context.Context, id uint64, password strin
 	if err := db.Where("user_id = ?", r.UserID).Take(&lp).Error; err != nil {
 		return fmt.Errorf("lawyer of efile %d: %w", id, err)
 	}
+	var u model.WeChatUser
+	if err := db.Select("id", "phone_enc", "sms_consent").Take(&u, r.UserID).Error; err != nil {
+		return fmt.Errorf("user of efile %d: %w", id, err)
+	}
+	// As for SMS notices (reachability.go): only with the lawyer's SMS
+	// consent, to the number they gave for SMS, else their profile's.
+	sealed := u.PhoneEnc
+	if len(sealed) == 0 {
+		sealed = lp.PhoneEnc
+	}
 	phone := ""
-	if len(lp.PhoneEnc) > 0 {
+	if u.SMSConsent && len(sealed) > 0 {
 		var err error
-		if phone, err = s.sealer.Open(lp.PhoneEnc); err != nil {
+		if phone, err = s.sealer.Open(sealed); err != nil {
 			return fmt.Errorf("open phone of lawyer %d: %w", r.UserID, err)
 		}
+	}
+	if phone == "" {
+		return fmt.Errorf("%w: the lawyer left no number agreed for SMS", errEfileDelivery)
 	}
 	c, err := caseLabel(db, r.CaseID)
 	if err != nil {

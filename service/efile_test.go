@@ -420,25 +420,38 @@ func TestEfilePasswordOncePerFreshLogin(t *testing.T) {
 		t.Error("the password was logged")
 	}
 
+	// With SMS: only to a number the lawyer agreed to get texts on.
 	sms := &fakeDeliverer{}
 	g := newEfileFixture(t, handlertest.WithPasswords(sms))
+	unagreed, _ := g.approved(g.lawyer, 1, 15, 3)
+	g.env.Clock.Advance(time.Minute)
+	if v, _ := g.env.Svc.MyEfile(g.ctx, g.login(g.lawyer.UserID), unagreed.ID); v.Password == "" || v.PasswordSent || len(sms.sent) != 0 {
+		t.Errorf("without SMS consent: view %+v, delivered %v", v, sms.sent)
+	}
+	sealed, err := g.env.Sealer.Seal("13900000777")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.env.DB.Model(&model.WeChatUser{}).Where("id = ?", g.lawyer.UserID).Updates(map[string]any{"phone_enc": sealed, "sms_consent": true})
 	r2, _ := g.approved(g.lawyer, 1, 15, 3)
 	g.env.Clock.Advance(time.Minute)
 	v, _ := g.env.Svc.MyEfile(g.ctx, g.login(g.lawyer.UserID), r2.ID)
-	if v.Password != "" || !v.PasswordSent || len(sms.sent) != 1 || sms.sent[0] != g.password(r2.ID) {
+	if v.Password != "" || !v.PasswordSent || len(sms.sent) != 1 || sms.sent[0] != g.password(r2.ID) || sms.phones[0] != "13900000777" {
 		t.Errorf("with a delivery channel: view %+v, delivered %v", v, sms.sent)
 	}
 }
 
 type fakeDeliverer struct {
-	mu   sync.Mutex
-	sent []string
+	mu     sync.Mutex
+	sent   []string
+	phones []string
 }
 
-func (d *fakeDeliverer) DeliverPassword(_ context.Context, _ service.PasswordRecipient, password string) error {
+func (d *fakeDeliverer) DeliverPassword(_ context.Context, to service.PasswordRecipient, password string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.sent = append(d.sent, password)
+	d.phones = append(d.phones, to.Phone)
 	return nil
 }
 

@@ -27,7 +27,7 @@ const (
 	// DefaultAPIBase is Tencent Cloud's SMS endpoint.
 	DefaultAPIBase = "https://sms.tencentcloudapi.com"
 	apiVersion     = "2021-01-11"
-	service        = "sms"
+	product        = "sms"
 	// region is where the SMS API is called; SendSms serves mainland
 	// numbers from any of its regions.
 	region = "ap-guangzhou"
@@ -115,7 +115,7 @@ func hideNumbers(s string) string { return longNumber.ReplaceAllString(s, "***")
 
 // call sends one action with params and decodes its Response into out.
 func (c *Client) call(ctx context.Context, action string, params map[string]any, out any) error {
-	req := tchttp.NewCommonRequest(service, apiVersion, action)
+	req := tchttp.NewCommonRequest(product, apiVersion, action)
 	req.SetContext(ctx)
 	if err := req.SetActionParameters(params); err != nil {
 		return fmt.Errorf("sms %s: %w", action, err)

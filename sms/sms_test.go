@@ -12,6 +12,7 @@ import (
 	"zsjc/model"
 	"zsjc/push"
 	"zsjc/secure"
+	"zsjc/service"
 	"zsjc/sms/smstest"
 	"zsjc/testenv"
 )
@@ -182,5 +183,28 @@ func TestSenderTextsTheConsentingUser(t *testing.T) {
 	row.Kind = model.PushReminder
 	if _, err := env.sender.Send(ctx, row); !errors.As(err, &se) || se.Class != push.Final {
 		t.Fatalf("kind without an SMS template: %v", err)
+	}
+}
+
+// TestPasswordTexterSendsTheDownloadPassword: the password goes out on the
+// password template with the case number and the deadline in office time,
+// tagged with the request; no number, no text.
+func TestPasswordTexterSendsTheDownloadPassword(t *testing.T) {
+	f, base := startFake(t)
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	p := PasswordTexter{Client: fakeClient(t, base, smstest.SecretKey), Template: "T-PW", Location: shanghai}
+	to := service.PasswordRecipient{UserID: 3, Phone: "13900000777", RequestID: 12, CaseNo: "京检刑受〔2026〕1号",
+		ExpiresAt: time.Date(2026, 12, 16, 16, 0, 0, 0, time.UTC)}
+	if err := p.DeliverPassword(context.Background(), to, "ZwPTKAkRFG"); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.Sent()
+	if len(sent) != 1 || sent[0].Phone != "+8613900000777" || sent[0].TemplateID != "T-PW" || sent[0].SessionContext != "efile:12" ||
+		strings.Join(sent[0].Params, "|") != "京检刑受〔2026〕1号|ZwPTKAkRFG|2026-12-17 00:00" {
+		t.Fatalf("sent %+v", sent)
+	}
+	to.Phone = ""
+	if err := p.DeliverPassword(context.Background(), to, "x"); err == nil || len(f.Sent()) != 1 {
+		t.Fatalf("no number: %v, %d sent", err, len(f.Sent()))
 	}
 }

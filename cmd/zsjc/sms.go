@@ -5,8 +5,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"zsjc/config"
+	"zsjc/service"
 	"zsjc/sms"
 	"zsjc/sms/smstest"
 )
@@ -28,9 +30,21 @@ type textMessages struct {
 func (t textMessages) kinds() map[string]bool {
 	out := map[string]bool{}
 	for kind := range t.templates {
-		out[kind] = true
+		if kind != sms.PasswordTemplate {
+			out[kind] = true
+		}
 	}
 	return out
+}
+
+// passwords delivers online file review passwords by SMS when a template
+// for them is configured (nil: the H5 page shows them once per login).
+func (t textMessages) passwords(loc *time.Location) service.PasswordDeliverer {
+	id, ok := t.templates[sms.PasswordTemplate]
+	if t.client == nil || !ok {
+		return nil
+	}
+	return sms.PasswordTexter{Client: t.client, Template: id, Location: loc}
 }
 
 // setupSMS builds the SMS side from ZSJC_SMS_* and sms.templates. In the
@@ -43,7 +57,7 @@ func setupSMS(cfg *config.Config, sandbox bool) (textMessages, error) {
 	switch {
 	case c.Enabled():
 		for _, kind := range slices.Sorted(maps.Keys(c.Templates)) {
-			if _, ok := sms.KindParams[kind]; !ok {
+			if _, ok := sms.KindParams[kind]; !ok && kind != sms.PasswordTemplate {
 				return t, &config.Error{Var: "sms.templates", Reason: fmt.Sprintf("unknown push kind %q (known: %s)",
 					kind, strings.Join(slices.Sorted(maps.Keys(sms.KindParams)), ", "))}
 			}
@@ -57,6 +71,7 @@ func setupSMS(cfg *config.Config, sandbox bool) (textMessages, error) {
 		for kind := range sms.KindParams {
 			t.templates[kind] = "sandbox_sms_" + kind
 		}
+		t.templates[sms.PasswordTemplate] = "sandbox_sms_" + sms.PasswordTemplate
 	default:
 		return t, nil
 	}

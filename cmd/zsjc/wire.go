@@ -169,7 +169,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
-		OAuth: a.wx.client, JSTicket: a.wx.client},
+		OAuth: a.wx.client, JSTicket: a.wx.client, Passwords: a.sms.passwords(cfg.Location())},
 		service.Options{
 			Location:           cfg.Location(),
 			Calendar:           model.NewCalendar(cfg.Business.Holidays, cfg.Business.MakeupDays),
