@@ -396,7 +396,7 @@ func (b *benchRun) demoCase(ctx context.Context) (model.Case, error) {
 // boundUsers creates n followers with approved bindings of role to the
 // case and returns their session cookies.
 func (b *benchRun) boundUsers(ctx context.Context, caseID uint64, role, prefix string, n int) ([]*http.Cookie, error) {
-	cookies := make([]*http.Cookie, 0, n)
+	users := make([]model.WeChatUser, 0, n)
 	err := b.a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i := 0; i < n; i++ {
 			u := model.WeChatUser{OpenID: prefix + strconv.Itoa(i), Subscribed: true}
@@ -407,15 +407,23 @@ func (b *benchRun) boundUsers(ctx context.Context, caseID uint64, role, prefix s
 			if err := tx.Create(&bind).Error; err != nil {
 				return err
 			}
-			id, err := b.a.svc.NewUserSession(ctx, u)
-			if err != nil {
-				return err
-			}
-			cookies = append(cookies, &http.Cookie{Name: "zsjc_session", Value: id})
+			users = append(users, u)
 		}
 		return nil
 	})
-	return cookies, err
+	if err != nil {
+		return nil, err
+	}
+	// Sessions once the users are committed: opening one reads the user.
+	cookies := make([]*http.Cookie, 0, n)
+	for _, u := range users {
+		id, err := b.a.svc.NewUserSession(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		cookies = append(cookies, &http.Cookie{Name: "zsjc_session", Value: id})
+	}
+	return cookies, nil
 }
 
 // futureSlot makes a slot a week ahead, on a working day.
