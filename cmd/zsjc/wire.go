@@ -166,6 +166,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 		a.close()
 		return nil, err
 	}
+	privacy, err := cfg.Privacy()
+	if err != nil {
+		a.close()
+		return nil, err
+	}
 	minutes, _ := config.ParseClock(cfg.Business.ReviewCancelCutoff)
 	reminderMinutes, _ := config.ParseClock(cfg.Business.ReminderTime)
 	a.svc = service.New(service.Deps{DB: a.db, Cache: a.cache, Sealer: sealer, Files: a.files, Log: log,
@@ -196,6 +201,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, erro
 			SubscribeTemplates:     subscribeKinds(a.pushTemplates),
 			ComplaintResultMonths:  cfg.Business.ComplaintResultMonths,
 			StaffTwoFactor:         service.TwoFactorPolicy(cfg.Staff2FA),
+			Privacy:                privacy,
 		})
 	log.Info("staff login", "second_factor", cfg.Staff2FA)
 	a.push = newPushWorker(a)
