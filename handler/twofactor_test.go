@@ -323,7 +323,7 @@ func TestTwoFactorPolicies(t *testing.T) {
 	}{
 		{service.TwoFactorOff, map[string]bool{}},
 		{service.TwoFactorAdmins, map[string]bool{model.StaffAdmin: true}},
-		{service.TwoFactorAll, map[string]bool{model.StaffAdmin: true, model.StaffCaseManager: true, model.StaffProsecutor: true}},
+		{service.TwoFactorAll, map[string]bool{model.StaffAdmin: true, model.StaffCaseManager: true, model.StaffProsecutor: true, model.StaffComplaints: true}},
 	} {
 		env := handlertest.New(t, handlertest.WithTwoFactor(tc.policy))
 		for _, role := range model.StaffRoles {
