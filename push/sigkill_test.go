@@ -78,6 +78,9 @@ func TestSIGKILLedInstance(t *testing.T) {
 		}
 	})
 
+	// B starts once A is sending: a child built with the race detector can
+	// take longer to start than B needs for a quarter of the pushes.
+	waitFor(t, 50*time.Second, func() bool { return len(platform.Sent()) > 0 }, db)
 	b := newInstance(testenv.Open(t, db, dsn), store, weChatClient(t, apiBase, store), drainOptions(sigkillLease))
 	ctx, stop := context.WithCancel(context.Background())
 	stopped := make(chan struct{})

@@ -63,7 +63,7 @@ func queue(t testing.TB, db *gorm.DB, prefix string, n int, due time.Time) {
 type instance struct {
 	w       *Worker
 	metrics *Metrics
-	logs    *bytes.Buffer
+	logs    *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -77,11 +77,17 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.String()
+}
+
 func newInstance(db *gorm.DB, store cache.Store, s Sender, opt Options) instance {
 	logs := &lockedBuffer{}
 	m := NewMetrics(prometheus.NewRegistry())
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	return instance{w: New(db, store, s, m, log, opt), metrics: m, logs: &logs.Buffer}
+	return instance{w: New(db, store, s, m, log, opt), metrics: m, logs: logs}
 }
 
 // run runs the worker until done reports true (checked every few
