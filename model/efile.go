@@ -53,10 +53,13 @@ type EfileFile struct {
 
 // EfileDownload records one download: who, when, which file, from where.
 type EfileDownload struct {
-	ID        uint64    `gorm:"primaryKey" json:"id"`
-	RequestID uint64    `gorm:"not null;index:idx_efile_download,priority:1" json:"request_id"`
-	FileID    uint64    `gorm:"not null" json:"file_id"`
-	UserID    uint64    `gorm:"not null;index" json:"-"`
-	IP        string    `gorm:"size:64" json:"ip"`
-	At        time.Time `gorm:"not null;index:idx_efile_download,priority:2" json:"at"`
+	ID        uint64 `gorm:"primaryKey" json:"id"`
+	RequestID uint64 `gorm:"not null;index:idx_efile_download,priority:1" json:"request_id"`
+	FileID    uint64 `gorm:"not null" json:"file_id"`
+	// FileName is the file's name at the download: the log outlives the
+	// file, which retention removes after the request ended.
+	FileName string    `gorm:"size:200" json:"file_name"`
+	UserID   uint64    `gorm:"not null;index" json:"-"`
+	IP       string    `gorm:"size:64" json:"ip"`
+	At       time.Time `gorm:"not null;index:idx_efile_download,priority:2" json:"at"`
 }

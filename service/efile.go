@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -284,7 +285,7 @@ func (s *Service) DownloadEfile(ctx context.Context, userID uint64, ip string, i
 		if res.RowsAffected == 0 {
 			return errEfileUsedUp
 		}
-		return tx.Create(&model.EfileDownload{RequestID: id, FileID: fileID, UserID: userID, IP: ip, At: now}).Error
+		return tx.Create(&model.EfileDownload{RequestID: id, FileID: fileID, FileName: cp.Name, UserID: userID, IP: ip, At: now}).Error
 	})
 	if err != nil {
 		cp.Close()
@@ -660,7 +661,7 @@ func (s *Service) EfileDownloads(ctx context.Context, a Actor, id uint64, p Pagi
 	return MapPage(page, func(rows []model.EfileDownload) []EfileDownloadView {
 		out := make([]EfileDownloadView, len(rows))
 		for i, d := range rows {
-			out[i] = EfileDownloadView{ID: d.ID, FileID: d.FileID, FileName: names[d.FileID], Lawyer: lawyer, IP: d.IP, At: d.At}
+			out[i] = EfileDownloadView{ID: d.ID, FileID: d.FileID, FileName: cmp.Or(d.FileName, names[d.FileID]), Lawyer: lawyer, IP: d.IP, At: d.At}
 		}
 		return out
 	}), nil

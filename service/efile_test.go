@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"zsjc/filestore"
 	"zsjc/handler/handlertest"
 	"zsjc/model"
 	"zsjc/pdfmark/pdfmarktest"
@@ -570,4 +573,67 @@ func TestEfilePasswordClaimRace(t *testing.T) {
 	if seen != 1 {
 		t.Errorf("the password was shown %d times in one session, want once", seen)
 	}
+}
+
+// TestEfileFilesGoWithRetention: the PDFs of a request that ended leave
+// the file store and the table with the retention pass (a live request's
+// stay); the download log still names what was downloaded.
+func TestEfileFilesGoWithRetention(t *testing.T) {
+	dir := t.TempDir()
+	store, err := filestore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newEfileFixture(t, handlertest.WithFiles(store))
+	ended, fileID := f.approved(f.lawyer, 2, 1, 3)
+	if _, err := f.download(f.lawyer, ended.ID, fileID); err != nil {
+		t.Fatal(err)
+	}
+	live, _ := f.approved(f.lawyer, 1, 30, 3)
+	f.env.Clock.Advance(48 * time.Hour)
+	if n, err := f.env.Svc.ExpireEfiles(f.ctx); err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	// Within the uploads period (180 days) after it ended, nothing goes.
+	f.env.Clock.Advance(170 * 24 * time.Hour)
+	if early, err := f.env.Svc.ApplyRetention(f.ctx, true); err != nil || early.EfileFiles != 0 {
+		t.Fatalf("within the period: %+v %v", early, err)
+	}
+	f.env.Clock.Advance(11 * 24 * time.Hour)
+	dry, err := f.env.Svc.ApplyRetention(f.ctx, true)
+	if err != nil || dry.EfileFiles != 1 {
+		t.Fatalf("dry run: %+v %v", dry, err)
+	}
+	rep, err := f.env.Svc.ApplyRetention(f.ctx, false)
+	if err != nil || rep.EfileFiles != 1 {
+		t.Fatalf("retention: %+v %v", rep, err)
+	}
+	var left []model.EfileFile
+	f.env.DB.Find(&left)
+	if len(left) != 1 || left[0].RequestID != live.ID {
+		t.Fatalf("files left %+v, want only the live request's", left)
+	}
+	if n := countFiles(t, dir); n != 1 {
+		t.Fatalf("file store holds %d files, want the live request's one", n)
+	}
+	log, err := f.env.Svc.EfileDownloads(f.ctx, f.staff, ended.ID, service.Paging{})
+	if err != nil || len(log.Items) != 1 || log.Items[0].FileName != "卷宗第一册.pdf" {
+		t.Fatalf("download log after retention: %+v %v", log, err)
+	}
+}
+
+// countFiles counts the regular files under dir.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -23,6 +23,8 @@ type RetentionReport struct {
 	Callbacks int64 `json:"callbacks"`
 	Audit     int64 `json:"audit"`
 	Consents  int64 `json:"consents"`
+	// EfileFiles are online file review PDFs of requests that ended.
+	EfileFiles int64 `json:"efile_files"`
 }
 
 // ConsentProofYears is how long a consent record is kept after it ended
@@ -64,6 +66,27 @@ func (s *Service) retentionRules() []retentionRule {
 				Where("complaints.status <> ? OR complaints.updated_at >= ?", model.StatusResolved, c)
 			return db.Model(&model.Upload{}).Where("created_at < ? AND id NOT IN (?) AND id NOT IN (?)", c, held, attached)
 		}),
+		{
+			// The PDFs of an online file review that ended (rejected,
+			// expired, cancelled) before the uploads period: the file goes
+			// first, then the row; the download log keeps the file's name.
+			row:   &model.EfileFile{},
+			count: func(r *RetentionReport) *int64 { return &r.EfileFiles },
+			pk:    "id",
+			expired: func(db *gorm.DB, now time.Time) *gorm.DB {
+				ended := db.Model(&model.EfileRequest{}).Select("id").
+					Where("status IN ? AND updated_at < ?", []model.Status{model.StatusRejected, model.StatusExpired, model.StatusCancelled},
+						cutoff(now, days.Uploads))
+				return db.Model(&model.EfileFile{}).Where("request_id IN (?)", ended)
+			},
+			before: func(ctx context.Context, s *Service, tx *gorm.DB, ids []any) error {
+				var keys []string
+				if err := tx.Model(&model.EfileFile{}).Where("id IN ?", ids).Pluck("file_key", &keys).Error; err != nil {
+					return err
+				}
+				return s.deleteFiles(ctx, keys)
+			},
+		},
 		{
 			row:   &model.PushMessage{},
 			count: func(r *RetentionReport) *int64 { return &r.Pushes },
@@ -114,10 +137,8 @@ func uploadRetention() retentionRule {
 			if err := tx.Model(&model.Upload{}).Where("id IN ?", ids).Pluck("file_key", &keys).Error; err != nil {
 				return err
 			}
-			for _, k := range keys {
-				if err := s.files.Delete(ctx, k); err != nil {
-					return fmt.Errorf("delete upload file: %w", err)
-				}
+			if err := s.deleteFiles(ctx, keys); err != nil {
+				return err
 			}
 			if err := tx.Where("upload_id IN ?", ids).Delete(&model.ComplaintAttachment{}).Error; err != nil {
 				return err
@@ -125,6 +146,16 @@ func uploadRetention() retentionRule {
 			return tx.Where("upload_id IN ?", ids).Delete(&model.BindingMaterial{}).Error
 		},
 	}
+}
+
+// deleteFiles removes stored files by key.
+func (s *Service) deleteFiles(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if err := s.files.Delete(ctx, k); err != nil {
+			return fmt.Errorf("delete file: %w", err)
+		}
+	}
+	return nil
 }
 
 // expiring is r with its selection of expired rows.
@@ -216,7 +247,8 @@ func (s *Service) RunRetention(ctx context.Context, every time.Duration) {
 		if rep, ran, err := s.RetentionDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("retention pass failed", "err", err)
 		} else if ran {
-			s.log.Info("retention pass", "uploads", rep.Uploads, "pushes", rep.Pushes, "callbacks", rep.Callbacks, "audit", rep.Audit)
+			s.log.Info("retention pass", "uploads", rep.Uploads, "pushes", rep.Pushes, "callbacks", rep.Callbacks, "audit", rep.Audit,
+				"consents", rep.Consents, "efile_files", rep.EfileFiles)
 		}
 	})
 }

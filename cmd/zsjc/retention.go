@@ -33,8 +33,8 @@ func retention(ctx context.Context, cfg *config.Config, args []string, stdout io
 		verb = "would remove"
 	}
 	r := cfg.Retention
-	fmt.Fprintf(stdout, "%s: %d uploads (older than %d days), %d pushes (%d days), %d callback records (%d days), %d audit rows (%d days), %d consent records (ended %d years ago)\n",
+	fmt.Fprintf(stdout, "%s: %d uploads (older than %d days), %d pushes (%d days), %d callback records (%d days), %d audit rows (%d days), %d consent records (ended %d years ago), %d online file review PDFs (requests ended %d days ago)\n",
 		verb, rep.Uploads, r.UploadsDays, rep.Pushes, r.PushesDays, rep.Callbacks, r.CallbacksDays, rep.Audit, r.AuditDays,
-		rep.Consents, service.ConsentProofYears)
+		rep.Consents, service.ConsentProofYears, rep.EfileFiles, r.UploadsDays)
 	return nil
 }
