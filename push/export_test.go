@@ -3,9 +3,11 @@ package push
 // The helpers the external tests (package push_test, which may import the
 // channels' packages that import push) share with the internal ones.
 var (
-	WaitFor      = waitFor
-	CountRows    = countRows
-	DrainOptions = drainOptions
+	WaitFor         = waitFor
+	CountRows       = countRows
+	DrainOptions    = drainOptions
+	StartChild      = startChild
+	RunInBackground = runInBackground
 )
 
 // SIGKILLLease is the lease of the killed-instance runs.

@@ -63,42 +63,16 @@ func TestSIGKILLedInstance(t *testing.T) {
 	platform, apiBase := startPlatform(t, fakeLatency)
 	queue(t, db, "follower", drainPushes, time.Now())
 
-	child := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$")
-	child.Env = append(os.Environ(), workerProcessDSN+"="+dsn, workerProcessAPI+"="+apiBase)
-	var childLog bytes.Buffer
-	child.Stdout, child.Stderr = &childLog, &childLog
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			_ = child.Process.Kill()
-			_ = child.Wait()
-		}
-	})
+	child := startChild(t, "TestWorkerProcess", workerProcessDSN+"="+dsn, workerProcessAPI+"="+apiBase)
 
 	// B starts once A is sending: a child built with the race detector can
 	// take longer to start than B needs for a quarter of the pushes.
 	waitFor(t, 50*time.Second, func() bool { return len(platform.Sent()) > 0 }, db)
 	b := newInstance(testenv.Open(t, db, dsn), store, weChatClient(t, apiBase, store), drainOptions(sigkillLease))
-	ctx, stop := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		b.w.Run(ctx)
-	}()
-	defer func() {
-		stop()
-		<-stopped
-	}()
+	defer runInBackground(b.w)()
 
 	waitFor(t, 50*time.Second, func() bool { return len(platform.Sent()) >= drainPushes/4 }, db)
-	if err := child.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed = true
-	_ = child.Wait()
+	child.Kill(t)
 	// A's leases, and how many of those pushes the platform had shown:
 	// crashes between WeChat's answer and the commit.
 	var orphaned []string
@@ -120,10 +94,67 @@ func TestSIGKILLedInstance(t *testing.T) {
 
 	sentByA := drainPushes - int(testutil.ToFloat64(b.metrics.total.WithLabelValues(ResultSent)))
 	t.Logf("A (pid %d) recorded %d sends before SIGKILL and left %d pushes leased (%d already shown); B took them over after the %s lease",
-		child.Process.Pid, sentByA, len(orphaned), shownNotRecorded, sigkillLease)
+		child.PID(), sentByA, len(orphaned), shownNotRecorded, sigkillLease)
 	if sentByA <= 0 || len(orphaned) == 0 {
 		t.Fatalf("the child process recorded %d sends and held %d leases when killed; its log:\n%s",
-			sentByA, len(orphaned), childLog.String())
+			sentByA, len(orphaned), child.Log())
 	}
 	assertShownOnce(t, db, platform, drainPushes)
+}
+
+// child is instance A of a killed-instance test: this test binary again,
+// running only one test (which plays the worker), in its own process.
+type child struct {
+	cmd    *exec.Cmd
+	log    bytes.Buffer
+	killed bool
+}
+
+// startChild starts the test binary running only test, with env added;
+// it is killed at the end of t unless the test killed it before.
+func startChild(t *testing.T, test string, env ...string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^"+test+"$")}
+	c.cmd.Env = append(os.Environ(), env...)
+	c.cmd.Stdout, c.cmd.Stderr = &c.log, &c.log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !c.killed {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+		}
+	})
+	return c
+}
+
+// Kill ends the child with SIGKILL: whatever it had claimed, sent or was
+// about to record stays as it was.
+func (c *child) Kill(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	c.killed = true
+	_ = c.cmd.Wait()
+}
+
+// PID is the child's process id; Log what it printed.
+func (c *child) PID() int    { return c.cmd.Process.Pid }
+func (c *child) Log() string { return c.log.String() }
+
+// runInBackground runs w until the returned stop is called, which waits
+// for it.
+func runInBackground(w *Worker) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		w.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-stopped
+	}
 }

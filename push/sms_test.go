@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,38 +190,15 @@ func TestSIGKILLedInstanceTextsEachOnce(t *testing.T) {
 	fake, apiBase := startSMS(t)
 	queueSMS(t, db, smsPushes)
 
-	child := exec.Command(os.Args[0], "-test.run=^TestSMSWorkerProcess$")
-	child.Env = append(os.Environ(), smsProcessDSN+"="+dsn, smsProcessAPI+"="+apiBase)
-	var childLog bytes.Buffer
-	child.Stdout, child.Stderr = &childLog, &childLog
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			_ = child.Process.Kill()
-			_ = child.Wait()
-		}
-	})
+	child := push.StartChild(t, "TestSMSWorkerProcess", smsProcessDSN+"="+dsn, smsProcessAPI+"="+apiBase)
+	// B starts once A is texting: a child built with the race detector can
+	// take longer to start than B needs for a quarter of the texts.
+	push.WaitFor(t, 50*time.Second, func() bool { return len(fake.Sent()) > 0 }, db)
 	b, _ := smsWorker(t, testenv.Open(t, db, dsn), testenv.Cache(t), apiBase, noWeChat(t), nil, push.DrainOptions(push.SIGKILLLease))
-	ctx, stop := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		b.Run(ctx)
-	}()
-	defer func() {
-		stop()
-		<-stopped
-	}()
+	defer push.RunInBackground(b)()
 
 	push.WaitFor(t, 50*time.Second, func() bool { return len(fake.Sent()) >= smsPushes/4 }, db)
-	if err := child.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed = true
-	_ = child.Wait()
+	child.Kill(t)
 	var orphaned []string
 	if err := db.Model(&model.PushMessage{}).Where("status = ? AND lease_owner NOT LIKE ?", model.StatusSending, push.OwnerOf(b)+":%").
 		Pluck("client_msg_id", &orphaned).Error; err != nil {
@@ -242,9 +218,9 @@ func TestSIGKILLedInstanceTextsEachOnce(t *testing.T) {
 		return push.CountRows(t, db, "status = ?", model.StatusSent) == smsPushes
 	}, db)
 	t.Logf("A (pid %d) left %d pushes leased (%d already texted); B took them over after the %s lease",
-		child.Process.Pid, len(orphaned), textedNotRecorded, push.SIGKILLLease)
+		child.PID(), len(orphaned), textedNotRecorded, push.SIGKILLLease)
 	if len(orphaned) == 0 {
-		t.Fatalf("the child process held no leases when killed; its log:\n%s", childLog.String())
+		t.Fatalf("the child process held no leases when killed; its log:\n%s", child.Log())
 	}
 	assertTextedOnce(t, db, fake, smsPushes)
 }
